@@ -1,0 +1,91 @@
+"""Distinguished names (RFC 4514): the one place where DN components are escaped and parsed.
+
+The gateway builds DNs only through :func:`child_dn` and compares them only through
+:func:`normalize`, because slapd hands DNs back in its own escaping (``cn=Smith\\2C John``)
+and a naive string compare would miss a match or, worse, find a wrong one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ldap3.core.exceptions import LDAPInvalidDnError
+from ldap3.utils.dn import escape_rdn, parse_dn
+
+_HEX_PAIRS = re.compile(r"((?:\\[0-9A-Fa-f]{2})+)|\\(.)", re.DOTALL)
+
+
+class InvalidDn(ValueError):
+    """The text is not a DN we can work with (empty RDN value, NUL, unparsable)."""
+
+
+def escape_value(value: str) -> str:
+    """Escape one RDN value (RFC 4514 §2.4). Refuses values LDAP cannot hold in a DN."""
+    if value == "":
+        raise InvalidDn("an RDN value cannot be empty")
+    if "\x00" in value:
+        raise InvalidDn("an RDN value cannot contain NUL")
+    return escape_rdn(value)
+
+
+def child_dn(rdn_attribute: str, rdn_value: str, parent: str) -> str:
+    """``rdn_attribute=<escaped rdn_value>,parent``."""
+    return f"{rdn_attribute}={escape_value(rdn_value)},{parent}"
+
+
+def unescape_value(value: str) -> str:
+    """Undo RFC 4514 escaping of one attribute value (``\\2C`` hex pairs and ``\\,``)."""
+
+    def repl(m: re.Match[str]) -> str:
+        if m.group(1):
+            raw = bytes.fromhex(m.group(1).replace("\\", ""))
+            return raw.decode("utf-8", errors="replace")
+        return m.group(2)
+
+    return _HEX_PAIRS.sub(repl, value)
+
+
+def components(dn: str) -> list[tuple[str, str]]:
+    """The DN's (attribute, unescaped value) pairs, leftmost first; multi-valued RDNs flattened."""
+    try:
+        return [(attr, unescape_value(value)) for attr, value, _sep in parse_dn(dn)]
+    except (LDAPInvalidDnError, IndexError, ValueError) as err:
+        raise InvalidDn(f"not a valid DN: {dn!r}") from err
+
+
+def rdn_value(dn: str) -> str:
+    """The (unescaped) value of the first RDN component."""
+    return components(dn)[0][1]
+
+
+def parent(dn: str) -> str:
+    """The DN one level up (everything after the first unescaped comma)."""
+    return split_rdn(dn)[1]
+
+
+def split_rdn(dn: str) -> tuple[str, str]:
+    """``("uid=x", "ou=People,dc=example,dc=org")``: the first RDN as written, and the parent."""
+    parts = parse_dn(dn)
+    i = 0
+    while i < len(parts) and parts[i][2] == "+":
+        i += 1
+    rdn = "+".join(f"{a}={v}" for a, v, _ in parts[: i + 1])
+    return rdn, ",".join(f"{a}={v}" for a, v, _ in parts[i + 1 :])
+
+
+def normalize(dn: str) -> str:
+    """A canonical form for comparing DNs: lower-case types and values, one escaping.
+
+    Assumes case-insensitive naming attributes (uid, cn, ou, dc in the stock schemas).
+    """
+    try:
+        parsed = components(dn)
+    except InvalidDn:
+        return dn.strip().lower()
+    return ",".join(f"{a.lower()}={escape_rdn(v.lower()) if v else ''}" for a, v in parsed)
+
+
+def is_within(dn: str, base: str) -> bool:
+    """True if ``dn`` is ``base`` or below it."""
+    d, b = normalize(dn), normalize(base)
+    return d == b or d.endswith("," + b)

@@ -1,0 +1,47 @@
+"""LDAP entries and modifications as plain values, so nothing above this package sees ldap3."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One directory entry. Attribute names are lower-cased; values are decoded text."""
+
+    dn: str
+    attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def get(self, name: str) -> tuple[str, ...]:
+        return self.attributes.get(name.lower(), ())
+
+    def first(self, name: str) -> str | None:
+        values = self.get(name)
+        return values[0] if values else None
+
+
+class ModOp(Enum):
+    ADD = "add"  # add these values (present ones are fine: permissive modify)
+    DELETE = "delete"  # delete these values, or the whole attribute when no values
+    REPLACE = "replace"  # set exactly these values; no values removes the attribute
+
+
+@dataclass(frozen=True, slots=True)
+class Modification:
+    attr: str
+    op: ModOp
+    values: tuple[str, ...] = ()
+
+
+def decode_attributes(raw: dict[str, list[bytes]]) -> dict[str, tuple[str, ...]]:
+    """ldap3 raw attribute values → lower-cased names and text values (UTF-8, RFC 4517)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, values in raw.items():
+        if not values:
+            continue
+        out[name.lower()] = tuple(
+            v.decode("utf-8", errors="replace") if isinstance(v, bytes | bytearray) else str(v)
+            for v in values
+        )
+    return out

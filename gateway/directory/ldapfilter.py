@@ -1,0 +1,143 @@
+"""LDAP search filters as a small AST, rendered to RFC 4515 text in ONE place.
+
+Every value that reaches an LDAP filter passes through :func:`render`, which escapes it
+exactly once (``* ( ) \\`` and NUL). Nothing else in the gateway formats filter text, so a
+``*`` inside a SCIM ``eq`` value can never turn into an LDAP wildcard.
+
+Filters written by the administrator in a mapping file (``filter:``) are kept as
+:class:`Raw` — they are configuration, validated when the mapping loads, and never carry
+client values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ldap3.utils.conv import escape_filter_chars
+
+
+@dataclass(frozen=True, slots=True)
+class Equal:
+    attr: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Substring:
+    """``(attr=initial*any1*any2*final)``; at least one part is non-empty."""
+
+    attr: str
+    initial: str | None = None
+    any: tuple[str, ...] = ()
+    final: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GreaterOrEqual:
+    attr: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class LessOrEqual:
+    attr: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Present:
+    attr: str
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    items: tuple[LdapFilter, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    items: tuple[LdapFilter, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    inner: LdapFilter
+
+
+@dataclass(frozen=True, slots=True)
+class Raw:
+    """An administrator-written filter from the mapping file, already in RFC 4515 form."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Nothing:
+    """Matches no entry (e.g. ``id eq`` a value that is not a UUID)."""
+
+
+LdapFilter = Equal | Substring | GreaterOrEqual | LessOrEqual | Present | And | Or | Not | Raw | Nothing
+
+MATCH_ALL = Present("objectClass")
+
+
+def escape(value: str) -> str:
+    """Escape a value for use in a filter (RFC 4515 §3). The only escaping in the gateway."""
+    return escape_filter_chars(value)
+
+
+def conjunction(*filters: LdapFilter | None) -> LdapFilter:
+    """AND the given filters, dropping ``None`` and flattening nested ANDs."""
+    items: list[LdapFilter] = []
+    for f in filters:
+        if f is None:
+            continue
+        if isinstance(f, And):
+            items.extend(f.items)
+        else:
+            items.append(f)
+    if not items:
+        return MATCH_ALL
+    if len(items) == 1:
+        return items[0]
+    return And(tuple(items))
+
+
+def render(f: LdapFilter) -> str:
+    """RFC 4515 text for ``f``, every value escaped once."""
+    match f:
+        case Equal(attr, value):
+            return f"({attr}={escape(value)})"
+        case Substring(attr, initial, anys, final):
+            parts = [escape(initial or ""), *(escape(a) for a in anys), escape(final or "")]
+            return f"({attr}={'*'.join(parts)})"
+        case GreaterOrEqual(attr, value):
+            return f"({attr}>={escape(value)})"
+        case LessOrEqual(attr, value):
+            return f"({attr}<={escape(value)})"
+        case Present(attr):
+            return f"({attr}=*)"
+        case And(items):
+            return "(&" + "".join(render(i) for i in items) + ")"
+        case Or(items):
+            return "(|" + "".join(render(i) for i in items) + ")"
+        case Not(inner):
+            return f"(!{render(inner)})"
+        case Raw(text):
+            return text if text.startswith("(") else f"({text})"
+        case Nothing():
+            return "(!(objectClass=*))"
+    raise TypeError(f"not an LDAP filter node: {f!r}")
+
+
+def validate_raw(text: str) -> str | None:
+    """Why an administrator-written filter is not valid RFC 4515, or None if it is."""
+    from ldap3.core.exceptions import LDAPException
+    from ldap3.operation.search import parse_filter
+
+    candidate = text if text.strip().startswith("(") else f"({text})"
+    try:
+        parse_filter(candidate, None, False, True, None, False)
+    except (LDAPException, ValueError, IndexError) as err:
+        return f"not a valid LDAP filter: {err}"
+    return None

@@ -1,0 +1,333 @@
+"""SCIM resource dicts ⇄ LDAP attribute images, driven only by a ResourceMapping.
+
+``to_resource`` turns an entry into the SCIM form; ``to_image`` turns a SCIM resource into
+the LDAP attributes (plus RDN value and parent DN) it should have. Both are pure: DN ⇄ id
+resolution for references is done by the caller, which passes the answers in. Updates are
+computed as the difference of two images (``changes.py``), so one set of rules serves create,
+replace and patch.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.directory import dn as dnlib
+from gateway.errors import InvalidValue
+from gateway.mapping.converters import generalized_time_to_iso
+from gateway.mapping.model import AttributeRule, ResourceMapping
+
+log = logging.getLogger(__name__)
+
+META_ATTRIBUTES = ("entryCSN", "createTimestamp", "modifyTimestamp")
+IGNORED_KEYS = frozenset({"schemas", "id", "meta"})
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """Where a rule's value sits in a SCIM resource dict, with canonical names."""
+
+    container: str | None  # extension URN key, or None for core attributes
+    attr: str
+    sub: str | None  # sub-attribute (``givenName``; ``value`` for typed multi-valued)
+    type_value: str | None  # ``work`` in ``emails[type eq "work"].value``
+    multi_valued: bool
+    is_reference: bool
+
+
+@functools.cache
+def slot_of(rule: AttributeRule, rm: ResourceMapping) -> Slot:
+    schema, attribute, sub = rm.rtype.resolve(rule.scim.attr)
+    container = rm.rtype.canonical_key(schema)
+    sub_name = sub.name if sub else None
+    if rule.scim.sub_attr:
+        found = attribute.sub(rule.scim.sub_attr)
+        sub_name = found.name if found else rule.scim.sub_attr
+    return Slot(
+        container=container,
+        attr=attribute.name,
+        sub=sub_name,
+        type_value=rule.type_value,
+        multi_valued=attribute.multi_valued,
+        is_reference=bool(rule.reference),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """What an entry should look like in LDAP: where it lives and its managed attributes."""
+
+    rdn_value: str
+    parent_dn: str
+    attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # lower-case names
+
+    @property
+    def dn(self) -> str:
+        return dnlib.child_dn(self.rdn_attribute, self.rdn_value, self.parent_dn)
+
+    rdn_attribute: str = "cn"
+
+
+# ---------------------------------------------------------------------------- LDAP → SCIM
+
+
+def read_attributes(rm: ResourceMapping, *, members: bool = False) -> list[str]:
+    """The LDAP attributes a read must request to build the resource (no more)."""
+    names = [rm.id_attribute, *META_ATTRIBUTES]
+    names += [r.ldap for r in rm.attributes]
+    if rm.disable is not None and rm.disable.strategy in ("ppolicy", "boolean"):
+        names.append(rm.disable.attribute)
+    if members and rm.members is not None:
+        names.append(rm.members.ldap)
+    return list(dict.fromkeys(names))
+
+
+def reference_dns(rm: ResourceMapping, entry_attributes: Mapping[str, tuple[str, ...]]) -> set[str]:
+    """DN values of reference rules in an entry (the caller resolves them to ids)."""
+    out: set[str] = set()
+    for rule in rm.attributes:
+        if rule.reference:
+            out.update(entry_attributes.get(rule.ldap.lower(), ()))
+    return out
+
+
+def to_resource(
+    rm: ResourceMapping,
+    dn: str,
+    attributes: Mapping[str, tuple[str, ...]],
+    ids_by_dn: Mapping[str, tuple[str, str]],
+) -> dict[str, Any]:
+    """The SCIM resource for an entry. ``ids_by_dn``: normalized DN → (resource type, id)."""
+    resource: dict[str, Any] = {"schemas": [rm.rtype.schema.id]}
+    ident = _first(attributes, rm.id_attribute)
+    if ident is not None:
+        resource["id"] = ident
+    for rule in rm.attributes:
+        values = attributes.get(rule.ldap.lower(), ())
+        if not values:
+            continue
+        slot = slot_of(rule, rm)
+        if slot.is_reference:
+            refs = [ids_by_dn.get(dnlib.normalize(v)) for v in values]
+            items = [{"value": r[1], "$ref": f"{_endpoint(r[0])}/{r[1]}"} for r in refs if r]
+            if slot.multi_valued:
+                if items:
+                    _container(resource, slot)[slot.attr] = items
+            elif items:
+                _container(resource, slot)[slot.attr] = items[0]
+            continue
+        try:
+            value = rule.converter.to_scim(values[0])
+        except ValueError:
+            log.warning("%s: cannot convert %s value for %s", dn, rule.ldap, rule.scim_text)
+            continue
+        _put(resource, slot, value, primary=rule.primary)
+    if rm.disable is not None:
+        resource["active"] = not _disabled(rm, dn, attributes)
+    resource["meta"] = _meta(rm, attributes)
+    return resource
+
+
+def _disabled(rm: ResourceMapping, dn: str, attributes: Mapping[str, tuple[str, ...]]) -> bool:
+    rule = rm.disable
+    assert rule is not None
+    if rule.strategy == "move":
+        return dnlib.is_within(dn, rule.disabled_base_dn or "")
+    values = [v.lower() for v in attributes.get(rule.attribute.lower(), ())]
+    return rule.disabled_value.lower() in values
+
+
+def _meta(rm: ResourceMapping, attributes: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    meta: dict[str, Any] = {"resourceType": rm.name}
+    created = _first(attributes, "createTimestamp")
+    modified = _first(attributes, "modifyTimestamp")
+    csn = _first(attributes, "entryCSN")
+    if created:
+        meta["created"] = generalized_time_to_iso(created)
+    if modified:
+        meta["lastModified"] = generalized_time_to_iso(modified)
+    if csn:
+        meta["version"] = f'W/"{csn}"'
+    return meta
+
+
+def _endpoint(resource_type: str) -> str:
+    return {"User": "Users", "Group": "Groups"}.get(resource_type, resource_type)
+
+
+def _container(resource: dict[str, Any], slot: Slot) -> dict[str, Any]:
+    if slot.container is None:
+        return resource
+    if slot.container not in resource["schemas"]:
+        resource["schemas"].append(slot.container)
+    return resource.setdefault(slot.container, {})
+
+
+def _put(resource: dict[str, Any], slot: Slot, value: Any, *, primary: bool) -> None:
+    box = _container(resource, slot)
+    if slot.multi_valued:
+        item: dict[str, Any] = {slot.sub or "value": value}
+        if slot.type_value is not None:
+            item["type"] = slot.type_value
+        if primary:
+            item["primary"] = True
+        box.setdefault(slot.attr, []).append(item)
+    elif slot.sub is not None:
+        box.setdefault(slot.attr, {})[slot.sub] = value
+    else:
+        box[slot.attr] = value
+
+
+# ---------------------------------------------------------------------------- SCIM → LDAP
+
+
+def scim_value(resource: Mapping[str, Any], slot: Slot) -> Any:
+    """The value a rule's slot holds in a SCIM resource dict, or None."""
+    box = resource.get(slot.container, {}) if slot.container else resource
+    if not isinstance(box, Mapping):
+        return None
+    raw = box.get(slot.attr)
+    if raw is None:
+        return None
+    if slot.multi_valued:
+        items = raw if isinstance(raw, list) else [raw]
+        if slot.is_reference:
+            return [i.get("value") if isinstance(i, Mapping) else i for i in items]
+        for item in items:
+            if not isinstance(item, Mapping):
+                continue
+            kind = item.get("type")
+            if slot.type_value is None or (
+                isinstance(kind, str) and kind.lower() == slot.type_value.lower()
+            ):
+                return item.get(slot.sub or "value")
+        return None
+    if slot.sub is not None:
+        return raw.get(slot.sub) if isinstance(raw, Mapping) else None
+    if slot.is_reference and isinstance(raw, Mapping):
+        return raw.get("value")
+    return raw
+
+
+def template_values(resource: Mapping[str, Any]) -> dict[str, str]:
+    """Dotted paths → string values, for default templates (``{name.givenName}``)."""
+    flat: dict[str, str] = {}
+    for key, value in resource.items():
+        if isinstance(value, str):
+            flat[key] = value
+        elif isinstance(value, Mapping):
+            for sub, v in value.items():
+                if isinstance(v, str):
+                    flat[f"{key}.{sub}"] = v
+    return flat
+
+
+def to_image(
+    rm: ResourceMapping,
+    resource: Mapping[str, Any],
+    dns_by_id: Mapping[str, str],
+    *,
+    current_dn: str | None = None,
+) -> Image:
+    """The LDAP attributes ``resource`` maps to. ``dns_by_id``: referenced id → DN."""
+    attrs: dict[str, tuple[str, ...]] = {}
+    flat = template_values(resource)
+    for rule in rm.attributes:
+        if rule.write in ("readOnly", "ignore"):
+            continue
+        slot = slot_of(rule, rm)
+        value = scim_value(resource, slot)
+        values: list[str] = []
+        if slot.is_reference:
+            ids = value if isinstance(value, list) else ([value] if value else [])
+            for ident in ids:
+                if ident not in dns_by_id:
+                    raise InvalidValue(f"{rule.scim_text}: no {'/'.join(rule.reference)} "
+                                       f"with id {ident!r}")
+                values.append(dns_by_id[ident])
+        elif value is not None and value != "":
+            try:
+                values.append(rule.converter.to_ldap(value))
+            except ValueError as err:
+                raise InvalidValue(f"{rule.scim_text}: {err}") from None
+        else:
+            for template in rule.defaults:
+                rendered = template.render(flat)
+                if rendered:
+                    values.append(rendered)
+                    break
+        if any("\x00" in v for v in values):
+            raise InvalidValue(f"{rule.scim_text}: NUL characters are not allowed")
+        key = rule.ldap.lower()
+        if values:
+            attrs[key] = tuple(dict.fromkeys(attrs.get(key, ()) + tuple(values)))
+    parent = rm.base_dn
+    if current_dn is not None:
+        parent = dnlib.parent(current_dn)
+    if rm.disable is not None:
+        parent = _apply_active(rm, resource, attrs, parent)
+    rdn_values = attrs.get(rm.rdn_attribute.lower(), ())
+    if not rdn_values:
+        naming = rm.rdn_rule.scim_text
+        raise InvalidValue(f"{naming} is required")
+    return Image(rdn_values[0], parent, attrs, rm.rdn_attribute)
+
+
+def _apply_active(
+    rm: ResourceMapping, resource: Mapping[str, Any], attrs: dict[str, tuple[str, ...]], parent: str
+) -> str:
+    rule = rm.disable
+    assert rule is not None
+    active = resource.get("active", True)
+    if not isinstance(active, bool):
+        raise InvalidValue("active must be a boolean")
+    if rule.strategy == "move":
+        if not active:
+            return rule.disabled_base_dn or parent
+        return rm.base_dn if dnlib.is_within(parent, rule.disabled_base_dn or "") else parent
+    if not active:
+        attrs[rule.attribute.lower()] = (rule.disabled_value,)
+    elif rule.enabled_value is not None:
+        attrs[rule.attribute.lower()] = (rule.enabled_value,)
+    return parent
+
+
+def unmapped_attributes(rm: ResourceMapping, resource: Mapping[str, Any]) -> list[str]:
+    """SCIM attributes with values in ``resource`` that no rule writes (for ``unmapped``)."""
+    covered: set[tuple[str | None, str, str | None]] = set()
+    for rule in rm.attributes:
+        slot = slot_of(rule, rm)
+        covered.add((slot.container, slot.attr.lower(), None if slot.multi_valued else slot.sub))
+    if rm.disable is not None:
+        covered.add((None, "active", None))
+    if rm.members is not None:
+        covered.add((None, "members", None))
+    out: list[str] = []
+
+    def visit(container: str | None, box: Mapping[str, Any]) -> None:
+        for key, value in box.items():
+            if value in (None, [], {}, "") or (container is None and key in IGNORED_KEYS):
+                continue
+            if container is None and key.startswith("urn:") and isinstance(value, Mapping):
+                visit(key, value)
+                continue
+            k = key.lower()
+            if (container, k, None) in covered:
+                continue
+            if isinstance(value, Mapping):
+                for sub, v in value.items():
+                    if v not in (None, "", [], {}) and (container, k, sub) not in covered:
+                        out.append(f"{key}.{sub}")
+            else:
+                out.append(key)
+
+    visit(None, resource)
+    return out
+
+
+def _first(attributes: Mapping[str, tuple[str, ...]], name: str) -> str | None:
+    values = attributes.get(name.lower(), ())
+    return values[0] if values else None

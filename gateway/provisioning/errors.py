@@ -1,0 +1,69 @@
+"""Directory failures → SCIM errors, through one table.
+
+``detail`` strings are ours: the LDAP server's message goes to the log, never to the client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+from gateway.errors import (
+    AssertionFailed,
+    DirectoryError,
+    EntryExists,
+    InsufficientAccess,
+    InvalidValue,
+    NoSuchEntry,
+    NotFound,
+    PreconditionFailed,
+    SchemaViolation,
+    ScimError,
+    ServiceUnavailable,
+    SizeLimit,
+    TooMany,
+    Unavailable,
+    Uniqueness,
+)
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER = 5
+
+
+def to_scim_error(err: DirectoryError, what: str) -> ScimError:
+    """The SCIM error a client should see for a failed directory operation on ``what``."""
+    match err:
+        case EntryExists():
+            return Uniqueness(f"{what} already exists")
+        case NoSuchEntry():
+            return NotFound(f"{what} not found")
+        case AssertionFailed():
+            return PreconditionFailed(f"{what} was modified by someone else (ETag mismatch)")
+        case SchemaViolation():
+            return InvalidValue(f"the directory refused the values for {what} "
+                                f"(LDAP result {err.result_code}); check the attribute values")
+        case SizeLimit():
+            return TooMany("the directory returned too many results; narrow the filter")
+        case Unavailable():
+            return ServiceUnavailable("the directory is unavailable; retry later",
+                                      retry_after=RETRY_AFTER)
+        case InsufficientAccess():
+            log.error("directory refused access: %s", err)
+            return ServiceUnavailable("the gateway is not allowed to do this in the directory",
+                                      retry_after=RETRY_AFTER)
+    log.error("unexpected directory error: %s", err)
+    return ServiceUnavailable(
+        f"the directory failed the operation (LDAP result {err.result_code})",
+        retry_after=RETRY_AFTER,
+    )
+
+
+@contextlib.contextmanager
+def translating(what: str) -> Iterator[None]:
+    """Turn DirectoryError raised inside the block into the matching ScimError."""
+    try:
+        yield
+    except DirectoryError as err:
+        raise to_scim_error(err, what) from err

@@ -1,0 +1,127 @@
+"""SCIM id ⇄ DN resolution for references (manager, members, groups), in bulk.
+
+Each direction is one LDAP search per chunk of values, whatever the number of references:
+ids are matched with ``(|(entryUUID=a)(entryUUID=b)…)``, DNs with ``(|(entryDN=…)…)``
+(RFC 5020 ``entryDN``, which OpenLDAP and 389 DS both index), below the deepest DN that
+contains the bases of the resource types involved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from gateway.directory import dn as dnlib
+from gateway.directory import ldapfilter as lf
+from gateway.directory.entry import Entry
+from gateway.directory.operations import Directory
+from gateway.mapping.model import Mapping, ResourceMapping
+
+CHUNK = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    type: str  # resource type name
+    id: str
+    dn: str
+
+
+class References:
+    def __init__(self, directory: Directory, mapping: Mapping) -> None:
+        self.directory = directory
+        self.mapping = mapping
+
+    def by_ids(self, ids: Iterable[str], types: Iterable[str]) -> dict[str, Ref]:
+        """Existing resources among ``ids`` (of the given types), keyed by id."""
+        mappings = self._mappings(types)
+        wanted = [i for i in dict.fromkeys(ids) if any(rm.accepts_id(i) for rm in mappings)]
+        out: dict[str, Ref] = {}
+        if not wanted or not mappings:
+            return out
+        id_attrs = {rm.id_attribute for rm in mappings}
+        for chunk in _chunks(wanted):
+            flt = lf.conjunction(
+                _type_filter(mappings),
+                lf.Or(tuple(lf.Equal(a, i) for a in id_attrs for i in chunk)),
+            )
+            for entry in self._search(mappings, flt, [*id_attrs, "objectClass"]):
+                ref = self._classify(entry, mappings)
+                if ref is not None:
+                    out[ref.id] = ref
+        return out
+
+    def by_dns(self, dns: Iterable[str], types: Iterable[str]) -> dict[str, Ref]:
+        """Resources at ``dns`` (of the given types), keyed by normalized DN."""
+        wanted = list(dict.fromkeys(dns))
+        mappings = self._mappings(types)
+        out: dict[str, Ref] = {}
+        if not wanted or not mappings:
+            return out
+        id_attrs = {rm.id_attribute for rm in mappings}
+        for chunk in _chunks(wanted):
+            flt = lf.conjunction(_type_filter(mappings), lf.Or(tuple(_dn_match(d) for d in chunk)))
+            for entry in self._search(mappings, flt, [*id_attrs, "objectClass"]):
+                ref = self._classify(entry, mappings)
+                if ref is not None:
+                    out[dnlib.normalize(ref.dn)] = ref
+        return out
+
+    def _mappings(self, types: Iterable[str]) -> list[ResourceMapping]:
+        return [self.mapping.resources[t] for t in dict.fromkeys(types) if t in self.mapping.resources]
+
+    def _search(self, mappings: list[ResourceMapping], flt: lf.LdapFilter, attrs: list[str]) -> list[Entry]:
+        base = common_base([rm.base_dn for rm in mappings])
+        scope = "one" if len({dnlib.normalize(rm.base_dn) for rm in mappings}) == 1 and all(
+            rm.scope == "one" for rm in mappings) else "sub"
+        return self.directory.search(base, scope, flt, attrs)
+
+    @staticmethod
+    def _classify(entry: Entry, mappings: list[ResourceMapping]) -> Ref | None:
+        classes = {c.lower() for c in entry.get("objectClass")}
+        for rm in mappings:
+            if not dnlib.is_within(entry.dn, rm.base_dn):
+                continue
+            if not {c.lower() for c in rm.object_classes} <= classes:
+                continue
+            ident = entry.first(rm.id_attribute)
+            if ident:
+                return Ref(rm.name, ident, entry.dn)
+        return None
+
+
+def common_base(bases: list[str]) -> str:
+    """The deepest DN that contains every base (``dc=example,dc=org`` for People+Groups)."""
+    split = [[f"{a}={v}" for a, v in reversed(dnlib.components(b))] for b in bases]
+    common: list[str] = []
+    for parts in zip(*split, strict=False):
+        if len({p.lower() for p in parts}) != 1:
+            break
+        common.append(parts[0])
+    if not common:
+        return ""
+    return ",".join(
+        f"{p.split('=', 1)[0]}={dnlib.escape_value(p.split('=', 1)[1])}" for p in reversed(common)
+    )
+
+
+def _type_filter(mappings: list[ResourceMapping]) -> lf.LdapFilter:
+    items = tuple(rm.filter for rm in mappings if rm.filter is not None)
+    if len(items) != len(mappings):
+        return lf.MATCH_ALL
+    return items[0] if len(items) == 1 else lf.Or(items)
+
+
+def _dn_match(dn: str) -> lf.LdapFilter:
+    """``(&(uid=x)(entryDN=uid=x,…))``: the RDN clause lets the server use its index."""
+    try:
+        attr, value = dnlib.components(dn)[0]
+    except (dnlib.InvalidDn, IndexError):
+        return lf.Equal("entryDN", dn)
+    return lf.And((lf.Equal(attr, value), lf.Equal("entryDN", dn)))
+
+
+def _chunks(values: list[str]) -> Iterable[list[str]]:
+    for i in range(0, len(values), CHUNK):
+        yield values[i : i + CHUNK]
+

@@ -1,0 +1,311 @@
+"""The use cases for one resource type: create, get, list, replace, patch, delete.
+
+Each is a short, fixed sequence of LDAP operations (see docs/operations.md for the list):
+reads by id are one search; creates one add with a post-read control; updates one read and
+one modify (plus a rename when the naming attribute changes). SCIM-side work is done by
+``gateway.scim`` and translation by ``gateway.mapping``; this module only orders the steps.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.directory import dn as dnlib
+from gateway.directory import ldapfilter as lf
+from gateway.directory.entry import Entry
+from gateway.directory.operations import Directory
+from gateway.errors import EntryExists, InvalidValue, NotFound, SchemaViolation, Uniqueness
+from gateway.mapping import changes, search, translate
+from gateway.mapping.model import Mapping, ResourceMapping
+from gateway.provisioning.errors import translating
+from gateway.provisioning.membership import Membership, member_item
+from gateway.provisioning.references import References
+from gateway.scim import filter as scim_filter
+from gateway.scim.patch import ValueDelta, apply_patch, normalize_resource, parse_patch_request
+from gateway.scim.projection import Projection, wants
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PROJECTION = Projection()
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    page_size: int = 500
+    max_results: int = 1000
+    default_count: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ListResult:
+    total: int
+    start_index: int
+    resources: list[dict[str, Any]]
+
+
+class ResourceService:
+    """SCIM operations on one resource type, translated to LDAP through its mapping."""
+
+    def __init__(self, mapping: Mapping, name: str, directory: Directory, limits: Limits) -> None:
+        self.mapping = mapping
+        self.rm: ResourceMapping = mapping[name]
+        self.rtype = self.rm.rtype
+        self.directory = directory
+        self.limits = limits
+        self.refs = References(directory, mapping)
+        group = self.rm if self.rm.members else mapping.resources.get("Group")
+        self.membership = Membership(directory, self.refs, mapping, group) if group and group.members else None
+        self.what = self.rm.name
+
+    # ------------------------------------------------------------------ reads
+
+    def get(self, ident: str, projection: Projection = DEFAULT_PROJECTION) -> dict[str, Any]:
+        members = self._wants_members(projection)
+        entry = self._find(ident, members=False)
+        return self._resources([entry], members=members)[0]
+
+    def list(
+        self,
+        filter_text: str | None,
+        start_index: int = 1,
+        count: int | None = None,
+        projection: Projection = DEFAULT_PROJECTION,
+    ) -> ListResult:
+        """RFC 7644 §3.4.2: filter pushed down to LDAP, paged, 1-based ``startIndex``."""
+        ldap_filter = self._filter(filter_text)
+        start = max(1, start_index)
+        wanted = self.limits.default_count if count is None else max(0, count)
+        wanted = min(wanted, self.limits.max_results)
+        attrs = translate.read_attributes(self.rm) if wanted else []
+        page: list[Entry] = []
+        total = 0
+        with translating(self.what):
+            for entry in self.directory.search_paged(
+                self.rm.base_dn, self.rm.scope, ldap_filter, attrs, page_size=self.limits.page_size
+            ):
+                total += 1
+                if start <= total < start + wanted:
+                    page.append(entry)
+        resources = self._resources(page, members=self._wants_members(projection)) if page else []
+        return ListResult(total, start, resources)
+
+    def _filter(self, filter_text: str | None) -> lf.LdapFilter:
+        if filter_text is None or not filter_text.strip():
+            return lf.conjunction(self.rm.filter)
+        ast = scim_filter.parse_filter(filter_text)
+        with translating(self.what):
+            pushed = search.to_ldap_filter(self.rm, ast, self._resolve_one)
+        return lf.conjunction(self.rm.filter, pushed)
+
+    def _resolve_one(self, ident: str) -> str | None:
+        types = self.rm.members.types if self.rm.members else tuple(self.mapping.resources)
+        ref = self.refs.by_ids([ident], types).get(ident)
+        return ref.dn if ref else None
+
+    # ------------------------------------------------------------------ writes
+
+    def create(self, payload: dict[str, Any]) -> dict[str, Any]:
+        resource = normalize_resource(payload, self.rtype)
+        self._check_unmapped(resource)
+        with translating(self.what):
+            dns_by_id, ids_by_dn = self._outgoing_refs(resource)
+            image = translate.to_image(self.rm, resource, dns_by_id)
+            attrs = changes.add_attributes(self.rm, image)
+            member_refs = []
+            if self.rm.members is not None and self.membership is not None:
+                member_refs = list(self.membership.resolve(resource.get("members") or []).values())
+                attrs[self.rm.members.ldap.lower()] = self.membership.values_for(member_refs)
+            read_back = [self.rm.id_attribute, *translate.META_ATTRIBUTES]
+            try:
+                entry = self.directory.add(image.dn, attrs, read_back=read_back)
+            except SchemaViolation as err:
+                raise InvalidValue(self._refused(err)) from err
+        out = translate.to_resource(self.rm, entry.dn, entry.attributes, ids_by_dn)
+        if self.rm.members is not None:
+            out["members"] = [member_item(r) for r in member_refs]
+        return out
+
+    def replace(self, ident: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """PUT (RFC 7644 §3.5.1): attributes the client leaves out are removed."""
+        new = normalize_resource(payload, self.rtype)
+        self._check_unmapped(new)
+        entry = self._find(ident, members=False)
+        old = self._as_resource(entry)
+        if self.rm.members is not None:
+            delta = ValueDelta(replace=tuple(new.get("members") or ()))
+            return self._update(entry, old, new, {"members": delta})
+        return self._update(entry, old, new, {})
+
+    def patch(self, ident: str, body: Any) -> dict[str, Any]:
+        """PATCH (RFC 7644 §3.5.2): one read, the ops applied in memory, one modify."""
+        operations = parse_patch_request(body)
+        entry = self._find(ident, members=False)
+        old = self._as_resource(entry)
+        deltas = frozenset({"members"}) if self.rm.members is not None else frozenset()
+        result = apply_patch(old, operations, self.rtype, delta_attributes=deltas)
+        new_unmapped = set(translate.unmapped_attributes(self.rm, result.resource))
+        self._check_unmapped(result.resource, ignore=set(translate.unmapped_attributes(self.rm, old)),
+                             found=new_unmapped)
+        return self._update(entry, old, result.resource, result.deltas)
+
+    def delete(self, ident: str) -> None:
+        entry = self._find(ident, members=False, extra=self._back_link())
+        with translating(self.what):
+            if self.membership is not None:
+                groups = self.membership.groups_containing(entry.dn, entry)
+                self.membership.remove_everywhere(entry.dn, groups)
+            self.directory.delete(entry.dn)
+
+    # ------------------------------------------------------------------ steps
+
+    def _update(self, entry: Entry, old: dict[str, Any], new: dict[str, Any], deltas: dict[str, Any]) -> dict[str, Any]:
+        with translating(self.what):
+            dns_by_id, ids_by_dn = self._refs_for(entry, new)
+            old_image = translate.to_image(self.rm, old, dns_by_id, current_dn=entry.dn)
+            new_image = translate.to_image(self.rm, new, dns_by_id, current_dn=entry.dn)
+            change = changes.diff(self.rm, old_image, new_image)
+            mods = list(change.modifications)
+            member_delta = deltas.get("members")
+            if member_delta is not None and self.membership is not None:
+                mods += self.membership.delta_modifications(member_delta)
+            dn = entry.dn
+            if change.new_rdn or change.new_parent:
+                dn = self._rename(entry, change.new_rdn, change.new_parent)
+            read_back = [self.rm.id_attribute, *translate.META_ATTRIBUTES]
+            try:
+                after = self._modify(dn, mods, read_back)
+            except Exception:
+                if dn != entry.dn:
+                    self._undo_rename(entry.dn, dn)
+                raise
+        attributes = dict(entry.attributes)
+        for name in set(old_image.attributes) | set(new_image.attributes):
+            attributes[name] = new_image.attributes.get(name, ())
+        if after is not None:
+            attributes.update(after.attributes)
+        out = translate.to_resource(self.rm, dn, attributes, ids_by_dn)
+        return out
+
+    def _modify(self, dn: str, mods: list, read_back: list[str]) -> Entry | None:
+        if not mods:
+            return None
+        try:
+            if self.rm.members is not None and self.membership is not None:
+                return self.membership.modify(dn, mods, read_back=read_back)
+            return self.directory.modify(dn, mods, read_back=read_back)
+        except SchemaViolation as err:
+            raise InvalidValue(self._refused(err)) from err
+
+    def _rename(self, entry: Entry, new_rdn: str | None, new_parent: str | None) -> str:
+        rdn = new_rdn or entry.dn.split(",", 1)[0]
+        try:
+            new_dn = self.directory.rename(entry.dn, rdn, new_superior=new_parent)
+        except EntryExists as err:
+            naming = self.rm.rdn_rule.scim_text
+            raise Uniqueness(f"a {self.what} with that {naming} already exists") from err
+        if self.membership is not None and self.rm.name in self.membership.rule.types:
+            groups = self.membership.groups_containing(entry.dn, entry)
+            self.membership.rename_everywhere(entry.dn, new_dn, groups)
+        return new_dn
+
+    def _undo_rename(self, original: str, current: str) -> None:
+        """Best effort: a rename whose modify failed is reverted so the request changes nothing."""
+        try:
+            rdn, parent = dnlib.split_rdn(original)
+            self.directory.rename(current, rdn, new_superior=parent)
+        except Exception:  # noqa: BLE001 - the original error matters more; this one is logged
+            log.exception("could not revert the rename of %r to %r", original, current)
+
+    def _find(self, ident: str, *, members: bool, extra: Sequence[str] = ()) -> Entry:
+        if not self.rm.accepts_id(ident):
+            raise NotFound(f"{self.what} {ident!r} not found")
+        attrs = [*translate.read_attributes(self.rm, members=members), *extra]
+        flt = lf.conjunction(self.rm.filter, lf.Equal(self.rm.id_attribute, ident))
+        with translating(self.what):
+            found = self.directory.search(self.rm.base_dn, self.rm.scope, flt, attrs, size_limit=2)
+        if not found:
+            raise NotFound(f"{self.what} {ident!r} not found")
+        return found[0]
+
+    def _back_link(self) -> list[str]:
+        if self.membership is not None and self.membership.rule.member_of:
+            return [self.membership.rule.member_of]
+        return []
+
+    def _resources(self, entries: list[Entry], *, members: bool) -> list[dict[str, Any]]:
+        dns: set[str] = set()
+        types: set[str] = set()
+        for entry in entries:
+            dns |= translate.reference_dns(self.rm, entry.attributes)
+        for rule in self.rm.attributes:
+            types.update(rule.reference)
+        ids_by_dn: dict[str, tuple[str, str]] = {}
+        if dns:
+            with translating(self.what):
+                found = self.refs.by_dns(dns, types)
+            ids_by_dn = {k: (r.type, r.id) for k, r in found.items()}
+        out = []
+        for entry in entries:
+            resource = translate.to_resource(self.rm, entry.dn, entry.attributes, ids_by_dn)
+            if members and self.membership is not None and self.rm.members is not None:
+                with translating(self.what):
+                    resource["members"] = self.membership.members_of(entry.dn, None)
+            out.append(resource)
+        return out
+
+    def _as_resource(self, entry: Entry) -> dict[str, Any]:
+        """The resource as the mapping sees it, with references as DNs standing in for ids."""
+        ids_by_dn = {dnlib.normalize(d): ("?", f"dn:{d}") for d in translate.reference_dns(self.rm, entry.attributes)}
+        return translate.to_resource(self.rm, entry.dn, entry.attributes, ids_by_dn)
+
+    def _refs_for(self, entry: Entry, new: dict[str, Any]) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+        """id→DN for the write, id-by-DN for the response; existing references cost nothing."""
+        dns_by_id = {f"dn:{d}": d for d in translate.reference_dns(self.rm, entry.attributes)}
+        wanted = [i for i in self._reference_ids(new) if i not in dns_by_id]
+        found = self.refs.by_ids(wanted, self._reference_types()) if wanted else {}
+        dns_by_id.update({i: r.dn for i, r in found.items()})
+        ids_by_dn = {dnlib.normalize(r.dn): (r.type, r.id) for r in found.values()}
+        old_dns = [d for i, d in dns_by_id.items() if i.startswith("dn:")]
+        if old_dns:
+            resolved = self.refs.by_dns(old_dns, self._reference_types())
+            ids_by_dn.update({k: (r.type, r.id) for k, r in resolved.items()})
+        return dns_by_id, ids_by_dn
+
+    def _outgoing_refs(self, resource: dict[str, Any]) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+        ids = self._reference_ids(resource)
+        found = self.refs.by_ids(ids, self._reference_types()) if ids else {}
+        return {i: r.dn for i, r in found.items()}, {dnlib.normalize(r.dn): (r.type, r.id) for r in found.values()}
+
+    def _reference_ids(self, resource: dict[str, Any]) -> list[str]:
+        ids: list[str] = []
+        for rule in self.rm.attributes:
+            if not rule.reference or not rule.writable:
+                continue
+            value = translate.scim_value(resource, translate.slot_of(rule, self.rm))
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, str) and v:
+                    ids.append(v)
+        return ids
+
+    def _reference_types(self) -> list[str]:
+        return sorted({t for rule in self.rm.attributes for t in rule.reference})
+
+    def _wants_members(self, projection: Projection) -> bool:
+        return self.rm.members is not None and wants(self.rtype, projection, "members")
+
+    def _check_unmapped(self, resource: dict[str, Any], *, ignore: set[str] | None = None,
+                        found: set[str] | None = None) -> None:
+        names = found if found is not None else set(translate.unmapped_attributes(self.rm, resource))
+        names -= ignore or set()
+        if not names:
+            return
+        if self.rm.unmapped == "reject":
+            raise InvalidValue(f"not stored by this gateway's mapping: {', '.join(sorted(names))}")
+        log.debug("%s: ignoring unmapped attributes %s", self.what, sorted(names))
+
+    def _refused(self, err: SchemaViolation) -> str:
+        return (f"the directory refused the values for this {self.what} (LDAP result "
+                f"{err.result_code}); a value may be malformed or not allowed")

@@ -1,0 +1,212 @@
+"""The PATCH engine (RFC 7644 §3.5.2) over plain SCIM resource dicts.
+
+Does: validate a PatchOp request body (``parse_patch_request``), then apply its operations
+to a resource dict (``apply_patch``) — all or nothing, never mutating the input — with the
+Microsoft Entra ID behaviours of entra-scim.md §4, §5 and §9 (case-insensitive ``op``,
+string booleans, path-less values with dotted or URN-qualified keys, listed-values member
+removal, filtered paths that create the value they target, bare-id manager).
+
+For attributes too large to read (group ``members``), ``delta_attributes`` makes the engine
+record a ``ValueDelta`` instead of editing the resource.
+
+Does not: read or write anything, nor decide whether a change is storable in LDAP.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.errors import (
+    InvalidFilter,
+    InvalidPath,
+    InvalidSyntax,
+    InvalidValue,
+    Mutability,
+    NoTarget,
+    ScimError,
+)
+from gateway.scim import compat
+from gateway.scim.delta import DeltaBuilder, ValueDelta
+from gateway.scim.edit import ResourceEditor, Target, resolve_target
+from gateway.scim.match import identity_values
+from gateway.scim.messages import PATCH_OP
+from gateway.scim.path import PatchPath, parse_path
+from gateway.scim.resource import normalize_resource
+from gateway.scim.schema import Attribute, ResourceType
+from gateway.scim.values import coerce_attribute
+
+__all__ = [
+    "PatchOperation",
+    "PatchResult",
+    "ValueDelta",
+    "apply_patch",
+    "normalize_resource",
+    "parse_patch_request",
+]
+
+OPS = ("add", "replace", "remove")
+
+
+@dataclass(frozen=True, slots=True)
+class PatchOperation:
+    """One entry of ``Operations``: ``op`` lower-cased, ``path`` parsed, ``value`` as sent."""
+
+    op: str
+    path: PatchPath | None
+    value: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class PatchResult:
+    """The patched resource (a new dict) and the deltas of ``delta_attributes``.
+
+    ``deltas`` is keyed by canonical attribute name and only holds attributes that some
+    operation touched.
+    """
+
+    resource: dict[str, Any]
+    deltas: dict[str, ValueDelta]
+
+
+def parse_patch_request(body: Any) -> list[PatchOperation]:
+    """Check a PATCH body (RFC 7644 §3.5.2) and parse each operation's path.
+
+    Member names (``Operations``, ``op``...) are matched case-insensitively, like attribute
+    names (RFC 7643 §2.1); ``op`` values too (``compat.op_name``, Entra).
+    """
+    if not isinstance(body, dict):
+        raise InvalidSyntax("a PATCH body must be a JSON object (RFC 7644 §3.5.2)")
+    schemas = _member(body, "schemas")
+    if not isinstance(schemas, list) or not any(
+        isinstance(s, str) and s.casefold() == PATCH_OP.casefold() for s in schemas
+    ):
+        raise InvalidSyntax(f"'schemas' must be [\"{PATCH_OP}\"] (RFC 7644 §3.5.2)")
+    operations = _member(body, "Operations")
+    if not isinstance(operations, list) or not operations:
+        raise InvalidSyntax("'Operations' must be a non-empty array (RFC 7644 §3.5.2)")
+    return [_parse_operation(index, raw) for index, raw in enumerate(operations)]
+
+
+def _parse_operation(index: int, raw: Any) -> PatchOperation:
+    where = f"Operations[{index}]"
+    if not isinstance(raw, dict):
+        raise InvalidSyntax(f"{where} must be a JSON object with 'op', 'path' and 'value'")
+    op = compat.op_name(_member(raw, "op"))
+    if op not in OPS:
+        shown = _member(raw, "op")
+        raise InvalidSyntax(f"{where}.op must be 'add', 'replace' or 'remove', not {shown!r}")
+    assert isinstance(op, str)
+    path_text = _member(raw, "path")
+    path = None
+    if path_text is not None:
+        if not isinstance(path_text, str):
+            raise InvalidPath(f"{where}.path must be a string")
+        try:
+            path = parse_path(path_text)
+        except InvalidPath as err:
+            raise InvalidPath(f"{where}.path: {err.detail}") from err
+    has_value = any(isinstance(k, str) and k.casefold() == "value" for k in raw)
+    value = _member(raw, "value")
+    if op != "remove" and not has_value:
+        raise InvalidValue(f"{where}: '{op}' needs a 'value' (RFC 7644 §3.5.2.1, §3.5.2.3)")
+    if op != "remove" and path is None and not isinstance(value, dict):
+        raise InvalidValue(f"{where}: without a 'path', 'value' must be an object of attributes")
+    if op == "remove" and path is None:
+        raise NoTarget(f"{where}: 'remove' needs a 'path' (RFC 7644 §3.5.2.2)")
+    return PatchOperation(op, path, value)
+
+
+def apply_patch(
+    resource: dict[str, Any],
+    operations: list[PatchOperation],
+    rtype: ResourceType,
+    *,
+    delta_attributes: frozenset[str] = frozenset(),
+) -> PatchResult:
+    """Apply ``operations`` in order to a copy of ``resource``; raise on the first failure.
+
+    The input is never mutated, and a failure in any operation raises with nothing returned
+    (RFC 7644 §3.5.2: "each operation ... MUST be applied ... or none"). Error details are
+    prefixed with ``Operations[i]``. Attributes named in ``delta_attributes`` (core,
+    multi-valued, complex, with a ``value`` sub-attribute — e.g. ``{"members"}``) are left
+    untouched in the resource and described by ``PatchResult.deltas`` instead.
+    """
+    delta_attrs = _delta_attributes(rtype, delta_attributes)
+    work = copy.deepcopy(resource)
+    editor = ResourceEditor(work, rtype)
+    builders: dict[str, DeltaBuilder] = {}
+    for index, operation in enumerate(operations):
+        try:
+            for path, value in _assignments(operation, rtype):
+                target = resolve_target(rtype, path)
+                delta = delta_attrs.get(target.attr.name) if target.schema is rtype.schema else None
+                if delta is not None:
+                    builder = builders.setdefault(delta.name, DeltaBuilder(delta))
+                    _apply_delta(builder, operation.op, target, value)
+                else:
+                    getattr(editor, operation.op)(target, value)
+        except ScimError as err:
+            raise type(err)(f"Operations[{index}]: {err.detail}") from err
+    return PatchResult(work, {name: b.result() for name, b in builders.items()})
+
+
+def _assignments(operation: PatchOperation, rtype: ResourceType) -> list[tuple[PatchPath, Any]]:
+    """The (path, value) pairs one operation stands for."""
+    if operation.op not in OPS:
+        raise InvalidSyntax(f"unknown op {operation.op!r}")
+    if operation.path is not None:
+        return [(operation.path, operation.value)]
+    if operation.op == "remove":
+        raise NoTarget("'remove' needs a 'path' (RFC 7644 §3.5.2.2)")
+    return compat.no_path_assignments(operation.value, rtype)
+
+
+def _apply_delta(builder: DeltaBuilder, op: str, target: Target, value: Any) -> None:
+    """Record an operation on a delta attribute (see ``delta``)."""
+    attr = target.attr
+    if attr.mutability == "readOnly":
+        raise Mutability(f"'{attr.name}' is read-only")
+    if target.sub is not None or target.filter_sub is not None:
+        raise InvalidPath(
+            f"sub-attributes of '{attr.name}' cannot be patched; add or remove values"
+        )
+    if target.value_filter is not None:
+        ids = identity_values(target.value_filter, attr)
+        if op != "remove" or ids is None:
+            raise InvalidFilter(
+                f"the only filter supported on '{attr.name}' is in a remove:"
+                f' {attr.name}[value eq "<id>"], possibly joined with or'
+            )
+        builder.remove([{"value": i} for i in ids])
+        return
+    if op == "remove":
+        listed = compat.listed_values_to_remove(value)
+        if listed is None:
+            builder.replace([])
+        else:
+            builder.remove(coerce_attribute(attr, listed, attr.name) or [])
+        return
+    values = coerce_attribute(attr, compat.single_value_as_list(value), attr.name) or []
+    if op == "add":
+        builder.add(values)
+    else:
+        builder.replace(values)
+
+
+def _delta_attributes(rtype: ResourceType, names: frozenset[str]) -> dict[str, Attribute]:
+    out: dict[str, Attribute] = {}
+    for name in names:
+        attr = rtype.schema.attribute(name)
+        if attr is None or not attr.multi_valued or attr.sub("value") is None:
+            raise ValueError(f"{name!r} cannot be a delta attribute of {rtype.name}")
+        out[attr.name] = attr
+    return out
+
+
+def _member(obj: dict[str, Any], name: str) -> Any:
+    if name in obj:
+        return obj[name]
+    folded = name.casefold()
+    return next((v for k, v in obj.items() if isinstance(k, str) and k.casefold() == folded), None)

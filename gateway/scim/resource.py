@@ -1,0 +1,129 @@
+"""Normalise a POST/PUT body into a canonical SCIM resource dict (RFC 7643, RFC 7644 §3.3, §3.5.1).
+
+Does: canonical attribute-name case, extension attributes under their schema URN key,
+type checks (``InvalidValue`` naming the attribute), the value quirks of ``compat``
+(string booleans, bare-id manager, ``""``), nulls dropped (RFC 7643 §2.5), read-only
+attributes dropped (RFC 7644 §3.3: "SHALL be ignored"), unknown attributes and schema
+URIs ignored (Entra sends ``roles: []`` and
+``http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group``), required
+attributes checked.
+
+Does not: decide which attributes the directory can store (the mapping does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.errors import InvalidPath, InvalidSyntax, InvalidValue
+from gateway.scim.path import parse_path
+from gateway.scim.schema import Attribute, ResourceType, Schema
+from gateway.scim.values import coerce_attribute
+
+
+def normalize_resource(
+    payload: dict[str, Any], rtype: ResourceType, *, check_required: bool = True
+) -> dict[str, Any]:
+    """Return a new canonical resource dict with ``schemas`` first; never mutates ``payload``.
+
+    ``check_required=False`` skips the required-attribute check (for partial documents).
+    """
+    if not isinstance(payload, dict):
+        raise InvalidSyntax(f"a {rtype.name} must be a JSON object")
+    builder = _Builder(rtype)
+    for key, value in payload.items():
+        if not isinstance(key, str) or key.casefold() == "schemas":
+            continue
+        schema = rtype.schema_by_id(key)
+        if schema is not None:
+            if value is None:
+                continue
+            if not isinstance(value, dict):
+                raise InvalidValue(f"'{key}' must be an object of that schema's attributes")
+            for inner_key, inner in value.items():
+                builder.place_key(schema, inner_key, inner)
+        else:
+            builder.place_key(None, key, value)
+    return builder.result(_declared(payload), check_required=check_required)
+
+
+class _Builder:
+    def __init__(self, rtype: ResourceType) -> None:
+        self.rtype = rtype
+        self.top: dict[str, Any] = {}
+        self.extensions: dict[str, dict[str, Any]] = {}
+
+    def place_key(self, schema: Schema | None, key: str, value: Any) -> None:
+        """Place one member; ``key`` may be ``attr``, ``attr.sub`` or URN-qualified."""
+        if schema is not None and ":" not in key and "." not in key:
+            attr = self.rtype.attribute(schema, key)
+            if attr is not None:
+                self.place(schema, attr, None, value)
+            return
+        try:
+            path = parse_path(key)
+            if schema is not None and path.attr.schema is None:
+                path = parse_path(f"{schema.id}:{key}")
+            if path.value_filter is not None:
+                return
+            found_schema, attr, sub = self.rtype.resolve(path.attr)
+        except InvalidPath:
+            return  # unknown attributes are ignored on input
+        if schema is not None and found_schema is not schema:
+            return
+        self.place(found_schema, attr, sub, value)
+
+    def place(self, schema: Schema, attr: Attribute, sub: Attribute | None, value: Any) -> None:
+        if attr.mutability == "readOnly":
+            return
+        key = self.rtype.canonical_key(schema)
+        label = attr.name if key is None else f"{key}:{attr.name}"
+        container = self.top if key is None else self.extensions.setdefault(key, {})
+        if sub is not None:
+            if attr.multi_valued or sub.mutability == "readOnly":
+                return
+            checked = coerce_attribute(sub, value, f"{label}.{sub.name}")
+            if checked is not None:
+                current = container.get(attr.name)
+                container[attr.name] = {**(current if isinstance(current, dict) else {})}
+                container[attr.name][sub.name] = checked
+            return
+        checked = coerce_attribute(attr, value, label)
+        current = container.get(attr.name)
+        if checked is None:
+            return
+        if isinstance(checked, dict) and isinstance(current, dict):
+            checked = {**current, **checked}
+        container[attr.name] = checked
+
+    def result(self, declared: list[str], *, check_required: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {"schemas": [self.rtype.schema.id]}
+        for ext, required in self.rtype.extensions:
+            attributes = self.extensions.get(ext.id)
+            if attributes or ext.id.casefold() in declared:
+                out["schemas"].append(ext.id)
+            if check_required and required and not attributes:
+                raise InvalidValue(f"the extension '{ext.id}' is required for {self.rtype.name}")
+        out.update(self.top)
+        for urn, attributes in self.extensions.items():
+            if attributes:
+                out[urn] = attributes
+        if check_required:
+            for schema in self.rtype.schemas():
+                key = self.rtype.canonical_key(schema)
+                container = self.top if key is None else self.extensions.get(key)
+                if key is not None and not container:
+                    continue  # an absent optional extension has no required attributes to miss
+                for attr in self.rtype.attributes(schema):
+                    if attr.required and attr.name not in (container or {}):
+                        raise InvalidValue(
+                            f"'{attr.name}' is required for {self.rtype.name} (RFC 7643 §2.2)"
+                        )
+        return out
+
+
+def _declared(payload: dict[str, Any]) -> list[str]:
+    for key, value in payload.items():
+        if isinstance(key, str) and key.casefold() == "schemas" and isinstance(value, list):
+            return [s.casefold() for s in value if isinstance(s, str)]
+    return []

@@ -1,0 +1,137 @@
+"""Settings from ``SCIM_GATEWAY_*`` environment variables, validated once at start.
+
+Secrets can come from files (``*_FILE``, for Docker/Kubernetes secrets). Every problem is
+collected and reported together so an operator fixes a broken deployment in one go.
+There are no secret defaults here: only the dev command (``make run``) generates them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gateway.errors import ConfigError
+
+PREFIX = "SCIM_GATEWAY_"
+DEFAULT_MAPPING = Path(__file__).resolve().parent.parent / "mappings" / "openldap.yaml"
+
+# Every variable the gateway reads, with a one-line meaning; the docs and the compose test
+# are checked against this table, so adding a setting means adding it here.
+VARIABLES: dict[str, str] = {
+    "LDAP_URL": "LDAP URL(s) of the directory, comma-separated for failover (required)",
+    "LDAP_BIND_DN": "DN the gateway binds as (required)",
+    "LDAP_BIND_PASSWORD": "password for LDAP_BIND_DN (or LDAP_BIND_PASSWORD_FILE) (required)",
+    "TOKEN": "bearer token clients must send (or TOKEN_FILE) (required)",
+    "MAPPING": "path of the mapping YAML (default: the shipped mappings/openldap.yaml)",
+    "LDAP_CONNECT_TIMEOUT": "seconds to wait for a TCP connection to the directory (default 3)",
+    "LDAP_TIMEOUT": "seconds to wait for one LDAP operation (default 10)",
+    "PAGE_SIZE": "LDAP paged-search page size for lists (default 500)",
+    "MAX_RESULTS": "largest SCIM 'count' honoured in one list response (default 1000)",
+    "DEFAULT_COUNT": "page size of a list response when the client sends no 'count' (default 100)",
+    "RETRY_AFTER": "Retry-After seconds sent with 503 when the directory is down (default 5)",
+    "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR (default INFO)",
+}
+SECRETS = ("LDAP_BIND_PASSWORD", "TOKEN")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    ldap_urls: tuple[str, ...]
+    ldap_bind_dn: str
+    ldap_bind_password: str = field(repr=False)
+    token: str = field(repr=False)
+    mapping_path: Path = DEFAULT_MAPPING
+    ldap_connect_timeout: float = 3.0
+    ldap_timeout: float = 10.0
+    page_size: int = 500
+    max_results: int = 1000
+    default_count: int = 100
+    retry_after: int = 5
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate all settings; raise ConfigError listing every problem."""
+        env = os.environ if env is None else env
+        problems: list[str] = []
+        reader = _Reader(env, problems)
+
+        urls = tuple(u.strip() for u in reader.text("LDAP_URL", required=True).split(",") if u.strip())
+        for url in urls:
+            if not url.lower().startswith(("ldap://", "ldaps://")):
+                problems.append(f"{PREFIX}LDAP_URL: {url!r} is not an ldap:// or ldaps:// URL")
+        bind_dn = reader.text("LDAP_BIND_DN", required=True)
+        password = reader.secret("LDAP_BIND_PASSWORD")
+        token = reader.secret("TOKEN")
+        if token and len(token) < 16:
+            problems.append(f"{PREFIX}TOKEN: use at least 16 characters")
+        mapping = Path(reader.text("MAPPING") or DEFAULT_MAPPING)
+        if not mapping.is_file():
+            problems.append(f"{PREFIX}MAPPING: no such file: {mapping}")
+        settings = dict(
+            ldap_connect_timeout=reader.number("LDAP_CONNECT_TIMEOUT", 3.0, float, 0.1, 120),
+            ldap_timeout=reader.number("LDAP_TIMEOUT", 10.0, float, 0.1, 600),
+            page_size=reader.number("PAGE_SIZE", 500, int, 1, 10000),
+            max_results=reader.number("MAX_RESULTS", 1000, int, 1, 100000),
+            default_count=reader.number("DEFAULT_COUNT", 100, int, 1, 100000),
+            retry_after=reader.number("RETRY_AFTER", 5, int, 1, 3600),
+        )
+        level = (reader.text("LOG_LEVEL") or "INFO").upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            problems.append(f"{PREFIX}LOG_LEVEL: {level!r} is not DEBUG, INFO, WARNING or ERROR")
+        if problems:
+            raise ConfigError(problems, "settings")
+        return cls(
+            ldap_urls=urls,
+            ldap_bind_dn=bind_dn,
+            ldap_bind_password=password,
+            token=token,
+            mapping_path=mapping,
+            log_level=level,
+            **settings,  # type: ignore[arg-type]
+        )
+
+
+@dataclass
+class _Reader:
+    env: Mapping[str, str]
+    problems: list[str]
+
+    def text(self, name: str, *, required: bool = False) -> str:
+        value = self.env.get(PREFIX + name, "").strip()
+        if required and not value:
+            self.problems.append(f"{PREFIX}{name} is required ({VARIABLES[name]})")
+        return value
+
+    def secret(self, name: str) -> str:
+        """From ``NAME`` or the file named by ``NAME_FILE`` (not both); never echoed."""
+        direct = self.env.get(PREFIX + name, "")
+        path = self.env.get(PREFIX + name + "_FILE", "").strip()
+        if direct and path:
+            self.problems.append(f"set {PREFIX}{name} or {PREFIX}{name}_FILE, not both")
+            return ""
+        if path:
+            try:
+                direct = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as err:
+                self.problems.append(f"{PREFIX}{name}_FILE: cannot read {path}: {err.strerror}")
+                return ""
+        if not direct:
+            self.problems.append(f"{PREFIX}{name} (or {PREFIX}{name}_FILE) is required")
+        return direct
+
+    def number(self, name, default, kind, low, high):  # noqa: ANN001, ANN201 - tiny local helper
+        raw = self.env.get(PREFIX + name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = kind(raw)
+        except ValueError:
+            self.problems.append(f"{PREFIX}{name}: {raw!r} is not a number")
+            return default
+        if not low <= value <= high:
+            self.problems.append(f"{PREFIX}{name}: {raw} is outside {low}..{high}")
+            return default
+        return value

@@ -1,0 +1,90 @@
+"""Discovery endpoints (RFC 7644 §4): ServiceProviderConfig, Schemas, ResourceTypes.
+
+They describe what this deployment serves: only the resource types its mapping defines.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app
+
+from gateway.errors import NotFound
+from gateway.scim.messages import LIST_RESPONSE
+from gateway.scim.schema import resource_type_to_json, schema_to_json
+from gateway.web.wire import base_url, scim_response
+
+bp = Blueprint("discovery", __name__)
+
+SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+
+
+def _runtime():  # noqa: ANN202
+    return current_app.extensions["scim"]
+
+
+def _schemas() -> dict:
+    out = {}
+    for service in _runtime().services.values():
+        for schema in service.rtype.schemas():
+            out[schema.id] = schema
+    return out
+
+
+def _list(resources: list[dict]) -> Response:
+    return scim_response({
+        "schemas": [LIST_RESPONSE],
+        "totalResults": len(resources),
+        "startIndex": 1,
+        "itemsPerPage": len(resources),
+        "Resources": resources,
+    })
+
+
+@bp.get("/ServiceProviderConfig")
+def service_provider_config() -> Response:
+    limits = _runtime().limits
+    base = base_url()
+    return scim_response({
+        "schemas": [SPC_SCHEMA],
+        "documentationUri": "https://github.com/scim-ldap-gateway/scim-ldap-gateway#readme",
+        "patch": {"supported": True},
+        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": True, "maxResults": limits.max_results},
+        "changePassword": {"supported": False},
+        "sort": {"supported": False},
+        "etag": {"supported": False},
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "Bearer token",
+            "description": "A shared secret token sent as 'Authorization: Bearer <token>'",
+            "primary": True,
+        }],
+        "meta": {"resourceType": "ServiceProviderConfig", "location": f"{base}/ServiceProviderConfig"},
+    })
+
+
+@bp.get("/Schemas")
+def schemas() -> Response:
+    base = base_url()
+    return _list([schema_to_json(s, base) for s in _schemas().values()])
+
+
+@bp.get("/Schemas/<schema_id>")
+def schema(schema_id: str) -> Response:
+    found = _schemas().get(schema_id)
+    if found is None:
+        raise NotFound(f"no schema {schema_id!r}")
+    return scim_response(schema_to_json(found, base_url()))
+
+
+@bp.get("/ResourceTypes")
+def resource_types() -> Response:
+    base = base_url()
+    return _list([resource_type_to_json(s.rtype, base) for s in _runtime().services.values()])
+
+
+@bp.get("/ResourceTypes/<name>")
+def resource_type(name: str) -> Response:
+    service = _runtime().services.get(name)
+    if service is None:
+        raise NotFound(f"no resource type {name!r}")
+    return scim_response(resource_type_to_json(service.rtype, base_url()))

@@ -1,0 +1,130 @@
+"""/Users and /Groups (RFC 7644 §3.3–§3.6): one blueprint serving every mapped resource type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from gateway.errors import InvalidValue, NotFound
+from gateway.scim.messages import LIST_RESPONSE, SEARCH_REQUEST
+from gateway.scim.projection import Projection, apply_projection, parse_projection
+from gateway.web.wire import absolutize, base_url, read_json, read_json_object, scim_response
+
+bp = Blueprint("resources", __name__)
+
+ENDPOINTS = {"Users": "User", "Groups": "Group"}
+
+
+def _service(endpoint: str):  # noqa: ANN202 - a provisioning.ResourceService
+    name = ENDPOINTS.get(endpoint)
+    services = current_app.extensions["scim"].services
+    if name is None or name not in services:
+        raise NotFound(f"no resource type is served at /{endpoint}")
+    return services[name]
+
+
+def _int_param(raw: Any, name: str) -> int | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool):
+        raise InvalidValue(f"{name} must be an integer")
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise InvalidValue(f"{name} must be an integer, not {raw!r}") from None
+
+
+def _projection(service, source: Any) -> Projection:  # noqa: ANN001
+    return parse_projection(service.rtype, source.get("attributes"), source.get("excludedAttributes"))
+
+
+def _render(service, resource: dict[str, Any], projection: Projection, endpoint: str) -> dict[str, Any]:  # noqa: ANN001
+    return apply_projection(absolutize(resource, base_url(), endpoint), service.rtype, projection)
+
+
+def _with_etag(resource: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, str]:
+    out = dict(headers or {})
+    version = (resource.get("meta") or {}).get("version")
+    if version:
+        out["ETag"] = version
+    return out
+
+
+def _list(endpoint: str, params: Any) -> Response:
+    service = _service(endpoint)
+    projection = _projection(service, params)
+    start = _int_param(params.get("startIndex"), "startIndex")
+    count = _int_param(params.get("count"), "count")
+    result = service.list(params.get("filter"), start or 1, count, projection)
+    body = {
+        "schemas": [LIST_RESPONSE],
+        "totalResults": result.total,
+        "startIndex": result.start_index,
+        "itemsPerPage": len(result.resources),
+        "Resources": [_render(service, r, projection, endpoint) for r in result.resources],
+    }
+    return scim_response(body)
+
+
+@bp.get("/<endpoint>")
+def list_resources(endpoint: str) -> Response:
+    return _list(endpoint, request.args)
+
+
+@bp.post("/<endpoint>/.search")
+def search_resources(endpoint: str) -> Response:
+    """RFC 7644 §3.4.3: the same query as GET, in a body (so filters stay out of URLs and logs)."""
+    body = read_json_object()
+    if SEARCH_REQUEST not in (body.get("schemas") or []):
+        raise InvalidValue(f"a search request must declare the schema {SEARCH_REQUEST}")
+    params = {k: v for k, v in body.items() if k != "schemas"}
+    for key in ("attributes", "excludedAttributes"):
+        if isinstance(params.get(key), list):
+            params[key] = ",".join(str(v) for v in params[key])
+    return _list(endpoint, params)
+
+
+@bp.post("/<endpoint>")
+def create_resource(endpoint: str) -> Response:
+    service = _service(endpoint)
+    projection = _projection(service, request.args)
+    resource = service.create(read_json_object())
+    rendered = _render(service, resource, projection, endpoint)
+    location = resource.get("meta", {}).get("location")
+    headers = _with_etag(resource, {"Location": location} if location else None)
+    return scim_response(rendered, 201, headers)
+
+
+@bp.get("/<endpoint>/<ident>")
+def get_resource(endpoint: str, ident: str) -> Response:
+    service = _service(endpoint)
+    projection = _projection(service, request.args)
+    resource = service.get(ident, projection)
+    return scim_response(_render(service, resource, projection, endpoint), 200, _with_etag(resource))
+
+
+@bp.put("/<endpoint>/<ident>")
+def replace_resource(endpoint: str, ident: str) -> Response:
+    service = _service(endpoint)
+    projection = _projection(service, request.args)
+    resource = service.replace(ident, read_json_object())
+    return scim_response(_render(service, resource, projection, endpoint), 200, _with_etag(resource))
+
+
+@bp.patch("/<endpoint>/<ident>")
+def patch_resource(endpoint: str, ident: str) -> Response:
+    """200 with the resource; for Groups 204 unless the client asked for attributes (Entra)."""
+    service = _service(endpoint)
+    projection = _projection(service, request.args)
+    resource = service.patch(ident, read_json())
+    asked = "attributes" in request.args or "excludedAttributes" in request.args
+    if service.rm.members is not None and not asked:
+        return scim_response(None, 204, _with_etag(resource))
+    return scim_response(_render(service, resource, projection, endpoint), 200, _with_etag(resource))
+
+
+@bp.delete("/<endpoint>/<ident>")
+def delete_resource(endpoint: str, ident: str) -> Response:
+    _service(endpoint).delete(ident)
+    return scim_response(None, 204)

@@ -1,0 +1,52 @@
+"""A Flask test client over the real slapd, with helpers to look at the directory directly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask.testing import FlaskClient
+from ldap3 import Connection
+
+SCIM = "application/scim+json"
+
+
+@dataclass
+class Gateway:
+    """A test client plus where its entries live, to check the directory after each step."""
+
+    client: FlaskClient
+    ldap: Connection
+    people: str
+    groups: str
+    headers: dict[str, str]
+
+    def get(self, path: str, **kw: Any):  # noqa: ANN201
+        return self.client.get(f"/scim/v2{path}", headers=self.headers, **kw)
+
+    def delete(self, path: str, **kw: Any):  # noqa: ANN201
+        return self.client.delete(f"/scim/v2{path}", headers=self.headers, **kw)
+
+    def post(self, path: str, body: Any, **kw: Any):  # noqa: ANN201
+        return self.client.post(f"/scim/v2{path}", json=body, headers=self._json(), **kw)
+
+    def put(self, path: str, body: Any, **kw: Any):  # noqa: ANN201
+        return self.client.put(f"/scim/v2{path}", json=body, headers=self._json(), **kw)
+
+    def patch(self, path: str, body: Any, **kw: Any):  # noqa: ANN201
+        return self.client.patch(f"/scim/v2{path}", json=body, headers=self._json(), **kw)
+
+    def _json(self) -> dict[str, str]:
+        return {**self.headers, "Content-Type": f"{SCIM}; charset=utf-8"}
+
+    def entry(self, dn: str, *attrs: str) -> dict[str, list[str]] | None:
+        """The entry at ``dn`` as the directory has it (operational attributes on request)."""
+        ok = self.ldap.search(dn, "(objectClass=*)", "BASE", attributes=list(attrs) or ["*", "+"])
+        if not ok or not self.ldap.entries:
+            return None
+        attrs = self.ldap.response[0]["attributes"]
+        return {k.lower(): [str(v) for v in vals] for k, vals in attrs.items() if vals}
+
+    def children(self, base: str) -> list[str]:
+        self.ldap.search(base, "(objectClass=*)", "LEVEL", attributes=["1.1"])
+        return [r["dn"] for r in self.ldap.response if r.get("type") == "searchResEntry"]
