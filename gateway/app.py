@@ -58,7 +58,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     limits = Limits(settings.page_size, settings.max_results, settings.default_count)
     provisioning_errors.RETRY_AFTER = settings.retry_after
     runtime = Runtime(settings, mapping, pool, limits, BearerAuth([settings.token]))
-    runtime.services = {name: ResourceService(mapping, name, directory, limits) for name in mapping.resources}
+    runtime.services = {
+        name: ResourceService(mapping, name, directory, limits) for name in mapping.resources
+    }
 
     app = Flask("gateway")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -85,8 +87,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         log.info(
             "%s %s %s %.1fms ldap_ops=%s request_id=%s",
-            request.method, request.path, response.status_code, elapsed,
-            trips.count if trips else 0, g.get("request_id", ""),
+            request.method,
+            request.path,
+            response.status_code,
+            elapsed,
+            trips.count if trips else 0,
+            g.get("request_id", ""),
         )
         return response
 

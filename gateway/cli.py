@@ -15,8 +15,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     serve = sub.add_parser("serve", help="serve the SCIM API with gunicorn")
     serve.add_argument("--bind", default="127.0.0.1:8080", help="HOST:PORT (default %(default)s)")
-    serve.add_argument("--workers", type=int, default=2, help="worker processes (default %(default)s)")
-    serve.add_argument("--threads", type=int, default=4, help="threads per worker (default %(default)s)")
+    serve.add_argument(
+        "--workers", type=int, default=2, help="worker processes (default %(default)s)"
+    )
+    serve.add_argument(
+        "--threads", type=int, default=4, help="threads per worker (default %(default)s)"
+    )
     serve.add_argument("--timeout", type=int, default=30, help="worker timeout in seconds")
 
     mapping = sub.add_parser("mapping", help="work with mapping files")
@@ -54,7 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
             self.cfg.set("preload_app", True)  # safe: the LDAP pool opens lazily per worker
             self.cfg.set("accesslog", None)  # the app logs one line per request itself
 
-        def load(self):  # noqa: ANN202
+        def load(self):
             return app
 
     _Gunicorn().run()

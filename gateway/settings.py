@@ -58,7 +58,9 @@ class Settings:
         problems: list[str] = []
         reader = _Reader(env, problems)
 
-        urls = tuple(u.strip() for u in reader.text("LDAP_URL", required=True).split(",") if u.strip())
+        urls = tuple(
+            u.strip() for u in reader.text("LDAP_URL", required=True).split(",") if u.strip()
+        )
         for url in urls:
             if not url.lower().startswith(("ldap://", "ldaps://")):
                 problems.append(f"{PREFIX}LDAP_URL: {url!r} is not an ldap:// or ldaps:// URL")
@@ -122,7 +124,7 @@ class _Reader:
             self.problems.append(f"{PREFIX}{name} (or {PREFIX}{name}_FILE) is required")
         return direct
 
-    def number(self, name, default, kind, low, high):  # noqa: ANN001, ANN201 - tiny local helper
+    def number(self, name, default, kind, low, high):
         raw = self.env.get(PREFIX + name, "").strip()
         if not raw:
             return default

@@ -76,7 +76,9 @@ class Nothing:
     """Matches no entry (e.g. ``id eq`` a value that is not a UUID)."""
 
 
-LdapFilter = Equal | Substring | GreaterOrEqual | LessOrEqual | Present | And | Or | Not | Raw | Nothing
+LdapFilter = (
+    Equal | Substring | GreaterOrEqual | LessOrEqual | Present | And | Or | Not | Raw | Nothing
+)
 
 MATCH_ALL = Present("objectClass")
 

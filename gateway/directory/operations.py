@@ -156,7 +156,10 @@ class Directory:
 
         def send(conn: Any) -> None:
             holder["ok"] = conn.search(
-                base, text, SCOPES[scope], attributes=list(attributes) or ["1.1"],
+                base,
+                text,
+                SCOPES[scope],
+                attributes=list(attributes) or ["1.1"],
                 size_limit=size_limit,
             )
 
@@ -185,10 +188,14 @@ class Directory:
         while first or cookie:
             holder: dict[str, Any] = {}
 
-            def send(conn: Any, cookie: Any = cookie) -> None:
+            def send(conn: Any, cookie: Any = cookie, holder: dict[str, Any] = holder) -> None:
                 holder["ok"] = conn.search(
-                    base, text, SCOPES[scope], attributes=list(attributes) or ["1.1"],
-                    paged_size=page_size, paged_cookie=cookie,
+                    base,
+                    text,
+                    SCOPES[scope],
+                    attributes=list(attributes) or ["1.1"],
+                    paged_size=page_size,
+                    paged_cookie=cookie,
                 )
 
             # a paging cookie belongs to its connection: only the first page may be retried

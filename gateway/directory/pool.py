@@ -85,7 +85,9 @@ class ConnectionPool:
             auto_referrals=False,
             auto_escape=False,
             raise_exceptions=False,
-            receive_timeout=max(1, math.ceil(self.settings.operation_timeout)),  # ldap3 packs an int
+            receive_timeout=max(
+                1, math.ceil(self.settings.operation_timeout)
+            ),  # ldap3 packs an int
             return_empty_attributes=False,
         )
         try:
@@ -140,5 +142,5 @@ def _idle_socket_is_alive(conn: ldap3.Connection) -> bool:
 def _close_quietly(conn: ldap3.Connection) -> None:
     try:
         conn.unbind()
-    except Exception:  # noqa: BLE001 - closing a broken socket may fail in many ways
+    except Exception:
         log.debug("ignoring error while closing an LDAP connection", exc_info=True)

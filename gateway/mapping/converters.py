@@ -40,7 +40,7 @@ def _integer_to_ldap(value: object) -> str:
 
 
 def generalized_time_to_iso(value: str) -> str:
-    """``20240102030405Z`` / ``20240102030405.123Z`` → ``2024-01-02T03:04:05Z`` (RFC 4517 §3.3.13)."""
+    """``20240102030405.123Z`` → ``2024-01-02T03:04:05Z`` (GeneralizedTime, RFC 4517 §3.3.13)."""
     v = value.strip()
     base = v[:14]
     try:

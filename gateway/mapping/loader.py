@@ -18,7 +18,7 @@ in docs/mapping.md. In short::
         - scim: name.familyName             # a SCIM path (RFC 7644 §3.5.2 form)
           ldap: sn
           default: ["{userName}"]           # templates tried in order when the value is absent
-          converter: string                 # string | lowercase | boolean | integer | generalizedTime
+          converter: string                 # string lowercase boolean integer generalizedTime
           write: readWrite                  # readWrite | readOnly | createOnly | ignore
           reference: [User]                 # the LDAP value is a DN of that resource type
           primary: false                    # mark this typed value primary on read
@@ -152,14 +152,16 @@ def load_mapping_text(text: str, source: str = "<text>") -> Mapping:
         for rule in res.attributes:
             for ref in rule.reference:
                 if ref not in resources:
-                    problems.append(f"{source}: {res.name} {rule.scim_text} refers to {ref}, "
-                                    f"which this mapping does not define")
+                    problems.append(
+                        f"{source}: {res.name} {rule.scim_text} refers to {ref}, "
+                        f"which this mapping does not define"
+                    )
     if problems:
         raise ConfigError(problems, f"mapping {source}")
     return Mapping(resources, source)
 
 
-def _compile(name: str, spec: dict[str, Any], problems: list[str], where) -> ResourceMapping | None:  # noqa: ANN001
+def _compile(name: str, spec: dict[str, Any], problems: list[str], where) -> ResourceMapping | None:
     rtype = RESOURCE_TYPES[name]
     rules: list[AttributeRule] = []
     seen: set[str] = set()
@@ -196,18 +198,23 @@ def _compile(name: str, spec: dict[str, Any], problems: list[str], where) -> Res
         flt = Raw(spec["filter"])
     rdn = spec["rdn_attribute"]
     if not any(r.ldap.lower() == rdn.lower() and r.writable for r in rules):
-        problems.append(f"{where('rdn_attribute')}: {name}.rdn_attribute: no writable attribute "
-                        f"rule maps to {rdn!r}; map the naming SCIM attribute "
-                        f"({'userName' if name == 'User' else 'displayName'}) to it")
+        problems.append(
+            f"{where('rdn_attribute')}: {name}.rdn_attribute: no writable attribute "
+            f"rule maps to {rdn!r}; map the naming SCIM attribute "
+            f"({'userName' if name == 'User' else 'displayName'}) to it"
+        )
     disable = None
     if spec["disable"]:
         d = spec["disable"]
         if d["strategy"] == "boolean" and not (d.get("attribute") and d.get("disabled_value")):
-            problems.append(f"{where('disable')}: {name}.disable: the boolean strategy needs "
-                            f"'attribute' and 'disabled_value'")
+            problems.append(
+                f"{where('disable')}: {name}.disable: the boolean strategy needs "
+                f"'attribute' and 'disabled_value'"
+            )
         if d["strategy"] == "move" and not d.get("disabled_base_dn"):
-            problems.append(f"{where('disable')}: {name}.disable: the move strategy needs "
-                            f"'disabled_base_dn'")
+            problems.append(
+                f"{where('disable')}: {name}.disable: the move strategy needs 'disabled_base_dn'"
+            )
         disable = DisableRule(**d)
     members = None
     if spec["members"]:

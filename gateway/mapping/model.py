@@ -7,7 +7,8 @@ each of its attributes maps to an LDAP attribute. The YAML form is in docs/mappi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 
 from gateway.directory.ldapfilter import Raw
@@ -31,7 +32,7 @@ class Template:
     def parse(cls, text: str) -> Template:
         return cls(text, tuple(m.strip() for m in _FIELD.findall(text)))
 
-    def render(self, values: Mapping[str, str]) -> str | None:
+    def render(self, values: MappingABC[str, str]) -> str | None:
         if any(not values.get(f) for f in self.fields):
             return None
         out = _FIELD.sub(lambda m: values[m.group(1).strip()], self.text).strip()

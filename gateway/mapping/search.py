@@ -88,13 +88,15 @@ class _Translator:
             if name == "members" and self.rm.members is not None:
                 return self._members(path.sub_attr, op, value)
         try:
-            schema, attribute, sub = self.rm.rtype.resolve(path)
+            _schema, attribute, sub = self.rm.rtype.resolve(path)
         except InvalidPath as err:
             raise InvalidFilter(f"unknown attribute {path.dotted()!r}: {err.detail}") from None
         rules = self._rules(path)
         if not rules:
-            raise InvalidFilter(f"attribute {path.dotted()!r} is not mapped to the directory, "
-                                f"so it cannot be used in a filter")
+            raise InvalidFilter(
+                f"attribute {path.dotted()!r} is not mapped to the directory, "
+                f"so it cannot be used in a filter"
+            )
         sub_name = (sub.name if sub else None) or path.sub_attr
         if attribute.multi_valued:
             return _or(*(self._in_value(rule, sub_name or "value", op, value) for rule in rules))
@@ -193,7 +195,9 @@ class _Translator:
             raise InvalidFilter(f"members.{sub} cannot be used in a filter; use members.value")
         if op == "pr":
             if members.placeholder:
-                return _and(lf.Present(members.ldap), _not(lf.Equal(members.ldap, members.placeholder)))
+                return _and(
+                    lf.Present(members.ldap), _not(lf.Equal(members.ldap, members.placeholder))
+                )
             return lf.Present(members.ldap)
         if op not in ("eq", "ne") or not isinstance(value, str):
             raise InvalidFilter("members.value supports eq, ne and pr with a member id")
@@ -215,14 +219,20 @@ class _Translator:
         if not rules:
             raise InvalidFilter(f"attribute {path.attr!r} is not mapped to the directory")
         if not attribute.multi_valued:
-            return self._sub_visit(inner, lambda sub, op, v: self._leaf(
-                sf.AttrPath(path.schema, path.attr, sub), op, v))
-        return _or(*(
-            self._sub_visit(inner, lambda sub, op, v, r=rule: self._in_value(r, sub, op, v))
-            for rule in rules
-        ))
+            return self._sub_visit(
+                inner,
+                lambda sub, op, v: self._leaf(sf.AttrPath(path.schema, path.attr, sub), op, v),
+            )
+        return _or(
+            *(
+                self._sub_visit(inner, lambda sub, op, v, r=rule: self._in_value(r, sub, op, v))
+                for rule in rules
+            )
+        )
 
-    def _sub_visit(self, node: sf.Filter, leaf: Callable[[str, str, Any], Translated]) -> Translated:
+    def _sub_visit(
+        self, node: sf.Filter, leaf: Callable[[str, str, Any], Translated]
+    ) -> Translated:
         match node:
             case sf.And(left, right):
                 return _and(self._sub_visit(left, leaf), self._sub_visit(right, leaf))
@@ -268,8 +278,13 @@ def _static(actual: Any, op: str, value: Any) -> bool:
         return actual is not None
     if isinstance(actual, str) and isinstance(value, str):
         a, v = actual.lower(), value.lower()
-        return {"eq": a == v, "ne": a != v, "co": v in a, "sw": a.startswith(v),
-                "ew": a.endswith(v)}.get(op, False)
+        return {
+            "eq": a == v,
+            "ne": a != v,
+            "co": v in a,
+            "sw": a.startswith(v),
+            "ew": a.endswith(v),
+        }.get(op, False)
     if op == "eq":
         return actual == value
     if op == "ne":
@@ -303,4 +318,3 @@ def _not(item: Translated) -> Translated:
     if isinstance(item, bool):
         return not item
     return lf.Not(item)
-

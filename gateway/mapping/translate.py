@@ -245,8 +245,9 @@ def to_image(
             ids = value if isinstance(value, list) else ([value] if value else [])
             for ident in ids:
                 if ident not in dns_by_id:
-                    raise InvalidValue(f"{rule.scim_text}: no {'/'.join(rule.reference)} "
-                                       f"with id {ident!r}")
+                    raise InvalidValue(
+                        f"{rule.scim_text}: no {'/'.join(rule.reference)} with id {ident!r}"
+                    )
                 values.append(dns_by_id[ident])
         elif value is not None and value != "":
             try:

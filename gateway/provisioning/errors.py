@@ -42,17 +42,21 @@ def to_scim_error(err: DirectoryError, what: str) -> ScimError:
         case AssertionFailed():
             return PreconditionFailed(f"{what} was modified by someone else (ETag mismatch)")
         case SchemaViolation():
-            return InvalidValue(f"the directory refused the values for {what} "
-                                f"(LDAP result {err.result_code}); check the attribute values")
+            return InvalidValue(
+                f"the directory refused the values for {what} "
+                f"(LDAP result {err.result_code}); check the attribute values"
+            )
         case SizeLimit():
             return TooMany("the directory returned too many results; narrow the filter")
         case Unavailable():
-            return ServiceUnavailable("the directory is unavailable; retry later",
-                                      retry_after=RETRY_AFTER)
+            return ServiceUnavailable(
+                "the directory is unavailable; retry later", retry_after=RETRY_AFTER
+            )
         case InsufficientAccess():
             log.error("directory refused access: %s", err)
-            return ServiceUnavailable("the gateway is not allowed to do this in the directory",
-                                      retry_after=RETRY_AFTER)
+            return ServiceUnavailable(
+                "the gateway is not allowed to do this in the directory", retry_after=RETRY_AFTER
+            )
     log.error("unexpected directory error: %s", err)
     return ServiceUnavailable(
         f"the directory failed the operation (LDAP result {err.result_code})",

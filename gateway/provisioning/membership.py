@@ -30,7 +30,9 @@ ENDPOINTS = {"User": "Users", "Group": "Groups"}
 
 
 class Membership:
-    def __init__(self, directory: Directory, refs: References, mapping: Mapping, group: ResourceMapping) -> None:
+    def __init__(
+        self, directory: Directory, refs: References, mapping: Mapping, group: ResourceMapping
+    ) -> None:
         assert group.members is not None
         self.directory = directory
         self.refs = refs
@@ -54,7 +56,9 @@ class Membership:
                 if rm is None:
                     continue
                 flt = lf.conjunction(rm.filter, lf.Equal(self.rule.member_of, group_dn))
-                for entry in self.directory.search_paged(rm.base_dn, rm.scope, flt, [rm.id_attribute]):
+                for entry in self.directory.search_paged(
+                    rm.base_dn, rm.scope, flt, [rm.id_attribute]
+                ):
                     ident = entry.first(rm.id_attribute)
                     if ident:
                         refs.append(Ref(rm.name, ident, entry.dn))
@@ -88,8 +92,11 @@ class Membership:
         attr = self.rule.ldap
         if delta.replace is not None:
             removed = {_member_id(v) for v in delta.remove}
-            ids = [i for i in dict.fromkeys(_member_id(v) for v in [*delta.replace, *delta.add])
-                   if i not in removed]
+            ids = [
+                i
+                for i in dict.fromkeys(_member_id(v) for v in [*delta.replace, *delta.add])
+                if i not in removed
+            ]
             refs = self.resolve(ids)
             return [Modification(attr, ModOp.REPLACE, tuple(self.values_for(list(refs.values()))))]
         mods: list[Modification] = []
@@ -117,7 +124,9 @@ class Membership:
             Modification(self.rule.ldap, ModOp.DELETE, dns),
         ]
 
-    def modify(self, group_dn: str, mods: list[Modification], *, read_back: Sequence[str] = ()) -> Entry | None:
+    def modify(
+        self, group_dn: str, mods: list[Modification], *, read_back: Sequence[str] = ()
+    ) -> Entry | None:
         """Send ``mods``; if they would empty the group, send them again with the placeholder."""
         try:
             return self.directory.modify(group_dn, mods, read_back=read_back)
@@ -141,21 +150,30 @@ class Membership:
     def rename_everywhere(self, old_dn: str, new_dn: str, group_dns: Iterable[str]) -> None:
         """Point memberships at a renamed entry now, instead of whenever refint gets to it."""
         for group_dn in group_dns:
-            self.directory.modify(group_dn, [
-                Modification(self.rule.ldap, ModOp.ADD, (new_dn,)),
-                *self.remove_values((old_dn,)),
-            ])
+            self.directory.modify(
+                group_dn,
+                [
+                    Modification(self.rule.ldap, ModOp.ADD, (new_dn,)),
+                    *self.remove_values((old_dn,)),
+                ],
+            )
 
     def groups_containing(self, member_dn: str, entry: Entry | None) -> list[str]:
         """DNs of the groups ``member_dn`` belongs to: from its back-link, else one search."""
         if self.rule.member_of and entry is not None:
             return list(entry.get(self.rule.member_of))
         flt = lf.conjunction(self.group.filter, lf.Equal(self.rule.ldap, member_dn))
-        return [e.dn for e in self.directory.search_paged(self.group.base_dn, self.group.scope, flt, [])]
+        return [
+            e.dn for e in self.directory.search_paged(self.group.base_dn, self.group.scope, flt, [])
+        ]
 
 
 def member_item(ref: Ref) -> dict[str, Any]:
-    return {"value": ref.id, "$ref": f"{ENDPOINTS.get(ref.type, ref.type)}/{ref.id}", "type": ref.type}
+    return {
+        "value": ref.id,
+        "$ref": f"{ENDPOINTS.get(ref.type, ref.type)}/{ref.id}",
+        "type": ref.type,
+    }
 
 
 def _member_id(value: Any) -> str:

@@ -68,12 +68,20 @@ class References:
         return out
 
     def _mappings(self, types: Iterable[str]) -> list[ResourceMapping]:
-        return [self.mapping.resources[t] for t in dict.fromkeys(types) if t in self.mapping.resources]
+        return [
+            self.mapping.resources[t] for t in dict.fromkeys(types) if t in self.mapping.resources
+        ]
 
-    def _search(self, mappings: list[ResourceMapping], flt: lf.LdapFilter, attrs: list[str]) -> list[Entry]:
+    def _search(
+        self, mappings: list[ResourceMapping], flt: lf.LdapFilter, attrs: list[str]
+    ) -> list[Entry]:
         base = common_base([rm.base_dn for rm in mappings])
-        scope = "one" if len({dnlib.normalize(rm.base_dn) for rm in mappings}) == 1 and all(
-            rm.scope == "one" for rm in mappings) else "sub"
+        scope = (
+            "one"
+            if len({dnlib.normalize(rm.base_dn) for rm in mappings}) == 1
+            and all(rm.scope == "one" for rm in mappings)
+            else "sub"
+        )
         return self.directory.search(base, scope, flt, attrs)
 
     @staticmethod
@@ -124,4 +132,3 @@ def _dn_match(dn: str) -> lf.LdapFilter:
 def _chunks(values: list[str]) -> Iterable[list[str]]:
     for i in range(0, len(values), CHUNK):
         yield values[i : i + CHUNK]
-

@@ -9,7 +9,7 @@ one modify (plus a rename when the naming attribute changes). SCIM-side work is 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +57,9 @@ class ResourceService:
         self.limits = limits
         self.refs = References(directory, mapping)
         group = self.rm if self.rm.members else mapping.resources.get("Group")
-        self.membership = Membership(directory, self.refs, mapping, group) if group and group.members else None
+        self.membership = (
+            Membership(directory, self.refs, mapping, group) if group and group.members else None
+        )
         self.what = self.rm.name
 
     # ------------------------------------------------------------------ reads
@@ -147,8 +149,11 @@ class ResourceService:
         deltas = frozenset({"members"}) if self.rm.members is not None else frozenset()
         result = apply_patch(old, operations, self.rtype, delta_attributes=deltas)
         new_unmapped = set(translate.unmapped_attributes(self.rm, result.resource))
-        self._check_unmapped(result.resource, ignore=set(translate.unmapped_attributes(self.rm, old)),
-                             found=new_unmapped)
+        self._check_unmapped(
+            result.resource,
+            ignore=set(translate.unmapped_attributes(self.rm, old)),
+            found=new_unmapped,
+        )
         return self._update(entry, old, result.resource, result.deltas)
 
     def delete(self, ident: str) -> None:
@@ -161,7 +166,9 @@ class ResourceService:
 
     # ------------------------------------------------------------------ steps
 
-    def _update(self, entry: Entry, old: dict[str, Any], new: dict[str, Any], deltas: dict[str, Any]) -> dict[str, Any]:
+    def _update(
+        self, entry: Entry, old: dict[str, Any], new: dict[str, Any], deltas: dict[str, Any]
+    ) -> dict[str, Any]:
         with translating(self.what):
             dns_by_id, ids_by_dn = self._refs_for(entry, new)
             old_image = translate.to_image(self.rm, old, dns_by_id, current_dn=entry.dn)
@@ -216,7 +223,7 @@ class ResourceService:
         try:
             rdn, parent = dnlib.split_rdn(original)
             self.directory.rename(current, rdn, new_superior=parent)
-        except Exception:  # noqa: BLE001 - the original error matters more; this one is logged
+        except Exception:
             log.exception("could not revert the rename of %r to %r", original, current)
 
     def _find(self, ident: str, *, members: bool, extra: Sequence[str] = ()) -> Entry:
@@ -258,10 +265,15 @@ class ResourceService:
 
     def _as_resource(self, entry: Entry) -> dict[str, Any]:
         """The resource as the mapping sees it, with references as DNs standing in for ids."""
-        ids_by_dn = {dnlib.normalize(d): ("?", f"dn:{d}") for d in translate.reference_dns(self.rm, entry.attributes)}
+        ids_by_dn = {
+            dnlib.normalize(d): ("?", f"dn:{d}")
+            for d in translate.reference_dns(self.rm, entry.attributes)
+        }
         return translate.to_resource(self.rm, entry.dn, entry.attributes, ids_by_dn)
 
-    def _refs_for(self, entry: Entry, new: dict[str, Any]) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    def _refs_for(
+        self, entry: Entry, new: dict[str, Any]
+    ) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
         """id→DN for the write, id-by-DN for the response; existing references cost nothing."""
         dns_by_id = {f"dn:{d}": d for d in translate.reference_dns(self.rm, entry.attributes)}
         wanted = [i for i in self._reference_ids(new) if i not in dns_by_id]
@@ -274,10 +286,14 @@ class ResourceService:
             ids_by_dn.update({k: (r.type, r.id) for k, r in resolved.items()})
         return dns_by_id, ids_by_dn
 
-    def _outgoing_refs(self, resource: dict[str, Any]) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    def _outgoing_refs(
+        self, resource: dict[str, Any]
+    ) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
         ids = self._reference_ids(resource)
         found = self.refs.by_ids(ids, self._reference_types()) if ids else {}
-        return {i: r.dn for i, r in found.items()}, {dnlib.normalize(r.dn): (r.type, r.id) for r in found.values()}
+        return {i: r.dn for i, r in found.items()}, {
+            dnlib.normalize(r.dn): (r.type, r.id) for r in found.values()
+        }
 
     def _reference_ids(self, resource: dict[str, Any]) -> list[str]:
         ids: list[str] = []
@@ -296,9 +312,16 @@ class ResourceService:
     def _wants_members(self, projection: Projection) -> bool:
         return self.rm.members is not None and wants(self.rtype, projection, "members")
 
-    def _check_unmapped(self, resource: dict[str, Any], *, ignore: set[str] | None = None,
-                        found: set[str] | None = None) -> None:
-        names = found if found is not None else set(translate.unmapped_attributes(self.rm, resource))
+    def _check_unmapped(
+        self,
+        resource: dict[str, Any],
+        *,
+        ignore: set[str] | None = None,
+        found: set[str] | None = None,
+    ) -> None:
+        names = (
+            found if found is not None else set(translate.unmapped_attributes(self.rm, resource))
+        )
         names -= ignore or set()
         if not names:
             return
@@ -307,5 +330,7 @@ class ResourceService:
         log.debug("%s: ignoring unmapped attributes %s", self.what, sorted(names))
 
     def _refused(self, err: SchemaViolation) -> str:
-        return (f"the directory refused the values for this {self.what} (LDAP result "
-                f"{err.result_code}); a value may be malformed or not allowed")
+        return (
+            f"the directory refused the values for this {self.what} (LDAP result "
+            f"{err.result_code}); a value may be malformed or not allowed"
+        )

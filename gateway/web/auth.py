@@ -26,5 +26,7 @@ class BearerAuth:
         for token in self._tokens:  # check all: the time taken does not depend on which matched
             ok |= hmac.compare_digest(given, token)
         if not ok:
-            raise Unauthorized("invalid bearer token",
-                               headers={"WWW-Authenticate": 'Bearer realm="scim", error="invalid_token"'})
+            raise Unauthorized(
+                "invalid bearer token",
+                headers={"WWW-Authenticate": 'Bearer realm="scim", error="invalid_token"'},
+            )

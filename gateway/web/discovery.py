@@ -17,7 +17,7 @@ bp = Blueprint("discovery", __name__)
 SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 
 
-def _runtime():  # noqa: ANN202
+def _runtime():
     return current_app.extensions["scim"]
 
 
@@ -30,36 +30,45 @@ def _schemas() -> dict:
 
 
 def _list(resources: list[dict]) -> Response:
-    return scim_response({
-        "schemas": [LIST_RESPONSE],
-        "totalResults": len(resources),
-        "startIndex": 1,
-        "itemsPerPage": len(resources),
-        "Resources": resources,
-    })
+    return scim_response(
+        {
+            "schemas": [LIST_RESPONSE],
+            "totalResults": len(resources),
+            "startIndex": 1,
+            "itemsPerPage": len(resources),
+            "Resources": resources,
+        }
+    )
 
 
 @bp.get("/ServiceProviderConfig")
 def service_provider_config() -> Response:
     limits = _runtime().limits
     base = base_url()
-    return scim_response({
-        "schemas": [SPC_SCHEMA],
-        "documentationUri": "https://github.com/scim-ldap-gateway/scim-ldap-gateway#readme",
-        "patch": {"supported": True},
-        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
-        "filter": {"supported": True, "maxResults": limits.max_results},
-        "changePassword": {"supported": False},
-        "sort": {"supported": False},
-        "etag": {"supported": False},
-        "authenticationSchemes": [{
-            "type": "oauthbearertoken",
-            "name": "Bearer token",
-            "description": "A shared secret token sent as 'Authorization: Bearer <token>'",
-            "primary": True,
-        }],
-        "meta": {"resourceType": "ServiceProviderConfig", "location": f"{base}/ServiceProviderConfig"},
-    })
+    return scim_response(
+        {
+            "schemas": [SPC_SCHEMA],
+            "documentationUri": "https://github.com/scim-ldap-gateway/scim-ldap-gateway#readme",
+            "patch": {"supported": True},
+            "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+            "filter": {"supported": True, "maxResults": limits.max_results},
+            "changePassword": {"supported": False},
+            "sort": {"supported": False},
+            "etag": {"supported": False},
+            "authenticationSchemes": [
+                {
+                    "type": "oauthbearertoken",
+                    "name": "Bearer token",
+                    "description": "A shared secret token sent as 'Authorization: Bearer <token>'",
+                    "primary": True,
+                }
+            ],
+            "meta": {
+                "resourceType": "ServiceProviderConfig",
+                "location": f"{base}/ServiceProviderConfig",
+            },
+        }
+    )
 
 
 @bp.get("/Schemas")

@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 _SCIM_TYPES_BY_STATUS = {413: "tooLarge"}
 
 
-def error_response(status: int, detail: str, scim_type: str | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    status: int, detail: str, scim_type: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
     body = {"schemas": [ERROR], "status": str(status), "detail": detail}
     if scim_type:
         body["scimType"] = scim_type

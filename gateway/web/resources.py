@@ -1,4 +1,4 @@
-"""/Users and /Groups (RFC 7644 §3.3–§3.6): one blueprint serving every mapped resource type."""
+"""/Users and /Groups (RFC 7644 §3.3 to §3.6): one blueprint serving every mapped resource type."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ bp = Blueprint("resources", __name__)
 ENDPOINTS = {"Users": "User", "Groups": "Group"}
 
 
-def _service(endpoint: str):  # noqa: ANN202 - a provisioning.ResourceService
+def _service(endpoint: str):
     name = ENDPOINTS.get(endpoint)
     services = current_app.extensions["scim"].services
     if name is None or name not in services:
@@ -35,11 +35,15 @@ def _int_param(raw: Any, name: str) -> int | None:
         raise InvalidValue(f"{name} must be an integer, not {raw!r}") from None
 
 
-def _projection(service, source: Any) -> Projection:  # noqa: ANN001
-    return parse_projection(service.rtype, source.get("attributes"), source.get("excludedAttributes"))
+def _projection(service, source: Any) -> Projection:
+    return parse_projection(
+        service.rtype, source.get("attributes"), source.get("excludedAttributes")
+    )
 
 
-def _render(service, resource: dict[str, Any], projection: Projection, endpoint: str) -> dict[str, Any]:  # noqa: ANN001
+def _render(
+    service, resource: dict[str, Any], projection: Projection, endpoint: str
+) -> dict[str, Any]:
     return apply_projection(absolutize(resource, base_url(), endpoint), service.rtype, projection)
 
 
@@ -101,7 +105,9 @@ def get_resource(endpoint: str, ident: str) -> Response:
     service = _service(endpoint)
     projection = _projection(service, request.args)
     resource = service.get(ident, projection)
-    return scim_response(_render(service, resource, projection, endpoint), 200, _with_etag(resource))
+    return scim_response(
+        _render(service, resource, projection, endpoint), 200, _with_etag(resource)
+    )
 
 
 @bp.put("/<endpoint>/<ident>")
@@ -109,7 +115,9 @@ def replace_resource(endpoint: str, ident: str) -> Response:
     service = _service(endpoint)
     projection = _projection(service, request.args)
     resource = service.replace(ident, read_json_object())
-    return scim_response(_render(service, resource, projection, endpoint), 200, _with_etag(resource))
+    return scim_response(
+        _render(service, resource, projection, endpoint), 200, _with_etag(resource)
+    )
 
 
 @bp.patch("/<endpoint>/<ident>")
@@ -121,7 +129,9 @@ def patch_resource(endpoint: str, ident: str) -> Response:
     asked = "attributes" in request.args or "excludedAttributes" in request.args
     if service.rm.members is not None and not asked:
         return scim_response(None, 204, _with_etag(resource))
-    return scim_response(_render(service, resource, projection, endpoint), 200, _with_etag(resource))
+    return scim_response(
+        _render(service, resource, projection, endpoint), 200, _with_etag(resource)
+    )
 
 
 @bp.delete("/<endpoint>/<ident>")

@@ -39,8 +39,9 @@ def read_json() -> Any:
     try:
         body = json.loads(text)
     except json.JSONDecodeError as err:
-        raise InvalidSyntax(f"the body is not valid JSON: {err.msg} at line {err.lineno} "
-                            f"column {err.colno}") from None
+        raise InvalidSyntax(
+            f"the body is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
+        ) from None
     except RecursionError:
         raise InvalidSyntax("the body nests too deeply") from None
     _check_depth(body)

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from ldap3 import Connection
+from support.gateway import Gateway
+from support.slapd import Slapd
 
 from gateway.app import create_app
 from gateway.settings import Settings
-from support.gateway import Gateway
-from support.slapd import Slapd
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "mappings" / "openldap.yaml"
@@ -24,7 +24,9 @@ _counter = itertools.count()
 
 def isolated_mapping(tmp_path: Path, people: str, groups: str, source: Path = SHIPPED) -> Path:
     text = source.read_text(encoding="utf-8")
-    text = text.replace("ou=People,dc=example,dc=org", people).replace("ou=Groups,dc=example,dc=org", groups)
+    text = text.replace("ou=People,dc=example,dc=org", people).replace(
+        "ou=Groups,dc=example,dc=org", groups
+    )
     path = tmp_path / source.name
     path.write_text(text, encoding="utf-8")
     return path
@@ -57,6 +59,8 @@ def gw(slapd: Slapd, ldap_admin: Connection, tmp_path: Path) -> Iterator[Gateway
     app = create_app(settings_for(slapd, isolated_mapping(tmp_path, people, groups)))
     app.testing = True
     try:
-        yield Gateway(app.test_client(), ldap_admin, people, groups, {"Authorization": f"Bearer {TOKEN}"})
+        yield Gateway(
+            app.test_client(), ldap_admin, people, groups, {"Authorization": f"Bearer {TOKEN}"}
+        )
     finally:
         app.extensions["scim"].pool.close_all()

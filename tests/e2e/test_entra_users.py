@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 from ldap3 import Connection, Server
-
 from support.gateway import Gateway
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "entra"
@@ -48,7 +47,9 @@ def test_entra_user_lifecycle(gw: Gateway) -> None:
     assert resp.headers["Location"].endswith(f"/scim/v2/Users/{uid}")
     assert user["userName"] == user_name
     assert user["active"] is True
-    assert user["emails"] == [{"value": create["emails"][0]["value"], "type": "work", "primary": True}]
+    assert user["emails"] == [
+        {"value": create["emails"][0]["value"], "type": "work", "primary": True}
+    ]
     assert user["meta"]["resourceType"] == "User" and user["meta"]["version"].startswith('W/"')
     dn = f"uid={user_name},{gw.people}"
     entry = gw.entry(dn, "*", "+")
@@ -61,7 +62,11 @@ def test_entra_user_lifecycle(gw: Gateway) -> None:
     assert "pwdaccountlockedtime" not in entry
 
     # 3. query by userName and by externalId find it
-    for flt in (f'userName eq "{user_name}"', f'externalId eq "{create["externalId"]}"', f'id eq "{uid}"'):
+    for flt in (
+        f'userName eq "{user_name}"',
+        f'externalId eq "{create["externalId"]}"',
+        f'id eq "{uid}"',
+    ):
         body = gw.get("/Users", query_string={"filter": flt}).get_json()
         assert body["totalResults"] == 1 and body["Resources"][0]["id"] == uid, flt
 
@@ -103,7 +108,7 @@ def test_entra_user_lifecycle(gw: Gateway) -> None:
     assert resp.get_json()["status"] == "404"
 
 
-def test_disabled_user_cannot_bind_and_enabled_user_can(gw: Gateway, slapd) -> None:  # noqa: ANN001
+def test_disabled_user_cannot_bind_and_enabled_user_can(gw: Gateway, slapd) -> None:
     uid = gw.post("/Users", {"userName": "binder"}).get_json()["id"]
     dn = f"uid=binder,{gw.people}"
     assert gw.ldap.modify(dn, {"userPassword": [("MODIFY_REPLACE", ["s3cret-pw"])]}), gw.ldap.result
@@ -129,7 +134,9 @@ def test_flag_style_patch_without_path_and_dotted_keys(gw: Gateway) -> None:
     body = resp.get_json()
     assert body["name"]["givenName"] == "Flag" and body["name"]["familyName"] == "Style"
     assert body[ENTERPRISE]["employeeNumber"] == "4711"
-    entry = gw.entry(f"uid=flaggy,{gw.people}", "displayName", "givenName", "sn", "employeeNumber", "mail")
+    entry = gw.entry(
+        f"uid=flaggy,{gw.people}", "displayName", "givenName", "sn", "employeeNumber", "mail"
+    )
     assert entry == {
         "displayname": ["Flag Style"],
         "givenname": ["Flag"],
@@ -152,16 +159,21 @@ def test_manager_is_set_by_bare_id_and_returned_as_object(gw: Gateway) -> None:
     assert got[ENTERPRISE]["manager"]["value"] == boss
     assert got[ENTERPRISE]["manager"]["$ref"].endswith(f"/scim/v2/Users/{boss}")
     # removal with an empty string (SCIM Validator)
-    resp = gw.patch(f"/Users/{worker}", {
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "replace", "path": f"{ENTERPRISE}:manager", "value": ""}],
-    })
+    resp = gw.patch(
+        f"/Users/{worker}",
+        {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": f"{ENTERPRISE}:manager", "value": ""}],
+        },
+    )
     assert resp.status_code == 200, resp.get_json()
     assert gw.entry(f"uid=worker,{gw.people}", "manager") == {}
 
 
 def test_user_with_only_username_gets_derived_must_attributes(gw: Gateway) -> None:
-    resp = gw.post("/Users", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "solo"})
+    resp = gw.post(
+        "/Users", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "solo"}
+    )
     assert resp.status_code == 201, resp.get_json()
     entry = gw.entry(f"uid=solo,{gw.people}", "sn", "cn", "objectClass")
     assert entry["sn"] == ["solo"] and entry["cn"] == ["solo"]
@@ -171,9 +183,12 @@ def test_user_with_only_username_gets_derived_must_attributes(gw: Gateway) -> No
 def test_patch_that_changes_nothing_writes_nothing(gw: Gateway) -> None:
     created = gw.post("/Users", {"userName": "steady", "title": "Boss"}).get_json()
     before = gw.entry(f"uid=steady,{gw.people}", "entryCSN")
-    resp = gw.patch(f"/Users/{created['id']}", {
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "replace", "path": "title", "value": "Boss"}],
-    })
+    resp = gw.patch(
+        f"/Users/{created['id']}",
+        {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "title", "value": "Boss"}],
+        },
+    )
     assert resp.status_code == 200
     assert gw.entry(f"uid=steady,{gw.people}", "entryCSN") == before

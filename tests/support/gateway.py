@@ -21,19 +21,19 @@ class Gateway:
     groups: str
     headers: dict[str, str]
 
-    def get(self, path: str, **kw: Any):  # noqa: ANN201
+    def get(self, path: str, **kw: Any):
         return self.client.get(f"/scim/v2{path}", headers=self.headers, **kw)
 
-    def delete(self, path: str, **kw: Any):  # noqa: ANN201
+    def delete(self, path: str, **kw: Any):
         return self.client.delete(f"/scim/v2{path}", headers=self.headers, **kw)
 
-    def post(self, path: str, body: Any, **kw: Any):  # noqa: ANN201
+    def post(self, path: str, body: Any, **kw: Any):
         return self.client.post(f"/scim/v2{path}", json=body, headers=self._json(), **kw)
 
-    def put(self, path: str, body: Any, **kw: Any):  # noqa: ANN201
+    def put(self, path: str, body: Any, **kw: Any):
         return self.client.put(f"/scim/v2{path}", json=body, headers=self._json(), **kw)
 
-    def patch(self, path: str, body: Any, **kw: Any):  # noqa: ANN201
+    def patch(self, path: str, body: Any, **kw: Any):
         return self.client.patch(f"/scim/v2{path}", json=body, headers=self._json(), **kw)
 
     def _json(self) -> dict[str, str]:

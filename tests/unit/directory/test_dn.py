@@ -6,8 +6,22 @@ import pytest
 
 from gateway.directory import dn
 
-HOSTILE = ["a,b", "a+b", 'q"uote', "back\\slash", "<tag>", "semi;colon", "eq=ual", "#hash",
-           " lead", "trail ", "Jürgen Groß", "日本語", "*star*", "(paren)"]
+HOSTILE = [
+    "a,b",
+    "a+b",
+    'q"uote',
+    "back\\slash",
+    "<tag>",
+    "semi;colon",
+    "eq=ual",
+    "#hash",
+    " lead",
+    "trail ",
+    "Jürgen Groß",
+    "日本語",
+    "*star*",
+    "(paren)",
+]
 
 
 @pytest.mark.parametrize("value", HOSTILE)

@@ -72,7 +72,10 @@ def test_unknown_scim_attribute_and_missing_rdn_rule_are_reported() -> None:
 
 
 def test_bad_admin_filter_and_disable_strategy_are_reported() -> None:
-    text = MINIMAL.replace("  rdn_attribute: uid", "  rdn_attribute: uid\n  filter: (&(a=b)\n  disable: {strategy: boolean}")
+    text = MINIMAL.replace(
+        "  rdn_attribute: uid",
+        "  rdn_attribute: uid\n  filter: (&(a=b)\n  disable: {strategy: boolean}",
+    )
     with pytest.raises(ConfigError) as caught:
         load_mapping_text(text, "m.yaml")
     problems = "\n".join(caught.value.problems)
@@ -82,12 +85,18 @@ def test_bad_admin_filter_and_disable_strategy_are_reported() -> None:
 
 def test_duplicate_keys_are_errors() -> None:
     with pytest.raises(ConfigError) as caught:
-        load_mapping_text(MINIMAL.replace("  rdn_attribute: uid", "  rdn_attribute: uid\n  rdn_attribute: cn"))
+        load_mapping_text(
+            MINIMAL.replace("  rdn_attribute: uid", "  rdn_attribute: uid\n  rdn_attribute: cn")
+        )
     assert "duplicate key" in "\n".join(caught.value.problems)
 
 
 def test_reference_to_undefined_resource_type_is_reported() -> None:
-    text = MINIMAL + "    - scim: groups\n      ldap: memberOf\n      reference: [Group]\n      write: readOnly\n"
+    text = (
+        MINIMAL
+        + "    - scim: groups\n      ldap: memberOf\n"
+        + "      reference: [Group]\n      write: readOnly\n"
+    )
     with pytest.raises(ConfigError) as caught:
         load_mapping_text(text)
     assert "refers to Group" in "\n".join(caught.value.problems)

@@ -43,14 +43,20 @@ def translate(text: str, resource: str = "User") -> str:
         ('emails[type eq "home"]', "(!(objectClass=*))"),
         ('emails.value eq "a@b"', "(mail=a@b)"),
         ('phoneNumbers.value eq "1"', "(|(telephoneNumber=1)(mobile=1))"),
-        ('urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "7"',
-         "(employeeNumber=7)"),
-        (f'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager eq "{UUID}"',
-         "(manager=uid=boss,ou=People,dc=example,dc=org)"),
+        (
+            'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "7"',
+            "(employeeNumber=7)",
+        ),
+        (
+            f'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager eq "{UUID}"',
+            "(manager=uid=boss,ou=People,dc=example,dc=org)",
+        ),
         ("active eq false", "(pwdAccountLockedTime=000001010000Z)"),
         ("active eq true", "(!(pwdAccountLockedTime=000001010000Z))"),
-        ('meta.lastModified gt "2024-01-02T03:04:05Z"',
-         "(&(modifyTimestamp>=20240102030405Z)(!(modifyTimestamp=20240102030405Z)))"),
+        (
+            'meta.lastModified gt "2024-01-02T03:04:05Z"',
+            "(&(modifyTimestamp>=20240102030405Z)(!(modifyTimestamp=20240102030405Z)))",
+        ),
         ('urn:ietf:params:scim:schemas:core:2.0:User:userName eq "x"', "(uid=x)"),
     ],
 )
@@ -76,7 +82,7 @@ def test_group_filters_translate(scim: str, ldap: str) -> None:
     [
         ('nickName eq "x"', "'nickName' is not mapped"),
         ('noSuchAttr eq "x"', "unknown attribute 'noSuchAttr'"),
-        ('userName co 5', "'co' needs a string"),
+        ("userName co 5", "'co' needs a string"),
         ('addresses[type eq "work"]', "'addresses' is not mapped"),
         ('active co "x"', "active supports eq and ne"),
     ],

@@ -23,7 +23,10 @@ def test_full_user_maps_to_inetorgperson_attributes() -> None:
         "externalId": "ext-1",
         "name": {"givenName": "Barbara", "familyName": "Jensen"},
         "emails": [{"type": "work", "value": "b@example.org", "primary": True}],
-        "phoneNumbers": [{"type": "work", "value": "+1 555"}, {"type": "mobile", "value": "+1 666"}],
+        "phoneNumbers": [
+            {"type": "work", "value": "+1 555"},
+            {"type": "mobile", "value": "+1 666"},
+        ],
         ENTERPRISE: {"employeeNumber": "42", "manager": {"value": "mgr-id"}},
         "active": False,
     }
@@ -90,7 +93,9 @@ def test_diff_sends_only_what_changed_and_renames_on_username() -> None:
     # as read back from LDAP: cn is explicit (name.formatted), so it stays put on changes
     name = {"familyName": "F", "formatted": "A F"}
     old = translate.to_image(USER, {"userName": "a", "title": "T", "name": name}, {})
-    new = translate.to_image(USER, {"userName": "b", "title": "T", "displayName": "D", "name": name}, {})
+    new = translate.to_image(
+        USER, {"userName": "b", "title": "T", "displayName": "D", "name": name}, {}
+    )
     change = changes.diff(USER, old, new)
     assert change.new_rdn == "uid=b"
     assert [(m.attr, m.op, m.values) for m in change.modifications] == [
@@ -107,6 +112,13 @@ def test_enable_removes_the_lock_attribute() -> None:
 
 
 def test_unmapped_attributes_are_listed() -> None:
-    found = translate.unmapped_attributes(USER, {"userName": "a", "nickName": "n", "roles": [],
-                                                 "name": {"middleName": "M", "givenName": "G"}})
+    found = translate.unmapped_attributes(
+        USER,
+        {
+            "userName": "a",
+            "nickName": "n",
+            "roles": [],
+            "name": {"middleName": "M", "givenName": "G"},
+        },
+    )
     assert sorted(found) == ["name.middleName", "nickName"]
