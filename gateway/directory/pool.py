@@ -8,6 +8,7 @@ after a fork (gunicorn workers) the child opens its own, lazily, on first use.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -144,3 +145,7 @@ def _close_quietly(conn: ldap3.Connection) -> None:
         conn.unbind()
     except Exception:
         log.debug("ignoring error while closing an LDAP connection", exc_info=True)
+    sock = getattr(conn, "socket", None)  # ldap3 leaves it open after a failed connect
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.close()

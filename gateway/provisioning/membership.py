@@ -159,13 +159,34 @@ class Membership:
             )
 
     def groups_containing(self, member_dn: str, entry: Entry | None) -> list[str]:
-        """DNs of the groups ``member_dn`` belongs to: from its back-link, else one search."""
-        if self.rule.member_of and entry is not None:
+        """DNs of the groups ``member_dn`` belongs to: from its back-link, else one search.
+
+        The back-link is trusted only if ``entry`` was read with it: an entry without the
+        attribute is either in no group or was read without asking for it (a Group read for a
+        PATCH does not ask for ``memberOf``), and only the mapping can tell which.
+        """
+        if self.rule.member_of and entry is not None and self._read_with_back_link(entry):
             return list(entry.get(self.rule.member_of))
         flt = lf.conjunction(self.group.filter, lf.Equal(self.rule.ldap, member_dn))
         return [
             e.dn for e in self.directory.search_paged(self.group.base_dn, self.group.scope, flt, [])
         ]
+
+    def _read_with_back_link(self, entry: Entry) -> bool:
+        back_link = self.rule.member_of
+        assert back_link is not None
+        if entry.get(back_link):
+            return True
+        owners = [
+            rm
+            for name in self.rule.types
+            if (rm := self.mapping.resources.get(name)) is not None
+            and dnlib.is_within(entry.dn, rm.base_dn)
+        ]
+        wanted = back_link.lower()
+        return bool(owners) and all(
+            any(rule.ldap.lower() == wanted for rule in rm.attributes) for rm in owners
+        )
 
 
 def member_item(ref: Ref) -> dict[str, Any]:

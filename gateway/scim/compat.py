@@ -91,9 +91,10 @@ def listed_values_to_remove(value: object) -> list[Any] | None:
     Microsoft Entra ID removes group members with
     ``{"op":"Remove","path":"members","value":[{"value":"<id>"}]}``. RFC 7644 §3.5.2.2 has no
     ``value`` for remove, and a path without a filter removes *all* values, which wipes the
-    group. We remove exactly the listed values; ``None`` means "no list given".
+    group. We remove exactly the listed values: ``[]`` removes nothing, and only a missing
+    (or null) ``value`` means "all values" (``None``).
     """
-    if value is None or value == [] or value == "":
+    if value is None:
         return None
     return value if isinstance(value, list) else [value]
 

@@ -186,7 +186,7 @@ class ResourceEditor:
             if index is None:
                 values.append(new)
             else:
-                values[index] = new = self._merge(t, values[index], new)
+                values[index] = new = self._merge_same(t, values[index], new)
             written.append(new)
         self._settle_primary(t, values, written)
         self._put(t, values)
@@ -202,6 +202,8 @@ class ResourceEditor:
         written: list[Any] = []
         if t.filter_sub is not None:
             sub = t.filter_sub
+            if sub.mutability == "readOnly":
+                raise Mutability(f"'{t.attr_label}.{sub.name}' is read-only")
             new = coerce_attribute(sub, raw, f"{t.attr_label}.{sub.name}")
             if not matched:
                 if new is None:
@@ -218,14 +220,18 @@ class ResourceEditor:
                 written.append(item)
         else:
             new = coerce_single(t.attr, compat.single_element_list_as_object(raw), t.label)
-            if new is None:
+            if new is None:  # null: replace unassigns the matching values, add adds nothing
+                if not replacing:
+                    return
                 values = [v for i, v in enumerate(values) if i not in matched]
+                matched = []
             elif not matched:
                 if replacing:
                     raise NoTarget(f"no value of '{t.label}' matches (RFC 7644 §3.5.2.3)")
                 values.append(self._create(t, template, new))
                 written.append(values[-1])
-            for index in matched if new is not None else ():
+            for index in matched:
+                assert new is not None
                 if replacing:
                     item = {**(template or {}), **new}
                     for sub in t.attr.sub_attributes:
@@ -273,6 +279,7 @@ class ResourceEditor:
         return coerce_single(t.attr, {**template, **given}, t.label)
 
     def _merge(self, t: Target, old: Any, new: Any) -> Any:
+        """Write ``new``'s sub-attributes into a value selected by a filter."""
         if not (isinstance(old, dict) and isinstance(new, dict)):
             return old
         for key, item in new.items():
@@ -280,6 +287,18 @@ class ResourceEditor:
             if sub is not None:
                 check_change(sub, f"{t.attr_label}.{sub.name}", old.get(sub.name), item)
         return {**old, **new}
+
+    def _merge_same(self, t: Target, old: Any, new: Any) -> Any:
+        """Merge a value added again (same identity): what is stored for ``value`` and for
+        immutable sub-attributes stays, so re-adding a member is never an error."""
+        if not (isinstance(old, dict) and isinstance(new, dict)):
+            return old
+        kept = {
+            key: item
+            for key, item in old.items()
+            if key == "value" or ((sub := t.attr.sub(key)) and sub.mutability == "immutable")
+        }
+        return {**old, **new, **kept}
 
     def _settle_primary(self, t: Target, values: list[Any], written: list[Any]) -> None:
         """RFC 7644 §3.5.2: setting primary on one value sets it false on the others."""

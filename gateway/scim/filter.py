@@ -36,7 +36,8 @@ COMPARE_OPERATORS = frozenset({"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "
 ORDERING_OPERATORS = frozenset({"gt", "ge", "lt", "le"})
 SUBSTRING_OPERATORS = frozenset({"co", "sw", "ew"})
 
-Literal = str | bool | int | float | None
+CompValue = str | bool | int | float | None
+"""A comparison value (RFC 7644 §3.4.2.2 ``compValue``): JSON string, number, boolean, null."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,7 @@ class Compare:
 
     path: AttrPath
     op: str
-    value: Literal
+    value: CompValue
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +341,7 @@ class FilterParser:
         if not self.at_end() and self.text[self.pos] not in _VALUE_END:
             self.fail(expected)
 
-    def parse_literal(self) -> Literal:
+    def parse_literal(self) -> CompValue:
         """``compValue``: a JSON string, number, ``true``, ``false`` or ``null`` (any case)."""
         start = self.pos
         expected = "a value: a JSON string in double quotes, a number, true, false or null"
@@ -356,7 +357,7 @@ class FilterParser:
                     "the string contains an unpaired surrogate escape (\\ud800-\\udfff)", start
                 )
             self.pos = end
-            literal: Literal = value
+            literal: CompValue = value
         elif (number := _NUMBER.match(self.text, self.pos)) is not None:
             text = number.group()
             self.pos = number.end()

@@ -31,7 +31,9 @@ class Projection:
 
 
 def parse_projection(
-    rtype: ResourceType, attributes: str | Iterable[str] | None, excluded: str | Iterable[str] | None
+    rtype: ResourceType,
+    attributes: str | Iterable[str] | None,
+    excluded: str | Iterable[str] | None,
 ) -> Projection:
     """Parse the two parameters (comma-separated strings or lists); unknown names → 400."""
     inc = _names(attributes)
@@ -72,7 +74,9 @@ def wants(rtype: ResourceType, projection: Projection, attr: str) -> bool:
     return not any(c is None and n == a and s is None for c, n, s in projection.exclude)
 
 
-def apply_projection(resource: dict[str, Any], rtype: ResourceType, projection: Projection) -> dict[str, Any]:
+def apply_projection(
+    resource: dict[str, Any], rtype: ResourceType, projection: Projection
+) -> dict[str, Any]:
     """A copy of ``resource`` with only what the projection and ``returned`` allow."""
     out: dict[str, Any] = {}
     for key, value in resource.items():
@@ -84,7 +88,11 @@ def apply_projection(resource: dict[str, Any], rtype: ResourceType, projection: 
         kept_value = _project_value(None, key, value, rtype, projection)
         if kept_value is not _DROP:
             out[key] = kept_value
-    schemas = [s for s in out.get("schemas", []) if not s.startswith("urn:") or s == rtype.schema.id or s in out]
+    schemas = [
+        s
+        for s in out.get("schemas", [])
+        if not s.startswith("urn:") or s == rtype.schema.id or s in out
+    ]
     if "schemas" in out:
         out["schemas"] = schemas
     return out
@@ -93,7 +101,9 @@ def apply_projection(resource: dict[str, Any], rtype: ResourceType, projection: 
 _DROP = object()
 
 
-def _project_container(urn: str, box: dict[str, Any], rtype: ResourceType, projection: Projection) -> dict[str, Any]:
+def _project_container(
+    urn: str, box: dict[str, Any], rtype: ResourceType, projection: Projection
+) -> dict[str, Any]:
     if projection.include is not None and urn in projection.include_extensions:
         return dict(box)
     out = {}
@@ -104,7 +114,9 @@ def _project_container(urn: str, box: dict[str, Any], rtype: ResourceType, proje
     return out
 
 
-def _project_value(container: str | None, key: str, value: Any, rtype: ResourceType, projection: Projection) -> Any:
+def _project_value(
+    container: str | None, key: str, value: Any, rtype: ResourceType, projection: Projection
+) -> Any:
     k = key.lower()
     if container is None and k in ALWAYS:
         return value
@@ -121,8 +133,11 @@ def _project_value(container: str | None, key: str, value: Any, rtype: ResourceT
         if subs and isinstance(value, dict):
             return {sk: sv for sk, sv in value.items() if sk.lower() in subs}
         if subs and isinstance(value, list):
-            return [{sk: sv for sk, sv in item.items() if sk.lower() in subs}
-                    for item in value if isinstance(item, dict)]
+            return [
+                {sk: sv for sk, sv in item.items() if sk.lower() in subs}
+                for item in value
+                if isinstance(item, dict)
+            ]
         return _DROP
     if returned == "request":
         return _DROP
@@ -132,12 +147,15 @@ def _project_value(container: str | None, key: str, value: Any, rtype: ResourceT
     if subs and isinstance(value, dict):
         return {sk: sv for sk, sv in value.items() if sk.lower() not in subs}
     if subs and isinstance(value, list):
-        return [{sk: sv for sk, sv in item.items() if sk.lower() not in subs}
-                for item in value if isinstance(item, dict)]
+        return [
+            {sk: sv for sk, sv in item.items() if sk.lower() not in subs}
+            for item in value
+            if isinstance(item, dict)
+        ]
     return value
 
 
-def _attribute(rtype: ResourceType, container: str | None, key: str):  # noqa: ANN202
+def _attribute(rtype: ResourceType, container: str | None, key: str):
     for schema in rtype.schemas():
         if (container is None and schema is rtype.schema) or (
             container is not None and schema.id.lower() == container.lower()

@@ -1,9 +1,10 @@
-"""SCIM schema definitions as data: RFC 7643 §2, §3.1, §4 and §8.7.1.
+"""SCIM schema definitions as data: RFC 7643 §4 and §8.7.1; /Schemas and /ResourceTypes JSON.
 
-Does: describe the core User and Group schemas, the enterprise User extension and the common
-attributes (``id``, ``externalId``, ``meta``) with their characteristics; resolve an
-``AttrPath`` to a (schema, attribute, sub-attribute) triple; render the ``/Schemas`` and
-``/ResourceTypes`` representations (RFC 7643 §6, §7).
+Does: describe the core User and Group schemas and the enterprise User extension with their
+characteristics, the User and Group resource types, and render the ``/Schemas`` and
+``/ResourceTypes`` representations (RFC 7643 §6, §7). Re-exports ``Attribute``, ``Schema``,
+``ResourceType`` (with ``resolve``) and ``COMMON_ATTRIBUTES`` from ``schema_model``, so this
+is the one module callers import.
 
 Does not: say which attributes the gateway can store (that is the mapping's job), nor hold
 any service-provider configuration.
@@ -11,11 +12,8 @@ any service-provider configuration.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import Any
 
-from gateway.errors import InvalidPath
-from gateway.scim.filter import AttrPath
 from gateway.scim.messages import (
     ENTERPRISE_USER_SCHEMA,
     GROUP_SCHEMA,
@@ -23,116 +21,27 @@ from gateway.scim.messages import (
     SCHEMA_SCHEMA,
     USER_SCHEMA,
 )
+from gateway.scim.schema_model import (
+    COMMON_ATTRIBUTES,
+    Attribute,
+    ResourceType,
+    Schema,
+)
 
-
-@dataclass(frozen=True, slots=True)
-class Attribute:
-    """One attribute definition with its RFC 7643 §2.2 characteristics."""
-
-    name: str
-    type: str = "string"  # string boolean decimal integer dateTime reference complex binary
-    multi_valued: bool = False
-    required: bool = False
-    case_exact: bool = False
-    mutability: str = "readWrite"  # readOnly readWrite immutable writeOnly
-    returned: str = "default"  # always never default request
-    uniqueness: str = "none"  # none server global
-    sub_attributes: tuple[Attribute, ...] = ()
-    canonical_values: tuple[str, ...] = ()
-    reference_types: tuple[str, ...] = ()
-    description: str = ""
-
-    def sub(self, name: str) -> Attribute | None:
-        """The sub-attribute called ``name``; names are case-insensitive (RFC 7643 §2.1)."""
-        folded = name.casefold()
-        for sub in self.sub_attributes:
-            if sub.name.casefold() == folded:
-                return sub
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class Schema:
-    """A schema (RFC 7643 §7): a URN id and its top-level attributes."""
-
-    id: str
-    name: str
-    description: str
-    attributes: tuple[Attribute, ...]
-
-    def attribute(self, name: str) -> Attribute | None:
-        """The attribute called ``name``, compared case-insensitively (RFC 7643 §2.1)."""
-        folded = name.casefold()
-        for attr in self.attributes:
-            if attr.name.casefold() == folded:
-                return attr
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class ResourceType:
-    """A resource type (RFC 7643 §6): endpoint, core schema and extensions."""
-
-    name: str
-    endpoint: str
-    schema: Schema
-    extensions: tuple[tuple[Schema, bool], ...] = ()
-    description: str = ""
-
-    def schemas(self) -> tuple[Schema, ...]:
-        """The core schema first, then each extension."""
-        return (self.schema, *(ext for ext, _ in self.extensions))
-
-    def schema_by_id(self, urn: str) -> Schema | None:
-        """The core or extension schema whose id is ``urn`` (URNs compared case-insensitively)."""
-        folded = urn.casefold()
-        for schema in self.schemas():
-            if schema.id.casefold() == folded:
-                return schema
-        return None
-
-    def attribute(self, schema: Schema, name: str) -> Attribute | None:
-        """``schema.attribute(name)``, plus the common attributes (RFC 7643 §3.1) for the core."""
-        found = schema.attribute(name)
-        if found is None and schema is self.schema:
-            folded = name.casefold()
-            found = next((a for a in COMMON_ATTRIBUTES if a.name.casefold() == folded), None)
-        return found
-
-    def attributes(self, schema: Schema) -> tuple[Attribute, ...]:
-        """All top-level attributes living under ``schema`` (common ones with the core schema)."""
-        if schema is self.schema:
-            return COMMON_ATTRIBUTES + schema.attributes
-        return schema.attributes
-
-    def resolve(self, path: AttrPath) -> tuple[Schema, Attribute, Attribute | None]:
-        """Find the schema, attribute and sub-attribute ``path`` names; ``InvalidPath`` if none.
-
-        Without a URN the core schema is searched (RFC 7644 §3.10: extension attributes are
-        always qualified by their URN). Callers that need ``InvalidFilter`` convert.
-        """
-        schema = self.schema
-        if path.schema is not None:
-            found = self.schema_by_id(path.schema)
-            if found is None:
-                raise InvalidPath(f"unknown schema '{path.schema}' for {self.name} resources")
-            schema = found
-        attr = self.attribute(schema, path.attr)
-        if attr is None:
-            where = "" if schema is self.schema else f" in schema '{schema.id}'"
-            raise InvalidPath(f"unknown attribute '{path.attr}'{where}")
-        if path.sub_attr is None:
-            return schema, attr, None
-        if attr.type != "complex":
-            raise InvalidPath(f"'{attr.name}' has no sub-attributes (asked for '{path.dotted()}')")
-        sub = attr.sub(path.sub_attr)
-        if sub is None:
-            raise InvalidPath(f"unknown sub-attribute '{path.sub_attr}' of '{attr.name}'")
-        return schema, attr, sub
-
-    def canonical_key(self, schema: Schema) -> str | None:
-        """Key of ``schema``'s attributes in a resource dict; None = top level (RFC 7643 §3.3)."""
-        return None if schema is self.schema else schema.id
+__all__ = [
+    "COMMON_ATTRIBUTES",
+    "CORE_USER",
+    "ENTERPRISE_USER",
+    "GROUP",
+    "GROUP_TYPE",
+    "USER_TYPE",
+    "Attribute",
+    "ResourceType",
+    "Schema",
+    "attribute_to_json",
+    "resource_type_to_json",
+    "schema_to_json",
+]
 
 
 # --------------------------------------------------------------------------- definitions
@@ -166,39 +75,6 @@ def _multi(
         ),
     )
 
-
-def _read_only(attr: Attribute) -> Attribute:
-    return replace(attr, mutability="readOnly")
-
-
-COMMON_ATTRIBUTES: tuple[Attribute, ...] = (
-    _string(
-        "id",
-        "Unique identifier for the resource, assigned by the service provider.",
-        case_exact=True,
-        mutability="readOnly",
-        returned="always",
-        uniqueness="server",
-    ),
-    _string("externalId", "Identifier of the resource as defined by the client.", case_exact=True),
-    Attribute(
-        "meta",
-        "complex",
-        mutability="readOnly",
-        description="Resource metadata.",
-        sub_attributes=tuple(
-            _read_only(a)
-            for a in (
-                _string("resourceType", "The name of the resource type.", case_exact=True),
-                Attribute("created", "dateTime", description="When the resource was added."),
-                Attribute("lastModified", "dateTime", description="When it last changed."),
-                Attribute("location", "reference", reference_types=("uri",), description="URI."),
-                _string("version", "The version (ETag) of the resource.", case_exact=True),
-            )
-        ),
-    ),
-)
-"""RFC 7643 §3.1: attributes of every resource, not listed in any schema's /Schemas view."""
 
 _NAME = Attribute(
     "name",

@@ -96,14 +96,18 @@ RFC_EXAMPLES: list[tuple[str, Filter]] = [
         'userType eq "Employee" and emails[type eq "work" and value co "@example.com"]',
         And(
             eq("userType", "Employee"),
-            ValuePath(p("emails"), And(eq("type", "work"), Compare(p("value"), "co", "@example.com"))),
+            ValuePath(
+                p("emails"), And(eq("type", "work"), Compare(p("value"), "co", "@example.com"))
+            ),
         ),
     ),
     (
         'emails[type eq "work" and value co "@example.com"] or '
         'ims[type eq "xmpp" and value co "@foo.com"]',
         Or(
-            ValuePath(p("emails"), And(eq("type", "work"), Compare(p("value"), "co", "@example.com"))),
+            ValuePath(
+                p("emails"), And(eq("type", "work"), Compare(p("value"), "co", "@example.com"))
+            ),
             ValuePath(p("ims"), And(eq("type", "xmpp"), Compare(p("value"), "co", "@foo.com"))),
         ),
     ),
@@ -116,7 +120,10 @@ def test_rfc_7644_examples_parse_to_the_expected_tree(text: str, expected: Filte
 
 
 ENTRA_FILTERS: list[tuple[str, Filter]] = [
-    ('userName eq "7d420df3-2c1b-4b19-a1c5-1c0a2f1e0d7e"', eq("userName", "7d420df3-2c1b-4b19-a1c5-1c0a2f1e0d7e")),
+    (
+        'userName eq "7d420df3-2c1b-4b19-a1c5-1c0a2f1e0d7e"',
+        eq("userName", "7d420df3-2c1b-4b19-a1c5-1c0a2f1e0d7e"),
+    ),
     ('externalId eq "johnwong"', eq("externalId", "johnwong")),
     ('displayName eq "displayName"', eq("displayName", "displayName")),
     ('id eq "x" and manager eq "y"', And(eq("id", "x"), eq("manager", "y"))),
@@ -269,7 +276,10 @@ ERRORS: list[tuple[str, str]] = [
     ("   ", "the filter is empty"),
     ("userName", "position 8: expected a space then an operator"),
     ("userName eq", "position 11: expected a space then a value after 'eq'"),
-    ('userName = "x"', "position 9: expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr)"),
+    (
+        'userName = "x"',
+        "position 9: expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr)",
+    ),
     ('userName like "x"', "found 'like \"x\"'"),
     ('userName eq "x" and', "position 19: expected an attribute name, '(' or 'not'"),
     ('userName eq "x" userName pr', "expected 'and', 'or' or the end of the filter"),
@@ -336,16 +346,16 @@ def test_filter_at_the_length_limit_is_accepted() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "(" * 10_000 + "a pr" + ")" * 10_000,
+        "(" * 2000 + "a pr" + ")" * 2000,
         "(" * 51 + "a pr" + ")" * 51,
         "not (" * 51 + "a pr" + ")" * 51,
         " or ".join(["a pr"] * 51),
         " and ".join(["a pr"] * 51),
     ],
-    ids=["10000-parentheses", "51-parentheses", "51-nots", "51-ors", "51-ands"],
+    ids=["2000-parentheses", "51-parentheses", "51-nots", "51-ors", "51-ands"],
 )
 def test_deep_nesting_is_an_invalid_filter_not_a_recursion_error(text: str) -> None:
-    with pytest.raises(InvalidFilter, match="nested more than 50 levels deep|longer than"):
+    with pytest.raises(InvalidFilter, match="nested more than 50 levels deep"):
         parse_filter(text)
 
 

@@ -61,9 +61,10 @@ PATHS: list[tuple[str, PatchPath]] = [
         f'{USER}:emails[type eq "work"].value',
         PatchPath(AttrPath(USER, "emails"), Compare(AttrPath(None, "type"), "eq", "work"), "value"),
     ),
-    ("members[value eq \"x\"].$ref", PatchPath(
-        AttrPath(None, "members"), Compare(AttrPath(None, "value"), "eq", "x"), "$ref"
-    )),
+    (
+        'members[value eq "x"].$ref',
+        PatchPath(AttrPath(None, "members"), Compare(AttrPath(None, "value"), "eq", "x"), "$ref"),
+    ),
     ("  userName  ", PatchPath(AttrPath(None, "userName"))),
 ]
 
@@ -92,13 +93,13 @@ ERRORS: list[tuple[object, str]] = [
     ('emails[type eq "work"].', "expected a sub-attribute name after '].'"),
     ('emails[type eq "work"].value.x', "expected the end of the path"),
     ('emails[type eq "work"', "expected ']'"),
-    ('emails[type eq]', "expected a space then a value after 'eq'"),
+    ("emails[type eq]", "expected a space then a value after 'eq'"),
     ('emails[type "work"]', "expected an operator"),
     ('name.givenName[type eq "x"]', "'name.givenName' is a sub-attribute"),
     ('emails[members[value eq "x"]]', "cannot be nested"),
     ("a.b.c", "at most one '.'"),
     ("1userName", "expected an attribute name"),
-    ("emails [type eq \"work\"]", "expected '[' or the end of the path, found ' [type"),
+    ('emails [type eq "work"]', "expected '[' or the end of the path, found ' [type"),
     ("user name", "found ' name'"),
 ]
 

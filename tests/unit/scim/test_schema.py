@@ -37,13 +37,25 @@ RESOLVE: list[tuple[AttrPath, str, str, str | None]] = [
     (AttrPath(None, "meta", "lastModified"), USER_SCHEMA, "meta", "lastModified"),
     (AttrPath(USER_SCHEMA, "userName"), USER_SCHEMA, "userName", None),
     (AttrPath(USER_SCHEMA.upper(), "emails", "value"), USER_SCHEMA, "emails", "value"),
-    (AttrPath(ENTERPRISE_USER_SCHEMA, "employeeNumber"), ENTERPRISE_USER_SCHEMA, "employeeNumber", None),
-    (AttrPath(ENTERPRISE_USER_SCHEMA, "manager", "value"), ENTERPRISE_USER_SCHEMA, "manager", "value"),
+    (
+        AttrPath(ENTERPRISE_USER_SCHEMA, "employeeNumber"),
+        ENTERPRISE_USER_SCHEMA,
+        "employeeNumber",
+        None,
+    ),
+    (
+        AttrPath(ENTERPRISE_USER_SCHEMA, "manager", "value"),
+        ENTERPRISE_USER_SCHEMA,
+        "manager",
+        "value",
+    ),
     (AttrPath(ENTERPRISE_USER_SCHEMA.lower(), "Manager"), ENTERPRISE_USER_SCHEMA, "manager", None),
 ]
 
 
-@pytest.mark.parametrize(("path", "schema", "attr", "sub"), RESOLVE, ids=[p.qualified() for p, *_ in RESOLVE])
+@pytest.mark.parametrize(
+    ("path", "schema", "attr", "sub"), RESOLVE, ids=[p.qualified() for p, *_ in RESOLVE]
+)
 def test_user_paths_resolve_case_insensitively(
     path: AttrPath, schema: str, attr: str, sub: str | None
 ) -> None:
@@ -70,7 +82,9 @@ RESOLVE_ERRORS: list[tuple[AttrPath, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("path", "detail"), RESOLVE_ERRORS, ids=[p.qualified() for p, _ in RESOLVE_ERRORS])
+@pytest.mark.parametrize(
+    ("path", "detail"), RESOLVE_ERRORS, ids=[p.qualified() for p, _ in RESOLVE_ERRORS]
+)
 def test_unknown_paths_raise_invalid_path(path: AttrPath, detail: str) -> None:
     with pytest.raises(InvalidPath) as caught:
         USER_TYPE.resolve(path)
