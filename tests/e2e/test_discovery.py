@@ -1,0 +1,84 @@
+"""Discovery endpoints (RFC 7644 §4) describe what this deployment serves."""
+
+from __future__ import annotations
+
+from support.gateway import Gateway
+
+LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+
+
+def test_service_provider_config_advertises_what_is_supported(gw: Gateway) -> None:
+    resp = gw.get("/ServiceProviderConfig")
+    assert resp.status_code == 200 and resp.content_type.startswith("application/scim+json")
+    body = resp.get_json()
+    assert body["patch"]["supported"] is True
+    assert body["bulk"]["supported"] is False
+    assert body["filter"] == {"supported": True, "maxResults": 1000}
+    assert body["authenticationSchemes"][0]["type"] == "oauthbearertoken"
+    assert body["meta"]["location"].endswith("/scim/v2/ServiceProviderConfig")
+
+
+def test_schemas_list_and_by_id(gw: Gateway) -> None:
+    body = gw.get("/Schemas").get_json()
+    assert body["schemas"] == [LIST]
+    ids = {s["id"] for s in body["Resources"]}
+    assert ids == {
+        "urn:ietf:params:scim:schemas:core:2.0:User",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        "urn:ietf:params:scim:schemas:core:2.0:Group",
+    }
+    assert body["totalResults"] == 3
+    user = gw.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:User").get_json()
+    names = {a["name"] for a in user["attributes"]}
+    assert {"userName", "name", "emails", "active", "groups"} <= names
+    assert gw.get("/Schemas/urn:nope").status_code == 404
+
+
+def test_resource_types_list_and_by_id(gw: Gateway) -> None:
+    body = gw.get("/ResourceTypes").get_json()
+    by_name = {r["name"]: r for r in body["Resources"]}
+    assert set(by_name) == {"User", "Group"}
+    assert by_name["User"]["endpoint"] == "/Users"
+    assert by_name["User"]["schemaExtensions"][0]["schema"].endswith("enterprise:2.0:User")
+    assert gw.get("/ResourceTypes/Group").get_json()["endpoint"] == "/Groups"
+    assert gw.get("/ResourceTypes/Nope").status_code == 404
+
+
+def test_list_paging_and_totals(gw: Gateway) -> None:
+    for i in range(7):
+        assert gw.post("/Users", {"userName": f"page{i}"}).status_code == 201
+    body = gw.get("/Users", query_string={"startIndex": 3, "count": 2}).get_json()
+    assert body["totalResults"] == 7 and body["startIndex"] == 3 and body["itemsPerPage"] == 2
+    assert len(body["Resources"]) == 2
+    body = gw.get("/Users", query_string={"count": 0}).get_json()
+    assert body["totalResults"] == 7 and body["Resources"] == []
+    body = gw.get("/Users", query_string={"startIndex": 7}).get_json()
+    assert len(body["Resources"]) == 1
+    seen = set()
+    for start in (1, 4, 7):
+        page = gw.get("/Users", query_string={"startIndex": start, "count": 3}).get_json()
+        seen |= {r["id"] for r in page["Resources"]}
+    assert len(seen) == 7
+
+
+def test_attributes_projection_on_get_and_list(gw: Gateway) -> None:
+    uid = gw.post("/Users", {"userName": "proj", "title": "T", "displayName": "D"}).get_json()["id"]
+    body = gw.get(f"/Users/{uid}", query_string={"attributes": "title"}).get_json()
+    assert set(body) == {"schemas", "id", "title"}
+    body = gw.get(f"/Users/{uid}", query_string={"excludedAttributes": "title,meta"}).get_json()
+    assert "title" not in body and "meta" not in body and body["displayName"] == "D"
+    body = gw.get("/Users", query_string={"attributes": "userName"}).get_json()
+    assert set(body["Resources"][0]) == {"schemas", "id", "userName"}
+
+
+def test_search_endpoint_takes_the_query_in_the_body(gw: Gateway) -> None:
+    gw.post("/Users", {"userName": "searched"})
+    body = gw.post(
+        "/Users/.search",
+        {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "filter": 'userName eq "searched"',
+            "attributes": ["userName"],
+        },
+    ).get_json()
+    assert body["totalResults"] == 1 and body["Resources"][0]["userName"] == "searched"

@@ -1,0 +1,103 @@
+"""The real thing: `scim-gateway serve` (gunicorn, via the container entry point) over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e.conftest import TOKEN, isolated_mapping, make_subtree
+from ldap3 import Connection
+from support.slapd import Slapd, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ENTRYPOINT = ROOT / "docker" / "gateway" / "entrypoint.sh"
+
+
+@pytest.fixture
+def served(slapd: Slapd, ldap_admin: Connection, tmp_path: Path) -> Iterator[str]:
+    people, groups = make_subtree(ldap_admin, slapd.suffix)
+    password_file = tmp_path / "ldap-password"
+    password_file.write_text(slapd.admin_password + "\n", encoding="utf-8")
+    port = free_port()
+    env = {
+        **os.environ,
+        "SCIM_GATEWAY_BIN": str(Path(sys.executable).parent / "scim-gateway"),
+        "SCIM_GATEWAY_BIND": f"127.0.0.1:{port}",
+        "SCIM_GATEWAY_WORKERS": "2",
+        "SCIM_GATEWAY_THREADS": "2",
+        "SCIM_GATEWAY_LDAP_URL": slapd.url,
+        "SCIM_GATEWAY_LDAP_BIND_DN": slapd.admin_dn,
+        "SCIM_GATEWAY_LDAP_BIND_PASSWORD_FILE": str(password_file),
+        "SCIM_GATEWAY_TOKEN": TOKEN,
+        "SCIM_GATEWAY_MAPPING": str(isolated_mapping(tmp_path, people, groups)),
+    }
+    log = (tmp_path / "gateway.log").open("wb")
+    proc = subprocess.Popen(
+        ["bash", str(ENTRYPOINT)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}/scim/v2"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"gateway exited early:\n{(tmp_path / 'gateway.log').read_text()}")
+            try:
+                urllib.request.urlopen(f"{base}/ServiceProviderConfig", timeout=1)  # noqa: S310
+            except urllib.error.HTTPError:
+                break  # 401: it is up
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("gateway did not start listening within 20 s")
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def call(
+    method: str, url: str, body: dict | None = None
+) -> tuple[int, dict | None, dict[str, str]]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)  # noqa: S310
+    req.add_header("Authorization", f"Bearer {TOKEN}")
+    if data is not None:
+        req.add_header("Content-Type", "application/scim+json; charset=utf-8")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
+            raw = resp.read()
+            return resp.status, json.loads(raw) if raw else None, dict(resp.headers)
+    except urllib.error.HTTPError as err:
+        raw = err.read()
+        return err.code, json.loads(raw) if raw else None, dict(err.headers)
+
+
+def test_served_gateway_creates_lists_and_deletes_over_http(served: str) -> None:
+    status, body, headers = call("POST", f"{served}/Users", {"userName": "smoke", "active": True})
+    assert status == 201, body
+    assert headers["Content-Type"].startswith("application/scim+json")
+    assert headers["Location"] == f"{served}/Users/{body['id']}"
+    status, listing, _ = call("GET", f"{served}/Users?filter=userName+eq+%22smoke%22")
+    assert status == 200 and listing["totalResults"] == 1
+    status, err, headers = call("GET", f"{served}/Users/{body['id']}x")
+    assert status == 404 and err["status"] == "404"
+    assert call("DELETE", f"{served}/Users/{body['id']}")[0] == 204
+    req = urllib.request.Request(f"{served}/Users")  # noqa: S310
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(req, timeout=5)  # noqa: S310
+    assert caught.value.code == 401
+    assert json.loads(caught.value.read())["status"] == "401"
