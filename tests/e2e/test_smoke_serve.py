@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e.conftest import TOKEN, isolated_mapping, make_subtree
 from ldap3 import Connection
 from support.slapd import Slapd, free_port
+
+from e2e.conftest import TOKEN, isolated_mapping, make_subtree
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "docker" / "gateway" / "entrypoint.sh"

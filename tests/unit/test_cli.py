@@ -21,7 +21,8 @@ def test_mapping_check_reports_errors_with_lines(
 ) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(
-        "version: 1\nUser:\n  base_dn: ou=x\n  rdn_attribute: uid\n  attributes: []\n  colour: red\n"
+        "version: 1\nUser:\n  base_dn: ou=x\n  rdn_attribute: uid\n"
+        "  attributes: []\n  colour: red\n"
     )
     assert main(["mapping", "check", str(bad)]) == 1
     err = capsys.readouterr().err
