@@ -270,14 +270,22 @@ class Directory:
             return None
         return Entry(dn, _post_read(result))
 
-    def rename(self, dn: str, new_rdn: str, *, new_superior: str | None = None) -> str:
+    def rename(
+        self,
+        dn: str,
+        new_rdn: str,
+        *,
+        new_superior: str | None = None,
+        assertion: ldapfilter.LdapFilter | None = None,
+    ) -> str:
         """Modify DN (RFC 4511 §4.9), dropping the old RDN value; returns the new DN."""
         log.debug("modrdn dn=%r newrdn=%r superior=%r", dn, new_rdn, new_superior)
         holder: dict[str, Any] = {}
+        controls = [_assertion_control(assertion)] if assertion is not None else None
 
         def send(conn: Any) -> None:
             holder["ok"] = conn.modify_dn(
-                dn, new_rdn, delete_old_dn=True, new_superior=new_superior
+                dn, new_rdn, delete_old_dn=True, new_superior=new_superior, controls=controls
             )
 
         conn = self._call("modrdn", dn, send, retry=False)
@@ -285,12 +293,13 @@ class Directory:
         parent = new_superior if new_superior is not None else _parent_of(dn)
         return f"{new_rdn},{parent}" if parent else new_rdn
 
-    def delete(self, dn: str) -> None:
+    def delete(self, dn: str, *, assertion: ldapfilter.LdapFilter | None = None) -> None:
         log.debug("delete dn=%r", dn)
         holder: dict[str, Any] = {}
+        controls = [_assertion_control(assertion)] if assertion is not None else None
 
         def send(conn: Any) -> None:
-            holder["ok"] = conn.delete(dn)
+            holder["ok"] = conn.delete(dn, controls=controls)
 
         conn = self._call("delete", dn, send, retry=False)
         self._check("delete", dn, conn, holder["ok"])

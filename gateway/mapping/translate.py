@@ -144,14 +144,20 @@ def _meta(rm: ResourceMapping, attributes: Mapping[str, tuple[str, ...]]) -> dic
     meta: dict[str, Any] = {"resourceType": rm.name}
     created = _first(attributes, "createTimestamp")
     modified = _first(attributes, "modifyTimestamp")
-    csn = _first(attributes, "entryCSN")
     if created:
         meta["created"] = generalized_time_to_iso(created)
     if modified:
         meta["lastModified"] = generalized_time_to_iso(modified)
-    if csn:
-        meta["version"] = f'W/"{csn}"'
+    etag = version(attributes)
+    if etag:
+        meta["version"] = etag
     return meta
+
+
+def version(attributes: Mapping[str, tuple[str, ...]]) -> str | None:
+    """``meta.version``: a weak ETag over entryCSN, which changes on every write to the entry."""
+    csn = _first(attributes, "entryCSN")
+    return f'W/"{csn}"' if csn else None
 
 
 def _endpoint(resource_type: str) -> str:

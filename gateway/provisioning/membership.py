@@ -125,11 +125,16 @@ class Membership:
         ]
 
     def modify(
-        self, group_dn: str, mods: list[Modification], *, read_back: Sequence[str] = ()
+        self,
+        group_dn: str,
+        mods: list[Modification],
+        *,
+        read_back: Sequence[str] = (),
+        assertion: lf.LdapFilter | None = None,
     ) -> Entry | None:
         """Send ``mods``; if they would empty the group, send them again with the placeholder."""
         try:
-            return self.directory.modify(group_dn, mods, read_back=read_back)
+            return self.directory.modify(group_dn, mods, read_back=read_back, assertion=assertion)
         except SchemaViolation as err:
             if err.result_code != OBJECT_CLASS_VIOLATION or not self.rule.placeholder:
                 raise
@@ -140,7 +145,7 @@ class Membership:
         retry = [m for m in mods if m.values != (placeholder,)]
         retry.append(Modification(self.rule.ldap, ModOp.ADD, (placeholder,)))
         log.debug("group %r would be empty: keeping the placeholder member", group_dn)
-        return self.directory.modify(group_dn, retry, read_back=read_back)
+        return self.directory.modify(group_dn, retry, read_back=read_back, assertion=assertion)
 
     def remove_everywhere(self, member_dn: str, group_dns: Iterable[str]) -> None:
         """Take a deleted entry out of every group it was in (refint cannot empty a group)."""

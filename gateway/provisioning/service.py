@@ -23,6 +23,7 @@ from gateway.mapping.model import Mapping, ResourceMapping
 from gateway.provisioning.errors import translating
 from gateway.provisioning.membership import Membership, member_item
 from gateway.provisioning.references import References
+from gateway.scim import etag
 from gateway.scim import filter as scim_filter
 from gateway.scim.patch import ValueDelta, apply_patch, normalize_resource, parse_patch_request
 from gateway.scim.projection import Projection, wants
@@ -130,22 +131,26 @@ class ResourceService:
             out["members"] = [member_item(r) for r in member_refs]
         return out
 
-    def replace(self, ident: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def replace(
+        self, ident: str, payload: dict[str, Any], if_match: str | None = None
+    ) -> dict[str, Any]:
         """PUT (RFC 7644 §3.5.1): attributes the client leaves out are removed."""
         new = normalize_resource(payload, self.rtype)
         self._check_unmapped(new)
         entry = self._find(ident, members=False)
         old = self._as_resource(entry)
+        csn = etag.require(if_match, old["meta"].get("version"))
         if self.rm.members is not None:
             delta = ValueDelta(replace=tuple(new.get("members") or ()))
-            return self._update(entry, old, new, {"members": delta})
-        return self._update(entry, old, new, {})
+            return self._update(entry, old, new, {"members": delta}, csn)
+        return self._update(entry, old, new, {}, csn)
 
-    def patch(self, ident: str, body: Any) -> dict[str, Any]:
+    def patch(self, ident: str, body: Any, if_match: str | None = None) -> dict[str, Any]:
         """PATCH (RFC 7644 §3.5.2): one read, the ops applied in memory, one modify."""
         operations = parse_patch_request(body)
         entry = self._find(ident, members=False)
         old = self._as_resource(entry)
+        csn = etag.require(if_match, old["meta"].get("version"))
         deltas = frozenset({"members"}) if self.rm.members is not None else frozenset()
         result = apply_patch(old, operations, self.rtype, delta_attributes=deltas)
         new_unmapped = set(translate.unmapped_attributes(self.rm, result.resource))
@@ -154,21 +159,29 @@ class ResourceService:
             ignore=set(translate.unmapped_attributes(self.rm, old)),
             found=new_unmapped,
         )
-        return self._update(entry, old, result.resource, result.deltas)
+        return self._update(entry, old, result.resource, result.deltas, csn)
 
-    def delete(self, ident: str) -> None:
-        entry = self._find(ident, members=False, extra=self._back_link())
+    def delete(self, ident: str, if_match: str | None = None) -> None:
+        """Memberships first, then the entry: if the delete fails, a retry completes it."""
+        entry = self._find(ident, members=False)
+        csn = etag.require(if_match, translate.version(entry.attributes))
         with translating(self.what):
             if self.membership is not None:
                 groups = self.membership.groups_containing(entry.dn, entry)
                 self.membership.remove_everywhere(entry.dn, groups)
-            self.directory.delete(entry.dn)
+            self.directory.delete(entry.dn, assertion=_unchanged(csn))
 
     # ------------------------------------------------------------------ steps
 
     def _update(
-        self, entry: Entry, old: dict[str, Any], new: dict[str, Any], deltas: dict[str, Any]
+        self,
+        entry: Entry,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        deltas: dict[str, Any],
+        csn: str | None = None,
     ) -> dict[str, Any]:
+        """Rename (if the name changed), then one modify; the first write asserts ``csn``."""
         with translating(self.what):
             dns_by_id, ids_by_dn = self._refs_for(entry, new)
             old_image = translate.to_image(self.rm, old, dns_by_id, current_dn=entry.dn)
@@ -179,11 +192,13 @@ class ResourceService:
             if member_delta is not None and self.membership is not None:
                 mods += self.membership.delta_modifications(member_delta)
             dn = entry.dn
+            assertion = _unchanged(csn)
             if change.new_rdn or change.new_parent:
-                dn = self._rename(entry, change.new_rdn, change.new_parent)
+                dn = self._rename(entry, change.new_rdn, change.new_parent, assertion)
+                assertion = None
             read_back = [self.rm.id_attribute, *translate.META_ATTRIBUTES]
             try:
-                after = self._modify(dn, mods, read_back)
+                after = self._modify(dn, mods, read_back, assertion)
             except Exception:
                 if dn != entry.dn:
                     self._undo_rename(entry.dn, dn)
@@ -196,20 +211,30 @@ class ResourceService:
         out = translate.to_resource(self.rm, dn, attributes, ids_by_dn)
         return out
 
-    def _modify(self, dn: str, mods: list, read_back: list[str]) -> Entry | None:
+    def _modify(
+        self, dn: str, mods: list, read_back: list[str], assertion: lf.LdapFilter | None
+    ) -> Entry | None:
         if not mods:
             return None
         try:
             if self.rm.members is not None and self.membership is not None:
-                return self.membership.modify(dn, mods, read_back=read_back)
-            return self.directory.modify(dn, mods, read_back=read_back)
+                return self.membership.modify(dn, mods, read_back=read_back, assertion=assertion)
+            return self.directory.modify(dn, mods, read_back=read_back, assertion=assertion)
         except SchemaViolation as err:
             raise InvalidValue(self._refused(err)) from err
 
-    def _rename(self, entry: Entry, new_rdn: str | None, new_parent: str | None) -> str:
-        rdn = new_rdn or entry.dn.split(",", 1)[0]
+    def _rename(
+        self,
+        entry: Entry,
+        new_rdn: str | None,
+        new_parent: str | None,
+        assertion: lf.LdapFilter | None,
+    ) -> str:
+        rdn = new_rdn or dnlib.split_rdn(entry.dn)[0]
         try:
-            new_dn = self.directory.rename(entry.dn, rdn, new_superior=new_parent)
+            new_dn = self.directory.rename(
+                entry.dn, rdn, new_superior=new_parent, assertion=assertion
+            )
         except EntryExists as err:
             naming = self.rm.rdn_rule.scim_text
             raise Uniqueness(f"a {self.what} with that {naming} already exists") from err
@@ -229,7 +254,7 @@ class ResourceService:
     def _find(self, ident: str, *, members: bool, extra: Sequence[str] = ()) -> Entry:
         if not self.rm.accepts_id(ident):
             raise NotFound(f"{self.what} {ident!r} not found")
-        attrs = [*translate.read_attributes(self.rm, members=members), *extra]
+        attrs = [*translate.read_attributes(self.rm, members=members), *self._back_link(), *extra]
         flt = lf.conjunction(self.rm.filter, lf.Equal(self.rm.id_attribute, ident))
         with translating(self.what):
             found = self.directory.search(self.rm.base_dn, self.rm.scope, flt, attrs, size_limit=2)
@@ -334,3 +359,8 @@ class ResourceService:
             f"the directory refused the values for this {self.what} (LDAP result "
             f"{err.result_code}); a value may be malformed or not allowed"
         )
+
+
+def _unchanged(csn: str | None) -> lf.LdapFilter | None:
+    """The assertion (RFC 4528) that makes a write conditional on the version the client saw."""
+    return lf.Equal("entryCSN", csn) if csn else None

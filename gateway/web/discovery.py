@@ -54,7 +54,7 @@ def service_provider_config() -> Response:
             "filter": {"supported": True, "maxResults": limits.max_results},
             "changePassword": {"supported": False},
             "sort": {"supported": False},
-            "etag": {"supported": False},
+            "etag": {"supported": True},
             "authenticationSchemes": [
                 {
                     "type": "oauthbearertoken",

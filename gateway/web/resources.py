@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from gateway.errors import InvalidValue, NotFound
+from gateway.scim import etag
 from gateway.scim.messages import LIST_RESPONSE, SEARCH_REQUEST
 from gateway.scim.projection import Projection, apply_projection, parse_projection
 from gateway.web.wire import absolutize, base_url, read_json, read_json_object, scim_response
@@ -105,6 +106,9 @@ def get_resource(endpoint: str, ident: str) -> Response:
     service = _service(endpoint)
     projection = _projection(service, request.args)
     resource = service.get(ident, projection)
+    tags = etag.parse(request.headers.get("If-None-Match"))
+    if tags is not None and etag.matches(tags, resource.get("meta", {}).get("version")):
+        return scim_response(None, 304, _with_etag(resource))
     return scim_response(
         _render(service, resource, projection, endpoint), 200, _with_etag(resource)
     )
@@ -114,7 +118,7 @@ def get_resource(endpoint: str, ident: str) -> Response:
 def replace_resource(endpoint: str, ident: str) -> Response:
     service = _service(endpoint)
     projection = _projection(service, request.args)
-    resource = service.replace(ident, read_json_object())
+    resource = service.replace(ident, read_json_object(), request.headers.get("If-Match"))
     return scim_response(
         _render(service, resource, projection, endpoint), 200, _with_etag(resource)
     )
@@ -125,7 +129,7 @@ def patch_resource(endpoint: str, ident: str) -> Response:
     """200 with the resource; for Groups 204 unless the client asked for attributes (Entra)."""
     service = _service(endpoint)
     projection = _projection(service, request.args)
-    resource = service.patch(ident, read_json())
+    resource = service.patch(ident, read_json(), request.headers.get("If-Match"))
     asked = "attributes" in request.args or "excludedAttributes" in request.args
     if service.rm.members is not None and not asked:
         return scim_response(None, 204, _with_etag(resource))
@@ -136,5 +140,5 @@ def patch_resource(endpoint: str, ident: str) -> Response:
 
 @bp.delete("/<endpoint>/<ident>")
 def delete_resource(endpoint: str, ident: str) -> Response:
-    _service(endpoint).delete(ident)
+    _service(endpoint).delete(ident, request.headers.get("If-Match"))
     return scim_response(None, 204)

@@ -21,8 +21,8 @@ class Gateway:
     groups: str
     headers: dict[str, str]
 
-    def get(self, path: str, **kw: Any):
-        return self.client.get(f"/scim/v2{path}", headers=self.headers, **kw)
+    def get(self, path: str, headers: dict[str, str] | None = None, **kw: Any):
+        return self.client.get(f"/scim/v2{path}", headers={**self.headers, **(headers or {})}, **kw)
 
     def delete(self, path: str, **kw: Any):
         return self.client.delete(f"/scim/v2{path}", headers=self.headers, **kw)
