@@ -13,7 +13,7 @@ _TAG = re.compile(r'\s*(?:(W/)?"([^"]*)"|(\*))\s*(?:,|$)')
 
 
 def parse(header: str | None) -> tuple[str, ...] | None:
-    """Opaque tag values in an If-Match / If-None-Match header; ``("*",)`` for any; None if absent."""
+    """Tag values of an If-Match / If-None-Match header; ``("*",)`` = any; None if absent."""
     if header is None or not header.strip():
         return None
     tags: list[str] = []

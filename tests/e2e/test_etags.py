@@ -55,7 +55,7 @@ def test_if_match_is_enforced_by_the_directory_itself(gw: Gateway) -> None:
     service = gw.client.application.extensions["scim"].services["User"]
     real_modify = service.directory.modify
 
-    def racing_modify(dn, changes, **kw):  # noqa: ANN001, ANN003, ANN202
+    def racing_modify(dn, changes, **kw):
         gw.ldap.modify(dn, {"description": [("MODIFY_REPLACE", ["sneaky"])]})
         return real_modify(dn, changes, **kw)
 
