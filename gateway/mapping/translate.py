@@ -125,10 +125,49 @@ def to_resource(
             log.warning("%s: cannot convert %s value for %s", dn, rule.ldap, rule.scim_text)
             continue
         _put(resource, slot, value, primary=rule.primary)
+    _hide_derived(rm, resource, attributes)
     if rm.disable is not None:
         resource["active"] = not _disabled(rm, dn, attributes)
     resource["meta"] = _meta(rm, attributes)
     return resource
+
+
+def _hide_derived(
+    rm: ResourceMapping, resource: dict[str, Any], attributes: Mapping[str, tuple[str, ...]]
+) -> None:
+    """Drop values the directory holds only because the mapping derived them.
+
+    ``sn: jdoe`` exists because inetOrgPerson needs an sn, not because a client said the
+    family name is "jdoe". A value equal to what the rule's defaults render from the rest of
+    the resource is therefore not shown; writing the resource back derives it again, so the
+    round trip is exact.
+    """
+    for rule in rm.attributes:
+        if not rule.defaults or rule.reference:
+            continue
+        slot = slot_of(rule, rm)
+        stored = attributes.get(rule.ldap.lower(), ())
+        if not stored or slot.multi_valued:
+            continue
+        box = (
+            _container(resource, slot)
+            if slot.container is None or slot.container in resource
+            else None
+        )
+        if box is None:
+            continue
+        holder = box.get(slot.attr) if slot.sub is not None else box
+        key = slot.sub if slot.sub is not None else slot.attr
+        if not isinstance(holder, dict) or key not in holder:
+            continue
+        value = holder.pop(key)
+        derived = next(
+            (r for t in rule.defaults if (r := t.render(template_values(resource)))), None
+        )
+        if derived != stored[0]:
+            holder[key] = value
+        elif slot.sub is not None and not holder:
+            box.pop(slot.attr, None)
 
 
 def _disabled(rm: ResourceMapping, dn: str, attributes: Mapping[str, tuple[str, ...]]) -> bool:

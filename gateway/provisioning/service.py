@@ -19,6 +19,7 @@ from gateway.directory.entry import Entry
 from gateway.directory.operations import Directory
 from gateway.errors import EntryExists, InvalidValue, NotFound, SchemaViolation, Uniqueness
 from gateway.mapping import changes, search, translate
+from gateway.mapping.exposure import served_type
 from gateway.mapping.model import Mapping, ResourceMapping
 from gateway.provisioning.errors import translating
 from gateway.provisioning.membership import Membership, member_item
@@ -54,6 +55,7 @@ class ResourceService:
         self.mapping = mapping
         self.rm: ResourceMapping = mapping[name]
         self.rtype = self.rm.rtype
+        self.served = served_type(self.rm)  # what discovery publishes: the mapped attributes
         self.directory = directory
         self.limits = limits
         self.refs = References(directory, mapping)

@@ -30,11 +30,12 @@ from gateway.errors import (
 from gateway.scim import compat
 from gateway.scim.delta import DeltaBuilder, ValueDelta
 from gateway.scim.edit import ResourceEditor, Target, resolve_target
+from gateway.scim.filter import AttrPath
 from gateway.scim.match import identity_values
 from gateway.scim.messages import PATCH_OP
 from gateway.scim.path import PatchPath, parse_path
 from gateway.scim.resource import normalize_resource
-from gateway.scim.schema import Attribute, ResourceType
+from gateway.scim.schema import Attribute, ResourceType, Schema
 from gateway.scim.values import coerce_attribute
 
 __all__ = [
@@ -157,10 +158,36 @@ def _assignments(operation: PatchOperation, rtype: ResourceType) -> list[tuple[P
     if operation.op not in OPS:
         raise InvalidSyntax(f"unknown op {operation.op!r}")
     if operation.path is not None:
-        return [(operation.path, operation.value)]
+        extension = _whole_extension(operation.path, rtype)
+        if extension is None:
+            return [(operation.path, operation.value)]
+        if operation.op == "remove":
+            return [
+                (PatchPath(AttrPath(extension.id, attr.name)), None)
+                for attr in extension.attributes
+            ]
+        if not isinstance(operation.value, dict):
+            raise InvalidValue(f"a value for {extension.id} must be an object")
+        value = {k: v for k, v in operation.value.items() if k.lower() != "schemas"}
+        return compat.no_path_assignments({extension.id: value}, rtype)
     if operation.op == "remove":
         raise NoTarget("'remove' needs a 'path' (RFC 7644 §3.5.2.2)")
     return compat.no_path_assignments(operation.value, rtype)
+
+
+def _whole_extension(path: PatchPath, rtype: ResourceType) -> Schema | None:
+    """The extension schema when a path names a whole extension (``urn:…:enterprise:2.0:User``).
+
+    The path grammar reads that URN as schema ``urn:…:2.0`` plus attribute ``User``; RFC 7644
+    §3.5.2 allows the extension's URN as a path to its complex value.
+    """
+    attr = path.attr
+    if attr.schema is None or attr.sub_attr is not None or path.value_filter is not None:
+        return None
+    if path.sub_attr is not None:
+        return None
+    candidate = rtype.schema_by_id(f"{attr.schema}:{attr.attr}")
+    return candidate if candidate is not None and candidate is not rtype.schema else None
 
 
 def _apply_delta(builder: DeltaBuilder, op: str, target: Target, value: Any) -> None:

@@ -24,7 +24,7 @@ def _runtime():
 def _schemas() -> dict:
     out = {}
     for service in _runtime().services.values():
-        for schema in service.rtype.schemas():
+        for schema in service.served.schemas():
             out[schema.id] = schema
     return out
 
@@ -88,7 +88,7 @@ def schema(schema_id: str) -> Response:
 @bp.get("/ResourceTypes")
 def resource_types() -> Response:
     base = base_url()
-    return _list([resource_type_to_json(s.rtype, base) for s in _runtime().services.values()])
+    return _list([resource_type_to_json(s.served, base) for s in _runtime().services.values()])
 
 
 @bp.get("/ResourceTypes/<name>")
@@ -96,4 +96,4 @@ def resource_type(name: str) -> Response:
     service = _runtime().services.get(name)
     if service is None:
         raise NotFound(f"no resource type {name!r}")
-    return scim_response(resource_type_to_json(service.rtype, base_url()))
+    return scim_response(resource_type_to_json(service.served, base_url()))

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from gateway.errors import InvalidValue, NotFound
+from gateway.errors import InvalidFilter, InvalidValue, MethodNotAllowed, NotFound
 from gateway.scim import etag
 from gateway.scim.messages import LIST_RESPONSE, SEARCH_REQUEST
 from gateway.scim.projection import Projection, apply_projection, parse_projection
@@ -15,9 +15,12 @@ from gateway.web.wire import absolutize, base_url, read_json, read_json_object, 
 bp = Blueprint("resources", __name__)
 
 ENDPOINTS = {"Users": "User", "Groups": "Group"}
+DISCOVERY = frozenset({"ServiceProviderConfig", "Schemas", "ResourceTypes"})
 
 
 def _service(endpoint: str):
+    if endpoint in DISCOVERY:
+        raise MethodNotAllowed(f"/{endpoint} is read-only")
     name = ENDPOINTS.get(endpoint)
     services = current_app.extensions["scim"].services
     if name is None or name not in services:
@@ -77,17 +80,63 @@ def list_resources(endpoint: str) -> Response:
     return _list(endpoint, request.args)
 
 
-@bp.post("/<endpoint>/.search")
-def search_resources(endpoint: str) -> Response:
-    """RFC 7644 §3.4.3: the same query as GET, in a body (so filters stay out of URLs and logs)."""
-    body = read_json_object()
+@bp.post("/.search")
+def search_everything() -> Response:
+    """RFC 7644 §3.4.3 at the root: every resource type, Users first, paged as one list."""
+    params = _search_params(read_json_object())
+    runtime = current_app.extensions["scim"]
+    start = _int_param(params.get("startIndex"), "startIndex") or 1
+    count = _int_param(params.get("count"), "count")
+    wanted = runtime.limits.default_count if count is None else max(0, count)
+    wanted = min(wanted, runtime.limits.max_results)
+    resources: list[dict[str, Any]] = []
+    total = 0
+    usable = 0
+    last_error: InvalidFilter | None = None
+    for endpoint, name in ENDPOINTS.items():
+        service = runtime.services.get(name)
+        if service is None:
+            continue
+        try:
+            projection = _projection(service, params)
+            counted = service.list(params.get("filter"), 1, 0, projection).total
+        except InvalidFilter as err:  # an attribute this type does not have: no match here
+            last_error = err
+            continue
+        usable += 1
+        offset = max(1, start - total)
+        room = wanted - len(resources)
+        if room > 0 and offset <= counted:
+            page = service.list(params.get("filter"), offset, room, projection)
+            resources += [_render(service, r, projection, endpoint) for r in page.resources]
+        total += counted
+    if not usable and last_error is not None:
+        raise last_error
+    return scim_response(
+        {
+            "schemas": [LIST_RESPONSE],
+            "totalResults": total,
+            "startIndex": start,
+            "itemsPerPage": len(resources),
+            "Resources": resources,
+        }
+    )
+
+
+def _search_params(body: dict[str, Any]) -> dict[str, Any]:
     if SEARCH_REQUEST not in (body.get("schemas") or []):
         raise InvalidValue(f"a search request must declare the schema {SEARCH_REQUEST}")
     params = {k: v for k, v in body.items() if k != "schemas"}
     for key in ("attributes", "excludedAttributes"):
         if isinstance(params.get(key), list):
             params[key] = ",".join(str(v) for v in params[key])
-    return _list(endpoint, params)
+    return params
+
+
+@bp.post("/<endpoint>/.search")
+def search_resources(endpoint: str) -> Response:
+    """RFC 7644 §3.4.3: the same query as GET, in a body (so filters stay out of URLs and logs)."""
+    return _list(endpoint, _search_params(read_json_object()))
 
 
 @bp.post("/<endpoint>")

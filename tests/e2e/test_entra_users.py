@@ -48,7 +48,7 @@ def test_entra_user_lifecycle(gw: Gateway) -> None:
     assert user["userName"] == user_name
     assert user["active"] is True
     assert user["emails"] == [
-        {"value": create["emails"][0]["value"], "type": "work", "primary": True}
+        {"value": create["emails"][0]["value"], "type": "work"}
     ]
     assert user["meta"]["resourceType"] == "User" and user["meta"]["version"].startswith('W/"')
     dn = f"uid={user_name},{gw.people}"
