@@ -83,6 +83,21 @@ LdapFilter = (
 MATCH_ALL = Present("objectClass")
 
 
+def entry_at(dn: str) -> LdapFilter:
+    """Matches the entry whose DN is ``dn``: ``(&(uid=x)(entryDN=uid=x,…))``.
+
+    entryDN (RFC 5020) makes a set of DNs one search; the RDN clause lets the server use its
+    index instead of testing every entry below the base.
+    """
+    from gateway.directory.dn import InvalidDn, components
+
+    try:
+        attr, value = components(dn)[0]
+    except (InvalidDn, IndexError):
+        return Equal("entryDN", dn)
+    return And((Equal(attr, value), Equal("entryDN", dn)))
+
+
 def escape(value: str) -> str:
     """Escape a value for use in a filter (RFC 4515 §3). The only escaping in the gateway."""
     return escape_filter_chars(value)

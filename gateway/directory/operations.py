@@ -1,20 +1,22 @@
 """LDAP operations: search (plain and paged), read, add, modify, rename, delete.
 
-Each method is one LDAP round trip (a paged search: one per page), counted in
-:data:`round_trips` so the web layer can log and expose how many a SCIM request needed.
-Writes ask for the entry back with a post-read control (RFC 4527) instead of a second
-search. Result codes become :class:`~gateway.errors.DirectoryError` subclasses here and
-nowhere else.
+Each method is one LDAP round trip (a paged search: one per page). Every round trip is
+recorded in :data:`round_trips` (count, and operation / DN / result code, so the web layer can
+log how many a SCIM request needed and write the audit line of a change) and in the Prometheus
+metrics of :mod:`gateway.metrics`. Writes ask for the entry back with a post-read control
+(RFC 4527) instead of a second search. Result codes become
+:class:`~gateway.errors.DirectoryError` subclasses here and nowhere else.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import ldap3
 from ldap3.core.exceptions import (
@@ -28,8 +30,9 @@ from ldap3.core.exceptions import (
 )
 from ldap3.protocol.rfc4527 import post_read_control
 
-from gateway.directory import ldapfilter
+from gateway.directory import ldapfilter, sorting
 from gateway.directory.entry import Entry, Modification, ModOp, decode_attributes
+from gateway import metrics
 from gateway.directory.pool import ConnectionPool
 from gateway.errors import (
     AssertionFailed,
@@ -72,11 +75,29 @@ _RESULT_ERRORS: dict[int, type[DirectoryError]] = {
 }
 
 
+class LdapOperation(NamedTuple):
+    """One LDAP request as the audit log shows it: no filter, no values, no credentials."""
+
+    operation: str  # search, add, modify, modrdn, delete
+    dn: str | None  # the entry written, or the search base
+    result: int | None  # LDAP result code; None when the connection failed
+
+
 @dataclass(slots=True)
 class RoundTrips:
-    """How many LDAP requests the current unit of work sent."""
+    """The LDAP requests the current unit of work (one HTTP request) sent."""
 
     count: int = 0
+    operations: list[LdapOperation] = field(default_factory=list)
+    dropped: int = 0  # operations beyond MAX_RECORDED: counted, not kept
+
+    MAX_RECORDED = 1000
+
+    def record(self, operation: LdapOperation) -> None:
+        if len(self.operations) < self.MAX_RECORDED:
+            self.operations.append(operation)
+        else:
+            self.dropped += 1
 
 
 round_trips: ContextVar[RoundTrips | None] = ContextVar("ldap_round_trips", default=None)
@@ -84,6 +105,7 @@ round_trips: ContextVar[RoundTrips | None] = ContextVar("ldap_round_trips", defa
 
 @contextlib.contextmanager
 def counting_round_trips() -> Iterator[RoundTrips]:
+    """Record every LDAP request sent inside the ``with`` block (count and operations)."""
     counter = RoundTrips()
     token = round_trips.set(counter)
     try:
@@ -98,11 +120,19 @@ def _count() -> None:
         counter.count += 1
 
 
+def _record(operation: str, dn: str | None, code: int | None, started: float) -> None:
+    metrics.observe_ldap(operation, code, time.perf_counter() - started)
+    counter = round_trips.get()
+    if counter is not None:
+        counter.record(LdapOperation(operation, dn, code))
+
+
 class Directory:
     """The LDAP operations the gateway needs, on the calling thread's connection."""
 
     def __init__(self, pool: ConnectionPool) -> None:
         self.pool = pool
+        self._controls: frozenset[str] | None = None
 
     # ------------------------------------------------------------------ plumbing
 
@@ -117,14 +147,18 @@ class Directory:
         for attempt in range(attempts):
             conn = self.pool.connection()
             _count()
+            started = time.perf_counter()
             try:
                 send(conn)
-                return conn
             except _CONNECTION_ERRORS as err:
+                _record(operation, dn, None, started)
                 self.pool.discard()
                 log.warning("LDAP %s on %r lost its connection: %s", operation, dn, err)
                 if attempt + 1 == attempts:
                     raise Unavailable(operation, dn, None, type(err).__name__) from err
+                continue
+            _record(operation, dn, (conn.result or {}).get("result"), started)
+            return conn
         raise AssertionError("unreachable")
 
     @staticmethod
@@ -137,6 +171,32 @@ class Directory:
         message = result.get("message") or result.get("description") or ""
         log.debug("LDAP %s on %r failed: %s %s", operation, dn, code, message)
         raise cls(operation, dn, code, message)
+
+    # ------------------------------------------------------------------ health
+
+    def ping(self, bases: Sequence[str] = (), timeout: float = 2.0) -> None:
+        """Prove the directory serves us now: a fresh connection and bind, then a base-scope
+        read of each of ``bases`` (the root DSE if none), all within ``timeout`` per step.
+
+        Uses a connection of its own, closed afterwards, so a health check neither waits
+        behind nor disturbs the worker threads' connections. Raises
+        :class:`~gateway.errors.Unavailable` (connect, bind, timeout) or the DirectoryError of
+        a read that failed (e.g. NoSuchEntry for a missing base).
+        """
+        conn = self.pool.open_unpooled(timeout)
+        try:
+            for base in bases or ("",):
+                started = time.perf_counter()
+                try:
+                    ok = conn.search(base, "(objectClass=*)", ldap3.BASE, attributes=["1.1"])
+                except _CONNECTION_ERRORS as err:
+                    metrics.observe_ldap("ping", None, time.perf_counter() - started)
+                    raise Unavailable("ping", base, None, type(err).__name__) from err
+                code = (conn.result or {}).get("result")
+                metrics.observe_ldap("ping", code, time.perf_counter() - started)
+                self._check("ping", base, conn, ok)
+        finally:
+            self.pool.close_unpooled(conn)
 
     # ------------------------------------------------------------------ reads
 
@@ -179,10 +239,16 @@ class Directory:
         attributes: Sequence[str],
         *,
         page_size: int = 500,
+        sort: Sequence[sorting.SortKey] = (),
     ) -> Iterator[Entry]:
-        """All matching entries, fetched ``page_size`` at a time (RFC 2696); memory stays flat."""
+        """All matching entries, fetched ``page_size`` at a time (RFC 2696); memory stays flat.
+
+        With ``sort``, the server sorts them first (RFC 2891); read every page, or the server
+        keeps the sorted set until the connection closes.
+        """
         text = ldapfilter.render(flt)
         log.debug("paged search base=%r scope=%s filter=%s", base, scope, text)
+        controls = [sorting.sort_control(list(sort))] if sort else None
         cookie: bytes | str | None = None
         first = True
         while first or cookie:
@@ -196,6 +262,7 @@ class Directory:
                     attributes=list(attributes) or ["1.1"],
                     paged_size=page_size,
                     paged_cookie=cookie,
+                    controls=controls,
                 )
 
             # a paging cookie belongs to its connection: only the first page may be retried
@@ -210,6 +277,13 @@ class Directory:
             cookie = paged.get("cookie")
             first = False
             yield from entries
+
+    def supported_controls(self) -> frozenset[str]:
+        """The root DSE's supportedControl, read once per process."""
+        if self._controls is None:
+            found = self.search("", "base", ldapfilter.MATCH_ALL, ["supportedControl"])
+            self._controls = frozenset(found[0].get("supportedControl")) if found else frozenset()
+        return self._controls
 
     def read(self, dn: str, attributes: Sequence[str]) -> Entry | None:
         """The entry at ``dn``, or None when there is none."""

@@ -31,11 +31,13 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.directory import ldapfilter as lf
-from gateway.errors import InvalidFilter, InvalidPath
+from gateway.directory.sorting import SortKey
+from gateway.errors import InvalidFilter, InvalidPath, InvalidValue
 from gateway.mapping.converters import iso_to_generalized_time
 from gateway.mapping.model import AttributeRule, ResourceMapping
 from gateway.mapping.translate import slot_of
 from gateway.scim import filter as sf
+from gateway.scim.path import parse_path
 
 Translated = lf.LdapFilter | bool  # True: matches every entry, False: matches none
 IdResolver = Callable[[str], str | None]  # SCIM id → DN, or None when unknown
@@ -318,3 +320,35 @@ def _not(item: Translated) -> Translated:
     if isinstance(item, bool):
         return not item
     return lf.Not(item)
+
+
+_ORDERING = {
+    "string": "caseIgnoreOrderingMatch",
+    "lowercase": "caseIgnoreOrderingMatch",
+    "integer": "integerOrderingMatch",
+}
+
+
+def sort_key(rm: ResourceMapping, sort_by: str | None, descending: bool = False) -> SortKey:
+    """The LDAP sort key for SCIM ``sortBy`` (RFC 7644 §3.4.2.3); the naming attribute if None.
+
+    Attributes are sorted with an explicit ordering rule because most naming attributes
+    (uid, cn) have none in the stock schemas, and slapd refuses to sort them otherwise.
+    """
+    if sort_by is None or not sort_by.strip():
+        return SortKey(rm.rdn_attribute, _ORDERING["string"], descending)
+    path = parse_path(sort_by.strip())
+    name = path.attr.attr.lower()
+    if name == "id" and path.attr.sub_attr is None:
+        return SortKey(rm.id_attribute, None, descending)
+    if name == "meta" and (path.attr.sub_attr or "").lower() in _META:
+        return SortKey(_META[(path.attr.sub_attr or "").lower()], None, descending)
+    try:
+        rules = _Translator(rm, lambda _i: None)._rules(path.attr)
+    except InvalidPath as err:
+        raise InvalidValue(f"cannot sort by {sort_by!r}: {err.detail}") from None
+    rules = [r for r in rules if not r.reference]
+    if not rules:
+        raise InvalidValue(f"cannot sort by {sort_by!r}: it is not mapped to the directory")
+    rule = rules[0]
+    return SortKey(rule.ldap, _ORDERING.get(rule.converter.name), descending)

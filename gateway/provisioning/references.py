@@ -60,7 +60,9 @@ class References:
             return out
         id_attrs = {rm.id_attribute for rm in mappings}
         for chunk in _chunks(wanted):
-            flt = lf.conjunction(_type_filter(mappings), lf.Or(tuple(_dn_match(d) for d in chunk)))
+            flt = lf.conjunction(
+                _type_filter(mappings), lf.Or(tuple(lf.entry_at(d) for d in chunk))
+            )
             for entry in self._search(mappings, flt, [*id_attrs, "objectClass"]):
                 ref = self._classify(entry, mappings)
                 if ref is not None:
@@ -118,15 +120,6 @@ def _type_filter(mappings: list[ResourceMapping]) -> lf.LdapFilter:
     if len(items) != len(mappings):
         return lf.MATCH_ALL
     return items[0] if len(items) == 1 else lf.Or(items)
-
-
-def _dn_match(dn: str) -> lf.LdapFilter:
-    """``(&(uid=x)(entryDN=uid=x,…))``: the RDN clause lets the server use its index."""
-    try:
-        attr, value = dnlib.components(dn)[0]
-    except (dnlib.InvalidDn, IndexError):
-        return lf.Equal("entryDN", dn)
-    return lf.And((lf.Equal(attr, value), lf.Equal("entryDN", dn)))
 
 
 def _chunks(values: list[str]) -> Iterable[list[str]]:

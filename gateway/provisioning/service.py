@@ -17,6 +17,7 @@ from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
 from gateway.directory.entry import Entry
 from gateway.directory.operations import Directory
+from gateway.directory.sorting import SORT_REQUEST_OID, SortKey
 from gateway.errors import EntryExists, InvalidValue, NotFound, SchemaViolation, Uniqueness
 from gateway.mapping import changes, search, translate
 from gateway.mapping.exposure import served_type
@@ -78,24 +79,61 @@ class ResourceService:
         start_index: int = 1,
         count: int | None = None,
         projection: Projection = DEFAULT_PROJECTION,
+        sort_by: str | None = None,
+        descending: bool = False,
     ) -> ListResult:
-        """RFC 7644 §3.4.2: filter pushed down to LDAP, paged, 1-based ``startIndex``."""
+        """RFC 7644 §3.4.2: filter pushed down, 1-based ``startIndex``, at most ``count``.
+
+        LDAP has no offsets, so the matching entries are paged through and counted (memory
+        stays flat). A filtered query — Entra's ``userName eq`` — usually matches a handful, so
+        they are read whole in that one search. An unfiltered list walks DNs only, then
+        reads the requested window in one more search.
+        """
         ldap_filter = self._filter(filter_text)
         start = max(1, start_index)
         wanted = self.limits.default_count if count is None else max(0, count)
         wanted = min(wanted, self.limits.max_results)
-        attrs = translate.read_attributes(self.rm) if wanted else []
-        page: list[Entry] = []
-        total = 0
+        sort: tuple[SortKey, ...] = ()
+        if sort_by:
+            sort = (search.sort_key(self.rm, sort_by, descending),)
         with translating(self.what):
+            if sort and not self.can_sort():
+                raise InvalidValue("this directory cannot sort results (no server-side sort)")
+            two_phase = wanted > 0 and not (filter_text and filter_text.strip())
+            attrs = translate.read_attributes(self.rm) if wanted and not two_phase else []
+            page: list[Entry] = []
+            total = 0
             for entry in self.directory.search_paged(
-                self.rm.base_dn, self.rm.scope, ldap_filter, attrs, page_size=self.limits.page_size
+                self.rm.base_dn,
+                self.rm.scope,
+                ldap_filter,
+                attrs,
+                page_size=self.limits.page_size,
+                sort=sort,
             ):
                 total += 1
                 if start <= total < start + wanted:
                     page.append(entry)
+            if two_phase and page:
+                page = self._read_all([e.dn for e in page])
         resources = self._resources(page, members=self._wants_members(projection)) if page else []
         return ListResult(total, start, resources)
+
+    def can_sort(self) -> bool:
+        """Whether the directory offers server-side sorting (read once per process)."""
+        with translating(self.what):
+            return SORT_REQUEST_OID in self.directory.supported_controls()
+
+    def _read_all(self, dns: list[str]) -> list[Entry]:
+        """The entries at ``dns``, in that order, with everything a resource needs."""
+        attrs = translate.read_attributes(self.rm)
+        found: dict[str, Entry] = {}
+        for i in range(0, len(dns), 200):
+            chunk = dns[i : i + 200]
+            flt = lf.conjunction(self.rm.filter, lf.Or(tuple(lf.entry_at(d) for d in chunk)))
+            for entry in self.directory.search(self.rm.base_dn, self.rm.scope, flt, attrs):
+                found[dnlib.normalize(entry.dn)] = entry
+        return [found[k] for k in map(dnlib.normalize, dns) if k in found]
 
     def _filter(self, filter_text: str | None) -> lf.LdapFilter:
         if filter_text is None or not filter_text.strip():

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
-from gateway.errors import NotFound
+from gateway.errors import GatewayError, NotFound
 from gateway.scim.messages import LIST_RESPONSE
 from gateway.scim.schema import resource_type_to_json, schema_to_json
 from gateway.web.wire import base_url, scim_response
@@ -41,6 +41,15 @@ def _list(resources: list[dict]) -> Response:
     )
 
 
+def _can_sort() -> bool:
+    """Sorting is done by the directory (RFC 2891), so it is offered only if the directory can."""
+    services = list(_runtime().services.values())
+    try:
+        return bool(services) and services[0].can_sort()
+    except GatewayError:
+        return False
+
+
 @bp.get("/ServiceProviderConfig")
 def service_provider_config() -> Response:
     limits = _runtime().limits
@@ -53,7 +62,7 @@ def service_provider_config() -> Response:
             "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
             "filter": {"supported": True, "maxResults": limits.max_results},
             "changePassword": {"supported": False},
-            "sort": {"supported": False},
+            "sort": {"supported": _can_sort()},
             "etag": {"supported": True},
             "authenticationSchemes": [
                 {

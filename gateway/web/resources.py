@@ -64,7 +64,17 @@ def _list(endpoint: str, params: Any) -> Response:
     projection = _projection(service, params)
     start = _int_param(params.get("startIndex"), "startIndex")
     count = _int_param(params.get("count"), "count")
-    result = service.list(params.get("filter"), start or 1, count, projection)
+    order = (params.get("sortOrder") or "ascending").lower()
+    if order not in ("ascending", "descending"):
+        raise InvalidValue("sortOrder must be 'ascending' or 'descending'")
+    result = service.list(
+        params.get("filter"),
+        start or 1,
+        count,
+        projection,
+        sort_by=params.get("sortBy"),
+        descending=order == "descending",
+    )
     body = {
         "schemas": [LIST_RESPONSE],
         "totalResults": result.total,

@@ -82,3 +82,34 @@ def test_search_endpoint_takes_the_query_in_the_body(gw: Gateway) -> None:
         },
     ).get_json()
     assert body["totalResults"] == 1 and body["Resources"][0]["userName"] == "searched"
+
+
+def test_sort_by_is_done_by_the_directory(gw: Gateway) -> None:
+    for name, family in (("carol", "Alpha"), ("alice", "Charlie"), ("bob", "Bravo")):
+        gw.post("/Users", {"userName": name, "name": {"familyName": family}})
+    body = gw.get("/Users", query_string={"sortBy": "userName"}).get_json()
+    assert [r["userName"] for r in body["Resources"]] == ["alice", "bob", "carol"]
+    body = gw.get(
+        "/Users", query_string={"sortBy": "name.familyName", "sortOrder": "descending", "count": 2}
+    ).get_json()
+    assert [r["userName"] for r in body["Resources"]] == ["alice", "bob"]
+    assert body["totalResults"] == 3
+    body = gw.get("/Users", query_string={"sortBy": "userName", "startIndex": 3}).get_json()
+    assert [r["userName"] for r in body["Resources"]] == ["carol"]
+    assert gw.get("/ServiceProviderConfig").get_json()["sort"] == {"supported": True}
+
+
+def test_sort_by_an_unmapped_attribute_is_400(gw: Gateway) -> None:
+    resp = gw.get("/Users", query_string={"sortBy": "nickName"})
+    assert resp.status_code == 400 and resp.get_json()["scimType"] == "invalidValue"
+    resp = gw.get("/Users", query_string={"sortBy": "userName", "sortOrder": "sideways"})
+    assert resp.status_code == 400
+
+
+def test_many_sorted_lists_on_one_connection_do_not_exhaust_the_server(gw: Gateway) -> None:
+    """slapd keeps a sorted result set per connection until it is read to the end."""
+    for i in range(3):
+        gw.post("/Users", {"userName": f"s{i}"})
+    for _ in range(12):
+        resp = gw.get("/Users", query_string={"sortBy": "userName", "count": 1})
+        assert resp.status_code == 200, resp.get_json()
