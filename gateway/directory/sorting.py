@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ldap3.core import results as ldap_results
-from pyasn1.codec.ber import decoder, encoder
+from pyasn1.codec.ber import encoder
 from pyasn1.type import namedtype, tag, univ
 
 SORT_REQUEST_OID = "1.2.840.113556.1.4.473"
