@@ -1,11 +1,10 @@
 """Group membership in LDAP: value-level writes, cheap reads, the empty-group placeholder.
 
-Member changes are LDAP value adds and deletes on the member attribute, sent with the
-permissive-modify control, so adding a present member or removing an absent one succeeds
-and writes nothing — and the member list is never read or rewritten to change one value.
-``groupOfNames`` must keep one ``member``: the mapping's placeholder DN is added when the
-last real member leaves (the directory tells us, with objectClassViolation) and removed
-when a real member arrives. SCIM never shows it.
+Member changes are LDAP value adds and deletes on the member attribute — the member list
+is never read or rewritten to change one value. ``groupOfNames`` must keep one ``member``:
+the mapping's placeholder DN is added when the last real member leaves (the directory says
+so with objectClassViolation) and removed when a real member arrives. SCIM never shows it.
+Adding a present member or removing an absent one succeeds (see ``Membership.modify``).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
 from gateway.directory.entry import Entry, Modification, ModOp
 from gateway.directory.operations import Directory
-from gateway.errors import InvalidValue, SchemaViolation
+from gateway.errors import AssertionFailed, InvalidValue, SchemaViolation
 from gateway.mapping.model import Mapping, ResourceMapping
 from gateway.provisioning.references import Ref, References
 from gateway.scim.patch import ValueDelta
@@ -26,6 +25,7 @@ from gateway.scim.patch import ValueDelta
 log = logging.getLogger(__name__)
 
 OBJECT_CLASS_VIOLATION = 65
+NO_SUCH_ATTRIBUTE = 16
 ENDPOINTS = {"User": "Users", "Group": "Groups"}
 
 
@@ -103,95 +103,103 @@ class Membership:
         if delta.add:
             dns = tuple(r.dn for r in self.resolve(delta.add).values())
             mods.append(Modification(attr, ModOp.ADD, dns))
-            if self.rule.placeholder:
-                mods += self.remove_values((self.rule.placeholder,))
         if delta.remove:
             # An id that resolves to nothing cannot be a member: removing it is already done.
             found = self.refs.by_ids([_member_id(v) for v in delta.remove], self.rule.types)
             if found:
-                mods += self.remove_values(tuple(r.dn for r in found.values()))
+                mods.append(Modification(attr, ModOp.DELETE, tuple(r.dn for r in found.values())))
         return mods
 
-    def remove_values(self, dns: tuple[str, ...]) -> list[Modification]:
-        """Delete member values whether or not they are present, in one modify.
-
-        slapd's permissive modify accepts adding a present value but still refuses deleting
-        an absent one (noSuchAttribute), so each value is added, then deleted, in the same
-        atomic operation: the result is "absent" either way, with no read first.
-        """
-        return [
-            Modification(self.rule.ldap, ModOp.ADD, dns),
-            Modification(self.rule.ldap, ModOp.DELETE, dns),
-        ]
-
     def modify(
-        self,
-        group_dn: str,
-        mods: list[Modification],
-        *,
-        read_back: Sequence[str] = (),
-        assertion: lf.LdapFilter | None = None,
+        self, group_dn: str, mods: list[Modification], *, read_back: Sequence[str] = ()
     ) -> Entry | None:
-        """Send ``mods``; if they would empty the group, send them again with the placeholder."""
+        """Apply member adds/deletes (and any other ``mods``) in one modify, usually.
+
+        First try: plain value adds and deletes — the cheap write slapd does in a few ms even
+        on a 100,000-member group — asserting (RFC 4528) that the group holds no placeholder
+        when members are added. If the assertion fails (the group was empty) or a member to
+        delete is already gone (noSuchAttribute), the second try is written to succeed
+        whatever the current values (see :meth:`_idempotent`). If a delete would leave no
+        member (objectClassViolation), the placeholder is added in the same modify.
+
+        No other assertion is ever sent with a group write: slapd's memberof overlay skips
+        updating members' ``memberOf`` when the write carries an assertion that no longer
+        holds afterwards (an entryCSN for If-Match, or ``(member=x)`` before deleting x).
+        If-Match on groups is therefore checked against the version just read.
+        """
+        guard = self._guard(mods)
         try:
-            return self.directory.modify(group_dn, mods, read_back=read_back, assertion=assertion)
+            return self.directory.modify(group_dn, mods, read_back=read_back, assertion=guard)
+        except AssertionFailed:
+            log.debug("group %r holds the placeholder: sending the idempotent form", group_dn)
+        except SchemaViolation as err:
+            if err.result_code not in (NO_SUCH_ATTRIBUTE, OBJECT_CLASS_VIOLATION):
+                raise
+        safe = self._idempotent(mods)
+        try:
+            return self.directory.modify(group_dn, safe, read_back=read_back)
         except SchemaViolation as err:
             if err.result_code != OBJECT_CLASS_VIOLATION or not self.rule.placeholder:
                 raise
-            touches_members = any(m.attr.lower() == self.rule.ldap.lower() for m in mods)
-            if not touches_members:
-                raise
-        placeholder = self.rule.placeholder
-        retry = [m for m in mods if m.values != (placeholder,)]
-        retry.append(Modification(self.rule.ldap, ModOp.ADD, (placeholder,)))
         log.debug("group %r would be empty: keeping the placeholder member", group_dn)
-        return self.directory.modify(group_dn, retry, read_back=read_back, assertion=assertion)
+        safe.append(Modification(self.rule.ldap, ModOp.ADD, (self.rule.placeholder,)))
+        return self.directory.modify(group_dn, safe, read_back=read_back)
+
+    def _guard(self, mods: list[Modification]) -> lf.LdapFilter | None:
+        """``(!(member=<placeholder>))`` when members are added: true before and after."""
+        attr = self.rule.ldap.lower()
+        adds = any(m.attr.lower() == attr and m.op is ModOp.ADD for m in mods)
+        if adds and self.rule.placeholder:
+            return lf.Not(lf.Equal(self.rule.ldap, self.rule.placeholder))
+        return None
+
+    def _idempotent(self, mods: list[Modification]) -> list[Modification]:
+        """``mods`` rewritten to succeed whatever the group holds now (see :meth:`modify`)."""
+        attr = self.rule.ldap.lower()
+        out: list[Modification] = []
+        adds = False
+        for mod in mods:
+            if mod.attr.lower() == attr and mod.op is ModOp.DELETE:
+                out += [Modification(mod.attr, ModOp.ADD, mod.values), mod]
+            else:
+                out.append(mod)
+                adds = adds or (mod.attr.lower() == attr and mod.op is ModOp.ADD)
+        if adds and self.rule.placeholder:
+            placeholder = (self.rule.placeholder,)
+            out += [
+                Modification(self.rule.ldap, ModOp.ADD, placeholder),
+                Modification(self.rule.ldap, ModOp.DELETE, placeholder),
+            ]
+        return out
 
     def remove_everywhere(self, member_dn: str, group_dns: Iterable[str]) -> None:
         """Take a deleted entry out of every group it was in (refint cannot empty a group)."""
         for group_dn in group_dns:
-            self.modify(group_dn, self.remove_values((member_dn,)))
+            self.modify(group_dn, [Modification(self.rule.ldap, ModOp.DELETE, (member_dn,))])
 
     def rename_everywhere(self, old_dn: str, new_dn: str, group_dns: Iterable[str]) -> None:
         """Point memberships at a renamed entry now, instead of whenever refint gets to it."""
         for group_dn in group_dns:
-            self.directory.modify(
+            self.modify(
                 group_dn,
                 [
                     Modification(self.rule.ldap, ModOp.ADD, (new_dn,)),
-                    *self.remove_values((old_dn,)),
+                    Modification(self.rule.ldap, ModOp.DELETE, (old_dn,)),
                 ],
             )
 
     def groups_containing(self, member_dn: str, entry: Entry | None) -> list[str]:
         """DNs of the groups ``member_dn`` belongs to: from its back-link, else one search.
 
-        The back-link is trusted only if ``entry`` was read with it: an entry without the
-        attribute is either in no group or was read without asking for it (a Group read for a
-        PATCH does not ask for ``memberOf``), and only the mapping can tell which.
+        ``entry`` must have been read with the back-link attribute (the service always asks
+        for it when the resource type can be a member).
         """
-        if self.rule.member_of and entry is not None and self._read_with_back_link(entry):
+        if self.rule.member_of and entry is not None:
             return list(entry.get(self.rule.member_of))
         flt = lf.conjunction(self.group.filter, lf.Equal(self.rule.ldap, member_dn))
         return [
             e.dn for e in self.directory.search_paged(self.group.base_dn, self.group.scope, flt, [])
         ]
-
-    def _read_with_back_link(self, entry: Entry) -> bool:
-        back_link = self.rule.member_of
-        assert back_link is not None
-        if entry.get(back_link):
-            return True
-        owners = [
-            rm
-            for name in self.rule.types
-            if (rm := self.mapping.resources.get(name)) is not None
-            and dnlib.is_within(entry.dn, rm.base_dn)
-        ]
-        wanted = back_link.lower()
-        return bool(owners) and all(
-            any(rule.ldap.lower() == wanted for rule in rm.attributes) for rm in owners
-        )
 
 
 def member_item(ref: Ref) -> dict[str, Any]:

@@ -172,7 +172,11 @@ class ResourceService:
         return out
 
     def replace(
-        self, ident: str, payload: dict[str, Any], if_match: str | None = None
+        self,
+        ident: str,
+        payload: dict[str, Any],
+        if_match: str | None = None,
+        projection: Projection | None = DEFAULT_PROJECTION,
     ) -> dict[str, Any]:
         """PUT (RFC 7644 §3.5.1): attributes the client leaves out are removed."""
         new = normalize_resource(payload, self.rtype)
@@ -182,10 +186,16 @@ class ResourceService:
         csn = etag.require(if_match, old["meta"].get("version"))
         if self.rm.members is not None:
             delta = ValueDelta(replace=tuple(new.get("members") or ()))
-            return self._update(entry, old, new, {"members": delta}, csn)
-        return self._update(entry, old, new, {}, csn)
+            return self._update(entry, old, new, {"members": delta}, csn, projection)
+        return self._update(entry, old, new, {}, csn, projection)
 
-    def patch(self, ident: str, body: Any, if_match: str | None = None) -> dict[str, Any]:
+    def patch(
+        self,
+        ident: str,
+        body: Any,
+        if_match: str | None = None,
+        projection: Projection | None = DEFAULT_PROJECTION,
+    ) -> dict[str, Any]:
         """PATCH (RFC 7644 §3.5.2): one read, the ops applied in memory, one modify."""
         operations = parse_patch_request(body)
         entry = self._find(ident, members=False)
@@ -199,7 +209,7 @@ class ResourceService:
             ignore=set(translate.unmapped_attributes(self.rm, old)),
             found=new_unmapped,
         )
-        return self._update(entry, old, result.resource, result.deltas, csn)
+        return self._update(entry, old, result.resource, result.deltas, csn, projection)
 
     def delete(self, ident: str, if_match: str | None = None) -> None:
         """Memberships first, then the entry: if the delete fails, a retry completes it."""
@@ -220,8 +230,12 @@ class ResourceService:
         new: dict[str, Any],
         deltas: dict[str, Any],
         csn: str | None = None,
+        projection: Projection | None = DEFAULT_PROJECTION,
     ) -> dict[str, Any]:
-        """Rename (if the name changed), then one modify; the first write asserts ``csn``."""
+        """Rename (if the name changed), then one modify; the first write asserts ``csn``.
+
+        ``projection`` None means no response body will be sent: members are not read.
+        """
         with translating(self.what):
             dns_by_id, ids_by_dn = self._refs_for(entry, new)
             old_image = translate.to_image(self.rm, old, dns_by_id, current_dn=entry.dn)
@@ -232,7 +246,8 @@ class ResourceService:
             if member_delta is not None and self.membership is not None:
                 mods += self.membership.delta_modifications(member_delta)
             dn = entry.dn
-            assertion = _unchanged(csn)
+            # groups: no assertion, slapd's memberof overlay ignores writes that carry one
+            assertion = _unchanged(csn) if self.rm.members is None else None
             if change.new_rdn or change.new_parent:
                 dn = self._rename(entry, change.new_rdn, change.new_parent, assertion)
                 assertion = None
@@ -249,6 +264,9 @@ class ResourceService:
         if after is not None:
             attributes.update(after.attributes)
         out = translate.to_resource(self.rm, dn, attributes, ids_by_dn)
+        if projection is not None and self._wants_members(projection) and self.membership:
+            with translating(self.what):
+                out["members"] = self.membership.members_of(dn, None)
         return out
 
     def _modify(
@@ -258,7 +276,8 @@ class ResourceService:
             return None
         try:
             if self.rm.members is not None and self.membership is not None:
-                return self.membership.modify(dn, mods, read_back=read_back, assertion=assertion)
+                # If-Match was checked against the version read (see Membership.modify)
+                return self.membership.modify(dn, mods, read_back=read_back)
             return self.directory.modify(dn, mods, read_back=read_back, assertion=assertion)
         except SchemaViolation as err:
             raise InvalidValue(self._refused(err)) from err

@@ -93,6 +93,7 @@ class ResourceEditor:
 
     def add(self, t: Target, raw: Any) -> None:
         """RFC 7644 §3.5.2.1: set single values, merge complex ones, append to multi-valued."""
+        self._require_writable(t)
         if t.value_filter is not None:
             self._write_filtered(t, raw, replacing=False)
         elif t.sub is not None:
@@ -251,6 +252,7 @@ class ResourceEditor:
     def _remove_filtered(self, t: Target) -> None:
         """Remove matching values, or one sub-attribute of them (RFC 7644 §3.5.2.2)."""
         assert t.value_filter is not None
+        self._require_writable(t)
         values = self._values(t)
         matched = [i for i, v in enumerate(values) if value_matches(t.value_filter, v, t.attr)]
         if not matched:

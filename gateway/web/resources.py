@@ -177,7 +177,9 @@ def get_resource(endpoint: str, ident: str) -> Response:
 def replace_resource(endpoint: str, ident: str) -> Response:
     service = _service(endpoint)
     projection = _projection(service, request.args)
-    resource = service.replace(ident, read_json_object(), request.headers.get("If-Match"))
+    resource = service.replace(
+        ident, read_json_object(), request.headers.get("If-Match"), projection
+    )
     return scim_response(
         _render(service, resource, projection, endpoint), 200, _with_etag(resource)
     )
@@ -188,9 +190,12 @@ def patch_resource(endpoint: str, ident: str) -> Response:
     """200 with the resource; for Groups 204 unless the client asked for attributes (Entra)."""
     service = _service(endpoint)
     projection = _projection(service, request.args)
-    resource = service.patch(ident, read_json(), request.headers.get("If-Match"))
     asked = "attributes" in request.args or "excludedAttributes" in request.args
-    if service.rm.members is not None and not asked:
+    quiet = service.rm.members is not None and not asked
+    resource = service.patch(
+        ident, read_json(), request.headers.get("If-Match"), None if quiet else projection
+    )
+    if quiet:
         return scim_response(None, 204, _with_etag(resource))
     return scim_response(
         _render(service, resource, projection, endpoint), 200, _with_etag(resource)

@@ -67,3 +67,19 @@ def test_if_match_is_enforced_by_the_directory_itself(gw: Gateway) -> None:
         service.directory.modify = real_modify
     assert resp.status_code == 412, resp.get_json()
     assert gw.entry(f"uid=racer,{gw.people}", "title") == {}
+
+
+def test_if_match_on_a_group_keeps_members_memberof_right(gw: Gateway) -> None:
+    """slapd's memberof overlay skips writes whose assertion fails afterwards: none is sent."""
+    user = gw.post("/Users", {"userName": "member"}).get_json()["id"]
+    group = gw.post("/Groups", {"displayName": "guarded", "members": [{"value": user}]}).get_json()
+    remove = {
+        "schemas": [PATCH],
+        "Operations": [{"op": "remove", "path": f'members[value eq "{user}"]'}],
+    }
+    headers = {**gw.headers, "If-Match": group["meta"]["version"]}
+    resp = gw.client.patch(f"/scim/v2/Groups/{group['id']}", json=remove, headers=headers)
+    assert resp.status_code == 204
+    assert gw.get(f"/Users/{user}").get_json().get("groups", []) == []
+    resp = gw.client.patch(f"/scim/v2/Groups/{group['id']}", json=remove, headers=headers)
+    assert resp.status_code == 412
