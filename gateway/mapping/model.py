@@ -19,6 +19,8 @@ _FIELD = re.compile(r"\{([^{}]+)\}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 WRITE_POLICIES = ("readWrite", "readOnly", "createOnly", "ignore")
+DERIVED_WRITE_POLICIES = ("createOnly", "readWrite")
+MEMBER_VALUE_DN = "dn"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,7 @@ class Converter:
     to_scim: Callable[[str], object]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity hash: cheap cache keys
 class AttributeRule:
     """One SCIM attribute (or one typed value of a multi-valued one) ↔ one LDAP attribute."""
 
@@ -60,6 +62,7 @@ class AttributeRule:
     write: str = "readWrite"
     reference: tuple[str, ...] = ()  # resource types whose DNs this attribute holds
     primary: bool = False
+    source: str = field(default="", compare=False)  # YAML path, e.g. "User.attributes.3"
 
     @property
     def type_value(self) -> str | None:
@@ -71,6 +74,50 @@ class AttributeRule:
     @property
     def writable(self) -> bool:
         return self.write in ("readWrite", "createOnly")
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """Numbers handed out from ``first`` to ``last`` through a counter entry in the directory.
+
+    The counter entry at ``counter`` holds the next free number in the allocated attribute
+    itself (``uidNumber: 10042``); see gateway/provisioning/allocation.py for why this is
+    safe with many workers.
+    """
+
+    counter: str
+    first: int
+    last: int
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedRule:
+    """An LDAP attribute the gateway fills in itself, not tied to a SCIM attribute.
+
+    Exactly one of: ``constant`` values, ``templates`` (first that renders wins, fields are
+    SCIM paths), or ``allocate`` (a number from a range, on create only). ``write``:
+    ``createOnly`` writes it when the entry has no value (on create, or the first update after
+    the rule was added); ``readWrite`` also rewrites it whenever the stored value differs.
+    """
+
+    ldap: str
+    constant: tuple[str, ...] = ()
+    templates: tuple[Template, ...] = ()
+    allocate: Allocation | None = None
+    converter: Converter | None = None
+    write: str = "createOnly"
+    source: str = field(default="", compare=False)
+
+    def render(self, values: MappingABC[str, str]) -> tuple[str, ...]:
+        """The values this rule writes for a resource whose template fields are ``values``."""
+        if self.constant:
+            out: tuple[str, ...] = self.constant
+        else:
+            rendered = next((r for t in self.templates if (r := t.render(values))), None)
+            out = (rendered,) if rendered else ()
+        if self.converter is not None:
+            out = tuple(self.converter.to_ldap(v) for v in out)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +148,16 @@ class MembersRule:
     types: tuple[str, ...]
     placeholder: str | None
     member_of: str | None = None  # back-link the directory keeps on members (memberof overlay)
+    # "dn": values are member DNs (member, uniqueMember). Otherwise the name of the members'
+    # RDN attribute whose value is stored instead (posixGroup memberUid holds uids).
+    member_value: str = MEMBER_VALUE_DN
+
+    @property
+    def by_dn(self) -> bool:
+        return self.member_value == MEMBER_VALUE_DN
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity hash: cheap cache keys
 class ResourceMapping:
     name: str  # "User" / "Group"
     rtype: ResourceType
@@ -117,6 +171,12 @@ class ResourceMapping:
     unmapped: str = "ignore"
     disable: DisableRule | None = None
     members: MembersRule | None = None
+    derived: tuple[DerivedRule, ...] = ()
+
+    @property
+    def moves_disabled(self) -> bool:
+        """Disabled entries live under another base (disable strategy ``move``)."""
+        return self.disable is not None and self.disable.strategy == "move"
 
     @property
     def rdn_rule(self) -> AttributeRule:
@@ -139,7 +199,7 @@ class ResourceMapping:
         return tuple(r for r in self.attributes if r.scim.attr.attr.lower() == a)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity hash: cheap cache keys
 class Mapping:
     resources: dict[str, ResourceMapping] = field(default_factory=dict)
     source: str = "<memory>"

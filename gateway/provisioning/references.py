@@ -88,16 +88,23 @@ class References:
 
     @staticmethod
     def _classify(entry: Entry, mappings: list[ResourceMapping]) -> Ref | None:
+        """Which resource type an entry is: by where it lives, then by its object classes.
+
+        Object classes are compared loosely: directories store what the writer sent, so an
+        inetOrgPerson created elsewhere may lack ``person`` or ``top`` in its values.
+        """
         classes = {c.lower() for c in entry.get("objectClass")}
+        best: tuple[int, ResourceMapping] | None = None
         for rm in mappings:
             if not dnlib.is_within(entry.dn, rm.base_dn):
                 continue
-            if not {c.lower() for c in rm.object_classes} <= classes:
-                continue
-            ident = entry.first(rm.id_attribute)
-            if ident:
-                return Ref(rm.name, ident, entry.dn)
-        return None
+            score = len({c.lower() for c in rm.object_classes} & classes - {"top"})
+            if score and (best is None or score > best[0]):
+                best = (score, rm)
+        if best is None:
+            return None
+        ident = entry.first(best[1].id_attribute)
+        return Ref(best[1].name, ident, entry.dn) if ident else None
 
 
 def common_base(bases: list[str]) -> str:

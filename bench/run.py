@@ -1,0 +1,508 @@
+"""The gateway beside raw ldap3, on the same slapd, in one run.
+
+    .venv/bin/python bench/run.py                 # 5 s per operation and concurrency
+    .venv/bin/python bench/run.py --quick         # ~1 s each: the CI regression guard
+    .venv/bin/python bench/run.py --workers 2 --threads 4 --json out.json
+
+It starts its own durable slapd (tests/support/slapd.py, the same script as the tests and
+the dev command) and the real ``scim-gateway serve`` (gunicorn, docker/gateway/entrypoint.sh),
+seeds users and a group, then for concurrency 1 and 8 runs each SCIM operation for a fixed
+time over keep-alive HTTP, and the LDAP work that operation needs done directly with ldap3
+(one connection per client thread). It prints ops/s, p50/p99 latency, the ratio
+gateway/raw, the LDAP round trips per SCIM operation (from the gateway's own Prometheus
+counters) and the gateway's CPU per request (utime+stime of the gunicorn processes).
+The table is informative; nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+warnings.filterwarnings("ignore", message="(tagMap|typeMap) is deprecated")
+
+import ldap3  # noqa: E402
+from ldap3.protocol.rfc4527 import post_read_control  # noqa: E402
+from support.slapd import Slapd, free_port  # noqa: E402
+
+TOKEN = "bench-token-0123456789abcdef"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+USER_ATTRS = [
+    "uid",
+    "businessCategory",
+    "displayName",
+    "givenName",
+    "sn",
+    "cn",
+    "title",
+    "preferredLanguage",
+    "mail",
+    "telephoneNumber",
+    "mobile",
+    "employeeNumber",
+    "departmentNumber",
+    "manager",
+    "memberOf",
+    "entryUUID",
+    "entryCSN",
+    "createTimestamp",
+    "modifyTimestamp",
+    "pwdAccountLockedTime",
+]
+READ_BACK = ["entryUUID", "entryCSN", "createTimestamp", "modifyTimestamp"]
+OPERATIONS = ("create", "filter_get", "get_by_id", "patch", "add_member", "delete")
+
+
+@dataclass
+class Result:
+    operation: str
+    side: str  # gateway | raw
+    concurrency: int
+    ops: int
+    seconds: float
+    errors: int
+    p50_ms: float
+    p99_ms: float
+    round_trips: float | None = None
+    cpu_ms_per_op: float | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.ops / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class World:
+    """What the operations work on: seeded users, a group, ids created by the create phases."""
+
+    people: str
+    groups: str
+    seeded: list[tuple[str, str]]  # (uid, entryUUID)
+    group_id: str
+    group_dn: str
+    created: dict[str, list[tuple[str, str]]] = field(
+        default_factory=lambda: {"gateway": [], "raw": []}
+    )
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    counter: itertools.count = field(default_factory=itertools.count)
+
+
+# ------------------------------------------------------------------------------ clients
+
+
+class Http:
+    """One keep-alive HTTP connection per client thread."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/scim+json"}
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = json.dumps(body) if body is not None else None
+        self.conn.request(method, f"/scim/v2{path}", body=data, headers=self.headers)
+        resp = self.conn.getresponse()
+        raw = resp.read()
+        return resp.status, (json.loads(raw) if raw else None)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def ldap_connection(slapd: Slapd) -> ldap3.Connection:
+    return ldap3.Connection(
+        ldap3.Server(slapd.url, get_info=ldap3.NONE),
+        slapd.admin_dn,
+        slapd.admin_password,
+        auto_bind=True,
+        auto_referrals=False,
+    )
+
+
+def gateway_op(name: str, world: World, http_client: Http, rnd: random.Random) -> bool:
+    n = next(world.counter)
+    if name == "create":
+        status, body = http_client.call(
+            "POST",
+            "/Users",
+            {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": f"gw-{n}",
+                "name": {"givenName": "Bench", "familyName": f"User{n}"},
+                "emails": [{"type": "work", "value": f"gw-{n}@example.org"}],
+                "active": True,
+            },
+        )
+        if status == 201:
+            with world.lock:
+                world.created["gateway"].append((body["userName"], body["id"]))
+        return status == 201
+    if name == "filter_get":
+        uid, _ = rnd.choice(world.seeded)
+        query = f'userName eq "{uid}"'.replace(" ", "+").replace('"', "%22")
+        status, body = http_client.call("GET", f"/Users?filter={query}")
+        return status == 200 and body["totalResults"] == 1
+    if name == "get_by_id":
+        _, ident = rnd.choice(world.seeded)
+        return http_client.call("GET", f"/Users/{ident}")[0] == 200
+    if name == "patch":
+        _, ident = rnd.choice(world.seeded)
+        ops = [{"op": "replace", "path": "title", "value": f"title {n}"}]
+        return (
+            http_client.call(
+                "PATCH", f"/Users/{ident}", {"schemas": [PATCH_OP], "Operations": ops}
+            )[0]
+            == 200
+        )
+    if name == "add_member":
+        _, ident = world.seeded[n % len(world.seeded)]
+        ops = [{"op": "add", "path": "members", "value": [{"value": ident}]}]
+        return (
+            http_client.call(
+                "PATCH", f"/Groups/{world.group_id}", {"schemas": [PATCH_OP], "Operations": ops}
+            )[0]
+            == 204
+        )
+    if name == "delete":
+        with world.lock:
+            if not world.created["gateway"]:
+                raise StopIteration
+            _, ident = world.created["gateway"].pop()
+        return http_client.call("DELETE", f"/Users/{ident}")[0] == 204
+    raise ValueError(name)
+
+
+def raw_op(name: str, world: World, conn: ldap3.Connection, rnd: random.Random) -> bool:
+    """The LDAP work the SCIM operation needs, done directly."""
+    n = next(world.counter)
+    user_filter = "(&(objectClass=inetOrgPerson)(entryUUID={}))"
+    if name == "create":
+        dn = f"uid=raw-{n},{world.people}"
+        ok = conn.add(
+            dn,
+            ["top", "person", "organizationalPerson", "inetOrgPerson"],
+            {
+                "uid": f"raw-{n}",
+                "sn": f"User{n}",
+                "givenName": "Bench",
+                "cn": f"Bench User{n}",
+                "mail": f"raw-{n}@example.org",
+            },
+            controls=[post_read_control(READ_BACK)],
+        )
+        if ok:
+            ident = conn.result["controls"]["1.3.6.1.1.13.2"]["value"]["result"]["entryUUID"]
+            with world.lock:
+                world.created["raw"].append((dn, ident[0] if isinstance(ident, list) else ident))
+        return ok
+    if name == "filter_get":
+        uid, _ = rnd.choice(world.seeded)
+        return (
+            conn.search(
+                world.people,
+                f"(&(objectClass=inetOrgPerson)(uid={uid}))",
+                ldap3.LEVEL,
+                attributes=USER_ATTRS,
+            )
+            and len(conn.response) == 1
+        )
+    if name == "get_by_id":
+        _, ident = rnd.choice(world.seeded)
+        return conn.search(
+            world.people, user_filter.format(ident), ldap3.LEVEL, attributes=USER_ATTRS
+        )
+    if name == "patch":
+        _, ident = rnd.choice(world.seeded)
+        conn.search(world.people, user_filter.format(ident), ldap3.LEVEL, attributes=USER_ATTRS)
+        dn = conn.response[0]["dn"]
+        return conn.modify(
+            dn,
+            {"title": [(ldap3.MODIFY_REPLACE, [f"title {n}"])]},
+            controls=[post_read_control(READ_BACK)],
+        )
+    if name == "add_member":
+        _, ident = world.seeded[n % len(world.seeded)]
+        conn.search(world.people, user_filter.format(ident), ldap3.LEVEL, attributes=["1.1"])
+        dn = conn.response[0]["dn"]
+        return conn.modify(
+            world.group_dn,
+            {"member": [(ldap3.MODIFY_ADD, [dn])]},
+            controls=[("1.2.840.113556.1.4.1413", False, None)],
+        )
+    if name == "delete":
+        with world.lock:
+            if not world.created["raw"]:
+                raise StopIteration
+            _, ident = world.created["raw"].pop()
+        conn.search(world.people, user_filter.format(ident), ldap3.LEVEL, attributes=["1.1"])
+        return conn.delete(conn.response[0]["dn"])
+    raise ValueError(name)
+
+
+# ------------------------------------------------------------------------------ running
+
+
+def run_phase(
+    seconds: float,
+    concurrency: int,
+    make_client: Callable[[], Any],
+    do: Callable[[Any, random.Random], bool],
+    close: Callable[[Any], None],
+) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+
+    def worker(seed: int) -> None:
+        rnd = random.Random(seed)
+        client = make_client()
+        mine: list[float] = []
+        bad = 0
+        try:
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                try:
+                    ok = do(client, rnd)
+                except StopIteration:
+                    break
+                mine.append(time.perf_counter() - t0)
+                bad += 0 if ok else 1
+        finally:
+            close(client)
+            with lock:
+                latencies.extend(mine)
+                errors[0] += bad
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors[0], time.perf_counter() - started
+
+
+def summarize(
+    name: str, side: str, conc: int, lat: list[float], errors: int, elapsed: float
+) -> Result:
+    ms = sorted(x * 1000 for x in lat)
+    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))] if ms else 0.0
+    return Result(
+        name, side, conc, len(ms), elapsed, errors, statistics.median(ms) if ms else 0.0, p99
+    )
+
+
+def scrape(port: int) -> dict[str, float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    conn.close()
+    totals = {"ldap": 0.0, "http": 0.0}
+    for line in text.splitlines():
+        if line.startswith("scim_gateway_ldap_operations_total{"):
+            totals["ldap"] += float(line.rsplit(" ", 1)[1])
+        elif (
+            line.startswith("scim_gateway_http_requests_total{")
+            and "/metrics" not in line
+            and 'resource_type="metrics"' not in line
+        ):
+            totals["http"] += float(line.rsplit(" ", 1)[1])
+    return totals
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """utime+stime of a process and its children (gunicorn master + workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry), int(fields[1])
+        if pid == root_pid or ppid == root_pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def seed(slapd: Slapd, users: int) -> World:
+    people, groups = f"ou=People,{slapd.suffix}", f"ou=Groups,{slapd.suffix}"
+    conn = ldap_connection(slapd)
+    seeded = []
+    for i in range(users):
+        uid = f"seed-{i}"
+        conn.add(
+            f"uid={uid},{people}",
+            ["inetOrgPerson"],
+            {"uid": uid, "sn": "Seed", "cn": uid},
+            controls=[post_read_control(["entryUUID"])],
+        )
+        ident = conn.result["controls"]["1.3.6.1.1.13.2"]["value"]["result"]["entryUUID"]
+        seeded.append((uid, ident[0] if isinstance(ident, list) else ident))
+    group_dn = f"cn=bench,{groups}"
+    conn.add(
+        group_dn,
+        ["groupOfNames"],
+        {"cn": "bench", "member": [f"uid=seed-0,{people}"]},
+        controls=[post_read_control(["entryUUID"])],
+    )
+    gid = conn.result["controls"]["1.3.6.1.1.13.2"]["value"]["result"]["entryUUID"]
+    conn.unbind()
+    return World(people, groups, seeded, gid[0] if isinstance(gid, list) else gid, group_dn)
+
+
+def start_gateway(
+    slapd: Slapd, run_dir: Path, workers: int, threads: int
+) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    (run_dir / "ldap-password").write_text(slapd.admin_password)
+    env = {
+        **os.environ,
+        "SCIM_GATEWAY_BIN": str(Path(sys.executable).parent / "scim-gateway"),
+        "SCIM_GATEWAY_BIND": f"127.0.0.1:{port}",
+        "SCIM_GATEWAY_WORKERS": str(workers),
+        "SCIM_GATEWAY_THREADS": str(threads),
+        "SCIM_GATEWAY_LDAP_URL": slapd.url,
+        "SCIM_GATEWAY_LDAP_BIND_DN": slapd.admin_dn,
+        "SCIM_GATEWAY_LDAP_BIND_PASSWORD_FILE": str(run_dir / "ldap-password"),
+        "SCIM_GATEWAY_TOKEN": TOKEN,
+        "SCIM_GATEWAY_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+    }
+    log = (run_dir / "gateway.log").open("wb")
+    proc = subprocess.Popen(
+        ["bash", str(ROOT / "docker/gateway/entrypoint.sh")],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            c.request("GET", "/healthz")
+            c.getresponse().read()
+            c.close()
+            return proc, port
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit((run_dir / "gateway.log").read_text()) from None
+            time.sleep(0.1)
+    raise SystemExit("gateway did not start")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=5.0, help="per operation and concurrency")
+    parser.add_argument("--quick", action="store_true", help="~1 s per phase, fewer users (CI)")
+    parser.add_argument("--concurrency", default="1,8")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--users", type=int, default=2000)
+    parser.add_argument("--operations", default=",".join(OPERATIONS))
+    parser.add_argument("--json", type=Path, help="write the results here too")
+    args = parser.parse_args(argv)
+    seconds = 1.0 if args.quick else args.seconds
+    users = 300 if args.quick else args.users
+    levels = [int(c) for c in args.concurrency.split(",")]
+    operations = [o for o in args.operations.split(",") if o]
+
+    run_dir = Path(tempfile.mkdtemp(prefix="bench-run-"))
+    slapd = Slapd(run_dir / "slapd", dbnosync=False)
+    slapd.start()
+    proc = None
+    results: list[Result] = []
+    try:
+        world = seed(slapd, users)
+        proc, port = start_gateway(slapd, run_dir, args.workers, args.threads)
+        for conc in levels:
+            for name in operations:
+                before, cpu0 = scrape(port), cpu_seconds(proc.pid)
+                lat, errors, elapsed = run_phase(
+                    seconds,
+                    conc,
+                    lambda: Http(port),
+                    lambda c, r, n=name: gateway_op(n, world, c, r),
+                    lambda c: c.close(),
+                )
+                after, cpu1 = scrape(port), cpu_seconds(proc.pid)
+                res = summarize(name, "gateway", conc, lat, errors, elapsed)
+                requests = max(1.0, after["http"] - before["http"] - 1)  # minus the scrape itself
+                res.round_trips = (after["ldap"] - before["ldap"]) / requests
+                res.cpu_ms_per_op = (cpu1 - cpu0) * 1000 / max(1, res.ops)
+                results.append(res)
+                lat, errors, elapsed = run_phase(
+                    seconds,
+                    conc,
+                    lambda: ldap_connection(slapd),
+                    lambda c, r, n=name: raw_op(n, world, c, r),
+                    lambda c: c.unbind(),
+                )
+                results.append(summarize(name, "raw", conc, lat, errors, elapsed))
+    finally:
+        if proc is not None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=20)
+        slapd.stop()
+    print_table(results, args.workers, args.threads)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "workers": args.workers,
+                    "threads": args.threads,
+                    "seconds": seconds,
+                    "results": [asdict(r) | {"rate": r.rate} for r in results],
+                },
+                indent=2,
+            )
+        )
+    return 0
+
+
+def print_table(results: list[Result], workers: int, threads: int) -> None:
+    print(f"\ngunicorn: {workers} workers x {threads} threads; durable slapd; same machine\n")
+    head = (
+        f"{'operation':<11} {'conc':>4} | {'gw ops/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'rt':>4} {'cpu ms':>6} {'err':>4} | {'raw ops/s':>9} {'p50 ms':>7} {'p99 ms':>7} | {'gw/raw':>6}"
+    )
+    print(head)
+    print("-" * len(head))
+    raw = {(r.operation, r.concurrency): r for r in results if r.side == "raw"}
+    for r in results:
+        if r.side != "gateway":
+            continue
+        d = raw.get((r.operation, r.concurrency))
+        ratio = r.rate / d.rate if d and d.rate else 0.0
+        print(
+            f"{r.operation:<11} {r.concurrency:>4} | {r.rate:>8.0f} {r.p50_ms:>7.2f} {r.p99_ms:>7.2f} "
+            f"{r.round_trips or 0:>4.1f} {r.cpu_ms_per_op or 0:>6.2f} {r.errors:>4} | "
+            f"{d.rate if d else 0:>9.0f} {d.p50_ms if d else 0:>7.2f} {d.p99_ms if d else 0:>7.2f} | "
+            f"{ratio:>6.2f}"
+        )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
