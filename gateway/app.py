@@ -7,25 +7,22 @@ that is down at start-up only turns requests into 503s until it is back.
 
 from __future__ import annotations
 
-import logging
-import time
-import uuid
 from dataclasses import dataclass, field
 
-from flask import Flask, Response, g, request
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway.directory.operations import Directory, counting_round_trips
 from gateway.directory.pool import ConnectionPool, ConnectionSettings
 from gateway.mapping.loader import load_mapping
 from gateway.mapping.model import Mapping
 from gateway.provisioning import errors as provisioning_errors
+from gateway.provisioning.readiness import Readiness
 from gateway.provisioning.service import Limits, ResourceService
 from gateway.settings import Settings
-from gateway.web import discovery, errors, resources
+from gateway.web import discovery, errors, health, prometheus, requestlog, resources
 from gateway.web.auth import BearerAuth
 from gateway.web.wire import BASE_PATH
-
-log = logging.getLogger("gateway.access")
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -39,6 +36,8 @@ class Runtime:
     pool: ConnectionPool
     limits: Limits
     auth: BearerAuth
+    readiness: Readiness
+    metrics_auth: BearerAuth | None = None
     services: dict[str, ResourceService] = field(default_factory=dict)
 
 
@@ -57,7 +56,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     directory = Directory(pool)
     limits = Limits(settings.page_size, settings.max_results, settings.default_count)
     provisioning_errors.RETRY_AFTER = settings.retry_after
-    runtime = Runtime(settings, mapping, pool, limits, BearerAuth([settings.token]))
+    runtime = Runtime(
+        settings,
+        mapping,
+        pool,
+        limits,
+        BearerAuth([settings.token]),
+        Readiness(mapping, directory),
+        BearerAuth([settings.metrics_token], "metrics") if settings.metrics_token else None,
+    )
     runtime.services = {
         name: ResourceService(mapping, name, directory, limits) for name in mapping.resources
     }
@@ -67,39 +74,20 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
     app.extensions["scim"] = runtime
+    if settings.trusted_proxy_hops:
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     app.register_blueprint(discovery.bp, url_prefix=BASE_PATH)
     app.register_blueprint(resources.bp, url_prefix=BASE_PATH)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(prometheus.bp)
     errors.register(app)
+    # Request id, timing and the LDAP operation recorder first: auth failures are logged too.
+    requestlog.install(app, counting_round_trips)
 
     @app.before_request
-    def _start() -> None:
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
-        g.started = time.perf_counter()
-        g.round_trips_cm = counting_round_trips()
-        g.round_trips = g.round_trips_cm.__enter__()
-        if request.path.startswith(BASE_PATH):
+    def _authenticate() -> None:
+        if request.path.startswith(BASE_PATH):  # health and metrics have their own rules
             runtime.auth.check()
-
-    @app.after_request
-    def _finish(response: Response) -> Response:
-        response.headers["X-Request-Id"] = g.get("request_id", "")
-        trips = g.get("round_trips")
-        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        log.info(
-            "%s %s %s %.1fms ldap_ops=%s request_id=%s",
-            request.method,
-            request.path,
-            response.status_code,
-            elapsed,
-            trips.count if trips else 0,
-            g.get("request_id", ""),
-        )
-        return response
-
-    @app.teardown_request
-    def _teardown(_exc: BaseException | None) -> None:
-        cm = g.pop("round_trips_cm", None)
-        if cm is not None:
-            cm.__exit__(None, None, None)
 
     return app

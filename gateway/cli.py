@@ -1,4 +1,4 @@
-"""The ``scim-gateway`` command: ``serve`` (under gunicorn) and ``mapping check``."""
+"""The ``scim-gateway`` command: ``serve`` (gunicorn; see gateway.server) and ``mapping check``."""
 
 from __future__ import annotations
 
@@ -35,34 +35,42 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from gateway.app import create_app
     from gateway.logconfig import configure_logging
     from gateway.settings import Settings
 
     try:
         settings = Settings.from_env()
-        configure_logging(settings.log_level)
-        app = create_app(settings)
     except ConfigError as err:
         print(f"scim-gateway: {err}", file=sys.stderr)
         return 2
-    from gunicorn.app.base import BaseApplication
+    configure_logging(settings.log_level, settings.log_format, settings.secrets())
 
-    class _Gunicorn(BaseApplication):
-        def load_config(self) -> None:
-            self.cfg.set("bind", [args.bind])
-            self.cfg.set("workers", args.workers)
-            self.cfg.set("threads", args.threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("timeout", args.timeout)
-            self.cfg.set("preload_app", True)  # safe: the LDAP pool opens lazily per worker
-            self.cfg.set("accesslog", None)  # the app logs one line per request itself
+    from gateway import server
 
-        def load(self):
-            return app
+    # Before gateway.app (and so prometheus_client) is imported: the multi-process mode of
+    # the metrics is chosen at import time.
+    cleanup = server.prepare_metrics_dir()
+    try:
+        from gateway.app import create_app
 
-    _Gunicorn().run()
-    return 0
+        try:
+            app = create_app(settings)
+        except ConfigError as err:
+            print(f"scim-gateway: {err}", file=sys.stderr)
+            return 2
+        options = server.ServeOptions(
+            bind=args.bind,
+            workers=args.workers,
+            threads=args.threads,
+            timeout=args.timeout,
+            log_level=settings.log_level,
+            certfile=settings.tls_cert_file,
+            keyfile=settings.tls_key_file,
+        )
+        server.run(app, options)
+        return 0
+    finally:
+        cleanup()
 
 
 def _mapping_check(files: list[str]) -> int:

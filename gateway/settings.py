@@ -2,7 +2,7 @@
 
 Secrets can come from files (``*_FILE``, for Docker/Kubernetes secrets). Every problem is
 collected and reported together so an operator fixes a broken deployment in one go.
-There are no secret defaults here: only the dev command (``make run``) generates them.
+There are no secret defaults here: only the dev command (``scripts/run.sh``) generates them.
 """
 
 from __future__ import annotations
@@ -32,8 +32,23 @@ VARIABLES: dict[str, str] = {
     "DEFAULT_COUNT": "page size of a list response when the client sends no 'count' (default 100)",
     "RETRY_AFTER": "Retry-After seconds sent with 503 when the directory is down (default 5)",
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR (default INFO)",
+    "LOG_FORMAT": "json (one JSON object per line; the default) or text (for people)",
+    "METRICS_TOKEN": "bearer token for /metrics (or METRICS_TOKEN_FILE); unset: /metrics is open",
+    "TLS_CERT_FILE": "PEM certificate chain to serve HTTPS with (default: plain HTTP)",
+    "TLS_KEY_FILE": "PEM private key of TLS_CERT_FILE (set both or neither)",
+    "TRUSTED_PROXY_HOPS": "reverse proxies in front whose X-Forwarded-* to trust (default 0)",
 }
-SECRETS = ("LDAP_BIND_PASSWORD", "TOKEN")
+SECRETS = ("LDAP_BIND_PASSWORD", "TOKEN", "METRICS_TOKEN")
+"""Settings that may also come from a file named by ``<NAME>_FILE``."""
+REQUIRED = ("LDAP_URL", "LDAP_BIND_DN", "LDAP_BIND_PASSWORD", "TOKEN")
+"""Settings without a default: directly or (for SECRETS) through ``<NAME>_FILE``."""
+
+
+def environment_names() -> frozenset[str]:
+    """Every environment variable the gateway itself reads (``_FILE`` variants included)."""
+    names = {PREFIX + name for name in VARIABLES}
+    names.update(PREFIX + name + "_FILE" for name in SECRETS)
+    return frozenset(names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +65,15 @@ class Settings:
     default_count: int = 100
     retry_after: int = 5
     log_level: str = "INFO"
+    log_format: str = "json"
+    metrics_token: str = field(default="", repr=False)
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    trusted_proxy_hops: int = 0
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values, for log redaction."""
+        return tuple(s for s in (self.ldap_bind_password, self.token, self.metrics_token) if s)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +93,12 @@ class Settings:
         token = reader.secret("TOKEN")
         if token and len(token) < 16:
             problems.append(f"{PREFIX}TOKEN: use at least 16 characters")
+        metrics_token = reader.secret("METRICS_TOKEN", required=False)
+        if metrics_token and len(metrics_token) < 16:
+            problems.append(f"{PREFIX}METRICS_TOKEN: use at least 16 characters")
+        tls_cert, tls_key = reader.path("TLS_CERT_FILE"), reader.path("TLS_KEY_FILE")
+        if (tls_cert is None) != (tls_key is None):
+            problems.append(f"set both {PREFIX}TLS_CERT_FILE and {PREFIX}TLS_KEY_FILE, or neither")
         mapping = Path(reader.text("MAPPING") or DEFAULT_MAPPING)
         if not mapping.is_file():
             problems.append(f"{PREFIX}MAPPING: no such file: {mapping}")
@@ -79,10 +109,14 @@ class Settings:
             max_results=reader.number("MAX_RESULTS", 1000, int, 1, 100000),
             default_count=reader.number("DEFAULT_COUNT", 100, int, 1, 100000),
             retry_after=reader.number("RETRY_AFTER", 5, int, 1, 3600),
+            trusted_proxy_hops=reader.number("TRUSTED_PROXY_HOPS", 0, int, 0, 10),
         )
         level = (reader.text("LOG_LEVEL") or "INFO").upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             problems.append(f"{PREFIX}LOG_LEVEL: {level!r} is not DEBUG, INFO, WARNING or ERROR")
+        log_format = (reader.text("LOG_FORMAT") or "json").lower()
+        if log_format not in ("json", "text"):
+            problems.append(f"{PREFIX}LOG_FORMAT: {log_format!r} is not json or text")
         if problems:
             raise ConfigError(problems, "settings")
         return cls(
@@ -92,6 +126,10 @@ class Settings:
             token=token,
             mapping_path=mapping,
             log_level=level,
+            log_format=log_format,
+            metrics_token=metrics_token,
+            tls_cert_file=tls_cert,
+            tls_key_file=tls_key,
             **settings,  # type: ignore[arg-type]
         )
 
@@ -107,7 +145,21 @@ class _Reader:
             self.problems.append(f"{PREFIX}{name} is required ({VARIABLES[name]})")
         return value
 
-    def secret(self, name: str) -> str:
+    def path(self, name: str) -> Path | None:
+        """An existing, readable file, or None when the variable is unset."""
+        value = self.text(name)
+        if not value:
+            return None
+        path = Path(value)
+        try:
+            with path.open("rb"):
+                pass
+        except OSError as err:
+            self.problems.append(f"{PREFIX}{name}: cannot read {value}: {err.strerror}")
+            return None
+        return path
+
+    def secret(self, name: str, *, required: bool = True) -> str:
         """From ``NAME`` or the file named by ``NAME_FILE`` (not both); never echoed."""
         direct = self.env.get(PREFIX + name, "")
         path = self.env.get(PREFIX + name + "_FILE", "").strip()
@@ -120,7 +172,7 @@ class _Reader:
             except OSError as err:
                 self.problems.append(f"{PREFIX}{name}_FILE: cannot read {path}: {err.strerror}")
                 return ""
-        if not direct:
+        if not direct and required:
             self.problems.append(f"{PREFIX}{name} (or {PREFIX}{name}_FILE) is required")
         return direct
 

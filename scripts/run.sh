@@ -26,6 +26,7 @@ export SCIM_GATEWAY_LDAP_BIND_PASSWORD_FILE="$LOCAL/admin-password"
 export SCIM_GATEWAY_TOKEN_FILE="$LOCAL/token"
 export SCIM_GATEWAY_BIND="127.0.0.1:$PORT"
 export SCIM_GATEWAY_LOG_LEVEL=${SCIM_GATEWAY_LOG_LEVEL:-INFO}
+export SCIM_GATEWAY_LOG_FORMAT=${SCIM_GATEWAY_LOG_FORMAT:-text} # the container's default is json
 unset SLAPD_ADMIN_PASSWORD
 
 TOKEN=$(cat "$LOCAL/token")
@@ -34,6 +35,7 @@ cat <<MSG
   SCIM base URL : http://127.0.0.1:$PORT/scim/v2
   Bearer token  : $TOKEN
   Directory     : ldap://127.0.0.1:$SLAPD_PORT  (cn=admin,dc=example,dc=org, password in .local/admin-password)
+  Health        : http://127.0.0.1:$PORT/healthz  http://127.0.0.1:$PORT/readyz  (metrics: /metrics)
 
   Try it:
     curl -s -X POST http://127.0.0.1:$PORT/scim/v2/Users \\

@@ -25,6 +25,7 @@ class ModOp(Enum):
     ADD = "add"  # add these values (present ones are fine: permissive modify)
     DELETE = "delete"  # delete these values, or the whole attribute when no values
     REPLACE = "replace"  # set exactly these values; no values removes the attribute
+    INCREMENT = "increment"  # add the one value to an integer attribute (RFC 4525)
 
 
 @dataclass(frozen=True, slots=True)

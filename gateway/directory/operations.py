@@ -30,9 +30,9 @@ from ldap3.core.exceptions import (
 )
 from ldap3.protocol.rfc4527 import post_read_control
 
+from gateway import metrics
 from gateway.directory import ldapfilter, sorting
 from gateway.directory.entry import Entry, Modification, ModOp, decode_attributes
-from gateway import metrics
 from gateway.directory.pool import ConnectionPool
 from gateway.errors import (
     AssertionFailed,
@@ -383,6 +383,7 @@ _MOD_OPS = {
     ModOp.ADD: ldap3.MODIFY_ADD,
     ModOp.DELETE: ldap3.MODIFY_DELETE,
     ModOp.REPLACE: ldap3.MODIFY_REPLACE,
+    ModOp.INCREMENT: ldap3.MODIFY_INCREMENT,
 }
 
 

@@ -14,11 +14,14 @@ import math
 import os
 import select
 import threading
+import time
 from dataclasses import dataclass
 
 import ldap3
 from ldap3.core.exceptions import LDAPException
+from ldap3.utils.log import set_library_log_hide_sensitive_data
 
+from gateway import metrics
 from gateway.errors import Unavailable
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,9 @@ log = logging.getLogger(__name__)
 # ldap3 refuses to retry a server it saw fail for this many seconds; the default makes a
 # restarted directory look dead for too long.
 ldap3.set_config_parameter("RESET_AVAILABILITY_TIMEOUT", 1)
+# ldap3's own logging is off unless someone raises its detail level; should anyone do so, it
+# must still strip bind credentials (its default, stated here so nobody has to know that).
+set_library_log_hide_sensitive_data(True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +56,9 @@ class ConnectionPool:
         self._all: list[ldap3.Connection] = []
         self._lock = threading.Lock()
 
-    def _server(self) -> ldap3.Server | ldap3.ServerPool:
+    def _server(self, connect_timeout: float) -> ldap3.Server | ldap3.ServerPool:
         servers = [
-            ldap3.Server(url, connect_timeout=self.settings.connect_timeout, get_info=ldap3.NONE)
+            ldap3.Server(url, connect_timeout=connect_timeout, get_info=ldap3.NONE)
             for url in self.settings.urls
         ]
         if len(servers) == 1:
@@ -70,15 +76,25 @@ class ConnectionPool:
             return conn
         if conn is not None:
             self.discard()
-        conn = self._open()
+        conn = self._open(self.settings.connect_timeout, self.settings.operation_timeout)
         self._local.conn = conn
         with self._lock:
             self._all.append(conn)
+        metrics.LDAP_CONNECTIONS_OPEN.inc()
         return conn
 
-    def _open(self) -> ldap3.Connection:
+    def open_unpooled(self, timeout: float) -> ldap3.Connection:
+        """A new bound connection that no thread owns, with ``timeout`` for connecting and
+        for each answer (health checks); close it with :meth:`close_unpooled`."""
+        return self._open(min(timeout, self.settings.connect_timeout), timeout)
+
+    @staticmethod
+    def close_unpooled(conn: ldap3.Connection) -> None:
+        _close_quietly(conn)
+
+    def _open(self, connect_timeout: float, operation_timeout: float) -> ldap3.Connection:
         conn = ldap3.Connection(
-            self._server(),
+            self._server(connect_timeout),
             user=self.settings.bind_dn,
             password=self.settings.bind_password,
             client_strategy=ldap3.SYNC,
@@ -86,18 +102,19 @@ class ConnectionPool:
             auto_referrals=False,
             auto_escape=False,
             raise_exceptions=False,
-            receive_timeout=max(
-                1, math.ceil(self.settings.operation_timeout)
-            ),  # ldap3 packs an int
+            receive_timeout=max(1, math.ceil(operation_timeout)),  # ldap3 packs an int
             return_empty_attributes=False,
         )
+        started = time.perf_counter()
         try:
             conn.open()
             ok = conn.bind()
         except LDAPException as err:
+            metrics.observe_ldap("bind", None, time.perf_counter() - started)
             _close_quietly(conn)
             log.warning("cannot connect to the directory at %s: %s", self.settings.urls, err)
             raise Unavailable("connect", None, None, type(err).__name__) from err
+        metrics.observe_ldap("bind", conn.result.get("result"), time.perf_counter() - started)
         if not ok:
             code = conn.result.get("result")
             _close_quietly(conn)
@@ -114,11 +131,13 @@ class ConnectionPool:
             with self._lock:
                 if conn in self._all:
                     self._all.remove(conn)
+                    metrics.LDAP_CONNECTIONS_OPEN.dec()
             _close_quietly(conn)
 
     def close_all(self) -> None:
         with self._lock:
             conns, self._all = self._all, []
+        metrics.LDAP_CONNECTIONS_OPEN.dec(len(conns))
         for conn in conns:
             _close_quietly(conn)
         self._local = threading.local()

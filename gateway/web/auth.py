@@ -6,26 +6,30 @@ import hmac
 
 from flask import request
 
+from gateway import metrics
 from gateway.errors import Unauthorized
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="scim"'}
 
 
 class BearerAuth:
-    def __init__(self, tokens: list[str]) -> None:
+    def __init__(self, tokens: list[str], endpoint: str = "scim") -> None:
         self._tokens = [t.encode("utf-8") for t in tokens if t]
+        self._endpoint = endpoint  # the metrics label of refusals
 
     def check(self) -> None:
         """Raise Unauthorized unless the request carries one of the configured tokens."""
         header = request.headers.get("Authorization", "")
         scheme, _, credential = header.partition(" ")
         if scheme.lower() != "bearer" or not credential.strip():
+            metrics.AUTH_FAILURES.labels(self._endpoint, "missing").inc()
             raise Unauthorized("missing bearer token", headers=CHALLENGE)
         given = credential.strip().encode("utf-8")
         ok = False
         for token in self._tokens:  # check all: the time taken does not depend on which matched
             ok |= hmac.compare_digest(given, token)
         if not ok:
+            metrics.AUTH_FAILURES.labels(self._endpoint, "invalid").inc()
             raise Unauthorized(
                 "invalid bearer token",
                 headers={"WWW-Authenticate": 'Bearer realm="scim", error="invalid_token"'},

@@ -1,0 +1,115 @@
+"""Serving the app under gunicorn: options, TLS, log routing and Prometheus multi-process mode.
+
+- The app is built once in the master (``preload_app``) and forked into workers; the LDAP
+  pool opens lazily in each worker, so nothing is shared across the fork.
+- gunicorn's own log lines go through the root logger, so they come out in the gateway's
+  format (JSON or text) like every other line.
+- Metrics: before anything imports ``prometheus_client``, :func:`prepare_metrics_dir` points
+  ``PROMETHEUS_MULTIPROC_DIR`` at an empty directory (a fresh temporary one unless the
+  operator set one); the ``child_exit`` hook forgets dead workers' live gauges.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gunicorn import glogging
+from gunicorn.app.base import BaseApplication
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    bind: str = "127.0.0.1:8080"
+    workers: int = 2
+    threads: int = 4
+    timeout: int = 30
+    log_level: str = "INFO"
+    certfile: Path | None = None
+    keyfile: Path | None = None
+
+
+def prepare_metrics_dir() -> Callable[[], None]:
+    """Make ``PROMETHEUS_MULTIPROC_DIR`` name an empty directory; return the clean-up.
+
+    An operator-set directory is kept but emptied of the previous run's ``*.db`` files (the
+    prometheus_client docs ask for a wipe before start). A directory created here is removed
+    by the clean-up, which does nothing in any process but this one (forked workers exit
+    through the same frames).
+    """
+    owner = os.getpid()
+    given = os.environ.get(MULTIPROC_ENV, "").strip()
+    if given:
+        path = Path(given)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink(missing_ok=True)
+        return lambda: None
+    created = tempfile.mkdtemp(prefix="scim-gateway-metrics-")
+    os.environ[MULTIPROC_ENV] = created
+
+    def cleanup() -> None:
+        if os.getpid() == owner:
+            os.environ.pop(MULTIPROC_ENV, None)
+            shutil.rmtree(created, ignore_errors=True)
+
+    return cleanup
+
+
+class RootLogger(glogging.Logger):
+    """gunicorn's error/access loggers without handlers of their own: records go to root."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            for handler in list(logger.handlers):
+                logger.removeHandler(handler)
+            logger.propagate = True
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    from gateway import metrics
+
+    metrics.process_exited(worker.pid)
+
+
+class GatewayServer(BaseApplication):
+    def __init__(self, app: Any, options: ServeOptions) -> None:
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        o = self.options
+        self.cfg.set("bind", [o.bind])
+        self.cfg.set("workers", o.workers)
+        self.cfg.set("threads", o.threads)
+        self.cfg.set("worker_class", "gthread")
+        self.cfg.set("timeout", o.timeout)
+        self.cfg.set("preload_app", True)  # safe: the LDAP pool opens lazily per worker
+        self.cfg.set("accesslog", None)  # the app logs one line per request itself
+        self.cfg.set("loglevel", o.log_level.lower())
+        self.cfg.set("logger_class", RootLogger)
+        self.cfg.set("child_exit", _child_exit)
+        if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1
+            # No runtime-management socket in $HOME: nothing here uses gunicornc, several
+            # gateways on one host would share the path, and containers run with no home.
+            self.cfg.set("control_socket_disable", True)
+        if o.certfile is not None and o.keyfile is not None:
+            self.cfg.set("certfile", str(o.certfile))
+            self.cfg.set("keyfile", str(o.keyfile))
+
+    def load(self) -> Any:
+        return self.application
+
+
+def run(app: Any, options: ServeOptions) -> None:
+    """Serve until gunicorn is told to stop (SIGTERM/SIGINT: graceful shutdown)."""
+    GatewayServer(app, options).run()

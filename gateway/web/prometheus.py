@@ -1,0 +1,23 @@
+"""``/metrics``: the gateway's Prometheus metrics (text exposition format).
+
+Open unless ``SCIM_GATEWAY_METRICS_TOKEN`` is set, in which case scrapers send it as a bearer
+token (Prometheus: ``authorization: {credentials: ...}`` in the scrape config). Either way,
+keep it off the public internet: publish only ``/scim/v2`` through the reverse proxy.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app
+
+from gateway import metrics
+
+bp = Blueprint("prometheus", __name__)
+
+
+@bp.get("/metrics")
+def metrics_endpoint() -> Response:
+    auth = current_app.extensions["scim"].metrics_auth
+    if auth is not None:
+        auth.check()
+    body, content_type = metrics.exposition()
+    return Response(body, 200, {"Content-Type": content_type, "Cache-Control": "no-store"})

@@ -1,0 +1,187 @@
+"""Per-request bookkeeping: request id, the access line, the audit line of a change, HTTP metrics.
+
+Every request gets one line on ``gateway.access`` (method, path, the query parameters that
+shape a SCIM query, status, duration, LDAP operation count, resource type); every SCIM write
+(POST/PUT/PATCH/DELETE on a resource, succeeded or failed, refused ones included) one more on
+``gateway.audit`` (SCIM operation, resource type, id, the DNs written, the LDAP operations with
+their result codes, outcome). Neither ever carries a header value, a request or response body,
+or a query value other than those of :data:`LOGGED_QUERY_KEYS`.
+
+The LDAP operations come from a recorder the composition root passes in (the directory layer's
+``counting_round_trips``): this module reads ``count``, ``operations`` (each with
+``operation``, ``dn``, ``result``) and ``dropped`` off what it yields, and imports nothing
+below the web layer.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+from gateway import metrics
+from gateway.logconfig import AUDIT_LOGGER, request_id
+from gateway.web.resources import ENDPOINTS
+
+access_log = logging.getLogger("gateway.access")
+audit_log = logging.getLogger(AUDIT_LOGGER)
+
+LOGGED_QUERY_KEYS = ("filter", "startIndex", "count", "attributes", "excludedAttributes")
+CHANGES = {
+    "resources.create_resource": "create",
+    "resources.replace_resource": "replace",
+    "resources.patch_resource": "patch",
+    "resources.delete_resource": "delete",
+}
+WRITES = ("add", "modify", "modrdn", "delete")
+MAX_AUDITED_OPERATIONS = 100
+MAX_DETAIL = 300
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_DISCOVERY = {
+    "service_provider_config": "ServiceProviderConfig",
+    "schemas": "Schemas",
+    "schema": "Schemas",
+    "resource_types": "ResourceTypes",
+    "resource_type": "ResourceTypes",
+}
+
+Recorder = Callable[[], AbstractContextManager[Any]]
+
+
+def install(app: Flask, record_ldap: Recorder) -> None:
+    """Register the hooks; call before any other ``before_request`` (auth included)."""
+
+    @app.before_request
+    def _start() -> None:
+        given = request.headers.get("X-Request-Id", "")
+        g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        g.request_id_token = request_id.set(g.request_id)
+        g.started = time.perf_counter()
+        g.round_trips_cm = record_ldap()
+        g.round_trips = g.round_trips_cm.__enter__()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        seconds = time.perf_counter() - g.get("started", time.perf_counter())
+        resource = resource_label()
+        method = request.method if request.method in _METHODS else "other"
+        metrics.HTTP_REQUESTS.labels(resource, method, str(response.status_code)).inc()
+        metrics.HTTP_LATENCY.labels(resource, method).observe(seconds)
+        trips = g.get("round_trips")
+        _access_line(response, seconds, resource, trips)
+        change = CHANGES.get(request.endpoint or "")
+        if change:
+            _audit_line(response, change, resource, trips)
+        return response
+
+    @app.teardown_request
+    def _teardown(_exc: BaseException | None) -> None:
+        cm = g.pop("round_trips_cm", None)
+        if cm is not None:
+            cm.__exit__(None, None, None)
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            request_id.reset(token)
+
+
+def resource_label() -> str:
+    """A bounded name for what was asked: User, Group, Schemas, ..., healthz, or unknown."""
+    blueprint, _, view = (request.endpoint or "").partition(".")
+    if view == "search_everything":  # POST /scim/v2/.search: every resource type
+        return "all"
+    if blueprint == "resources":
+        return ENDPOINTS.get((request.view_args or {}).get("endpoint", ""), "unknown")
+    if blueprint == "discovery":
+        return _DISCOVERY.get(view, "discovery")
+    if blueprint in ("health", "prometheus"):
+        return "metrics" if blueprint == "prometheus" else view
+    return "unknown"
+
+
+def _access_line(response: Response, seconds: float, resource: str, trips: Any) -> None:
+    count = trips.count if trips is not None else 0
+    query = {k: request.args[k] for k in LOGGED_QUERY_KEYS if k in request.args}
+    fields: dict[str, Any] = {
+        "event": "request",
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "duration_ms": round(seconds * 1000, 1),
+        "ldap_ops": count,
+        "resource_type": resource,
+        "client": request.remote_addr,
+        "user_agent": (request.user_agent.string or "")[:200],
+    }
+    if query:
+        fields["query"] = query
+    access_log.info(
+        "%s %s %s %.1fms ldap_ops=%s request_id=%s",
+        request.method,
+        request.path,
+        response.status_code,
+        seconds * 1000,
+        count,
+        g.get("request_id", ""),
+        extra={"fields": fields},
+    )
+
+
+def _audit_line(response: Response, change: str, resource: str, trips: Any) -> None:
+    operations = list(trips.operations) if trips is not None else []
+    dropped = trips.dropped if trips is not None else 0
+    written: list[str] = []
+    for op in operations:
+        if op.operation in WRITES and op.dn and op.dn not in written:
+            written.append(op.dn)
+    status = response.status_code
+    fields: dict[str, Any] = {
+        "event": "audit",
+        "operation": change,
+        "resource_type": resource,
+        "id": _scim_id(response),
+        "dns": written,
+        "ldap_operations": [
+            {"op": op.operation, "dn": op.dn, "result": op.result}
+            for op in operations[:MAX_AUDITED_OPERATIONS]
+        ],
+        "status": status,
+        "outcome": "success" if status < 400 else "failure",
+    }
+    omitted = max(0, len(operations) - MAX_AUDITED_OPERATIONS) + dropped
+    if omitted:
+        fields["ldap_operations_omitted"] = omitted
+    if status >= 400:
+        body = response.get_json(silent=True) if response.is_json else None
+        if isinstance(body, dict):
+            if body.get("scimType"):
+                fields["scim_type"] = body["scimType"]
+            fields["detail"] = str(body.get("detail", ""))[:MAX_DETAIL]
+    summary = "; ".join(f"{op.operation} {op.dn} -> {op.result}" for op in operations[:10])
+    if len(operations) > 10:
+        summary += f"; ... {len(operations) - 10 + dropped} more"
+    audit_log.log(
+        logging.WARNING if status >= 500 else logging.INFO,
+        "audit %s %s id=%s status=%s ldap=[%s]",
+        change,
+        resource,
+        fields["id"],
+        status,
+        summary,
+        extra={"fields": fields},
+    )
+
+
+def _scim_id(response: Response) -> str | None:
+    ident = (request.view_args or {}).get("ident")
+    if ident:
+        return str(ident)
+    location = response.headers.get("Location", "")
+    return location.rstrip("/").rpartition("/")[2] or None if location else None

@@ -1,0 +1,87 @@
+"""Log lines: JSON with request id and fields, text for people, secrets replaced either way."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import pytest
+
+from gateway.logconfig import (
+    REDACTED,
+    JsonFormatter,
+    TextFormatter,
+    configure_logging,
+    make_formatter,
+    request_id,
+)
+
+SECRET = 'pa"ss\\word-é-123'  # survives JSON escaping only if redacted in every form
+
+
+def record(msg: str, *args: object, **extra: object) -> logging.LogRecord:
+    rec = logging.LogRecord("gateway.access", logging.INFO, __file__, 1, msg, args, None)
+    rec.__dict__.update(extra)
+    return rec
+
+
+def test_json_line_has_core_keys_request_id_and_fields() -> None:
+    token = request_id.set("rid-1")
+    try:
+        line = JsonFormatter().format(record("GET %s", "/x", fields={"status": 200, "level": "x"}))
+    finally:
+        request_id.reset(token)
+    doc = json.loads(line)
+    assert doc["message"] == "GET /x" and doc["logger"] == "gateway.access"
+    assert doc["level"] == "INFO" and doc["request_id"] == "rid-1" and doc["status"] == 200
+    assert doc["time"].endswith("+00:00")
+    assert "\n" not in line
+
+
+def test_json_line_carries_the_traceback_in_one_line() -> None:
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        rec = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    line = JsonFormatter().format(rec)
+    assert "\n" not in line and "ValueError: boom" in json.loads(line)["exception"]
+
+
+@pytest.mark.parametrize("formatter", [JsonFormatter, TextFormatter])
+def test_configured_secrets_are_replaced_in_every_form(formatter) -> None:
+    out = formatter([SECRET, "short"]).format(
+        record("bind with %s", SECRET, fields={"detail": f"x{SECRET}x"})
+    )
+    assert SECRET not in out and json.dumps(SECRET)[1:-1] not in out
+    assert REDACTED in out
+    assert "short" not in formatter([SECRET, "short"])._secrets  # too short to redact safely
+
+
+def test_text_line_names_the_request_once() -> None:
+    token = request_id.set("rid-2")
+    try:
+        out = TextFormatter().format(record("audit create"))
+        again = TextFormatter().format(record("GET / request_id=rid-2"))
+    finally:
+        request_id.reset(token)
+    assert out.endswith("gateway.access: audit create request_id=rid-2")
+    assert again.count("rid-2") == 1
+
+
+def test_configure_logging_is_idempotent_and_pins_ldap3_and_audit() -> None:
+    root = logging.getLogger()
+    before = list(root.handlers), root.level
+    try:
+        first = configure_logging("WARNING", "text")
+        second = configure_logging("ERROR", "json", ["secret-value-123"])
+        assert first is second
+        assert sum(getattr(h, "_scim_gateway", False) for h in root.handlers) == 1
+        assert isinstance(second.formatter, JsonFormatter)
+        assert logging.getLogger("ldap3").level == logging.WARNING
+        assert logging.getLogger("gateway.audit").getEffectiveLevel() == logging.INFO
+    finally:
+        root.handlers[:] = before[0]
+        root.setLevel(before[1])
+    with pytest.raises(ValueError):
+        make_formatter("xml")
