@@ -254,7 +254,9 @@ class Directory:
         while first or cookie:
             holder: dict[str, Any] = {}
 
-            def send(conn: Any, cookie: Any = cookie, holder: dict[str, Any] = holder) -> None:
+            def send(
+                conn: Any, cookie: Any = cookie, holder: dict[str, Any] = holder, controls=controls
+            ) -> None:
                 holder["ok"] = conn.search(
                     base,
                     text,
