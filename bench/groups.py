@@ -22,12 +22,12 @@ What it does:
      members`` through the gateway, alternating with the very search that GET sent, replayed
      directly.
 
-Fairness: the direct modify is the gateway's modify — the same value-level changes (add:
-``ADD member=probe`` plus ``ADD``+``DELETE`` of the empty-group placeholder; remove: ``ADD`` then
-``DELETE`` of ``member=probe`` in one modify, because slapd 2.5's permissive modify still
-refuses to delete an absent value, see ``membership.remove_values``), the same permissive-modify
-control and the same post-read control. The bench records the modify the gateway actually sends
-and stops if it differs from the direct one, so the comparison cannot drift from the code.
+Fairness: the direct modify is the gateway's modify — the same value-level changes (see
+``Membership.modify``: add is ``ADD member=probe`` asserting the empty-group placeholder is
+absent; remove is a plain ``DELETE member=probe``), the same permissive-modify control, the
+same assertion and the same post-read control. The bench records the modify the gateway
+actually sends and stops if it differs from the direct one, so the comparison cannot drift
+from the code.
 
 The gateway's own cost is reported two ways:
 - ``own``: gateway median minus direct median, as issue 3 defines it. At 100,000 members one
@@ -76,12 +76,16 @@ from support.slapd import Slapd, slapd_installed  # noqa: E402
 
 from gateway.app import create_app  # noqa: E402
 from gateway.directory import ldapfilter  # noqa: E402
-from gateway.directory.operations import PERMISSIVE_MODIFY_OID, Directory  # noqa: E402
+from gateway.directory.operations import (  # noqa: E402
+    PERMISSIVE_MODIFY_OID,
+    Directory,
+    _assertion_control,
+)
 from gateway.mapping.loader import load_mapping  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 
 MAPPING = ROOT / "mappings" / "openldap.yaml"
-TOKEN = "bench-token-0123456789abcdef"  # noqa: S105 (in-process test client only)
+TOKEN = "bench-token-0123456789abcdef"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 READ_BACK = ["entryUUID", "entryCSN", "createTimestamp", "modifyTimestamp"]
 ADD_TARGET = 1.5
@@ -201,7 +205,9 @@ class Recorder:
     """
 
     def __init__(self, directory: Directory) -> None:
-        self.last: tuple[list[tuple[str, str, tuple[str, ...]]], list[str], bool] | None = None
+        self.last: (
+            tuple[list[tuple[str, str, tuple[str, ...]]], list[str], bool, str | None] | None
+        ) = None
         self.last_search: tuple[str, str, str, list[str], int] | None = None
         self.calls: list[tuple[str, float]] = []
         original_modify, original_search = directory.modify, directory.search
@@ -210,7 +216,8 @@ class Recorder:
             self.last = (
                 [(m.attr.lower(), m.op.value, tuple(m.values)) for m in changes],
                 list(kw.get("read_back") or ()),
-                kw.get("permissive", True) and kw.get("assertion") is None,
+                kw.get("permissive", True),
+                ldapfilter.render(kw["assertion"]) if kw.get("assertion") is not None else None,
             )
             return self._timed("modify", original_modify, dn, changes, **kw)
 
@@ -236,20 +243,21 @@ class Recorder:
         return sum(t for n, t in self.calls if n == name)
 
 
-def add_changes(lay: Layout, member: str) -> list[tuple[str, str, tuple[str, ...]]]:
-    """What the gateway sends to add one member: the value, and the placeholder out."""
-    attr = lay.member_attr.lower()
-    return [
-        (attr, "add", (member,)),
-        (attr, "add", (lay.placeholder,)),
-        (attr, "delete", (lay.placeholder,)),
-    ]
+Changes = tuple[list[tuple[str, str, tuple[str, ...]]], str | None]
 
 
-def remove_changes(lay: Layout, member: str) -> list[tuple[str, str, tuple[str, ...]]]:
-    """What the gateway sends to remove one member: ADD+DELETE of the value, one modify."""
+def add_changes(lay: Layout, member: str) -> Changes:
+    """What the gateway sends to add a member to a non-empty group: the value, asserting
+    that the placeholder is not there (see ``Membership.modify``)."""
     attr = lay.member_attr.lower()
-    return [(attr, "add", (member,)), (attr, "delete", (member,))]
+    guard = ldapfilter.render(ldapfilter.Not(ldapfilter.Equal(lay.member_attr, lay.placeholder)))
+    return [(attr, "add", (member,))], guard
+
+
+def remove_changes(lay: Layout, member: str) -> Changes:
+    """What the gateway sends to remove a present member: a plain value delete."""
+    attr = lay.member_attr.lower()
+    return [(attr, "delete", (member,))], None
 
 
 LDAP3_OPS = {
@@ -259,13 +267,15 @@ LDAP3_OPS = {
 }
 
 
-def direct_modify(
-    conn: ldap3.Connection, dn: str, changes: list[tuple[str, str, tuple[str, ...]]]
-) -> float:
+def direct_modify(conn: ldap3.Connection, dn: str, planned: Changes) -> float:
+    changes, guard = planned
     payload: dict[str, list[tuple[Any, list[str]]]] = {}
     for attr, op, values in changes:
         payload.setdefault(attr, []).append((LDAP3_OPS[op], list(values)))
-    controls = [(PERMISSIVE_MODIFY_OID, False, None), post_read_control(READ_BACK)]
+    controls = [(PERMISSIVE_MODIFY_OID, False, None)]
+    if guard is not None:
+        controls.append(_assertion_control(ldapfilter.Raw(guard)))
+    controls.append(post_read_control(READ_BACK))
     started = time.perf_counter()
     ok = conn.modify(dn, payload, controls=controls)
     elapsed = time.perf_counter() - started
@@ -369,17 +379,18 @@ class Bench:
         url = f"/scim/v2/Groups/{self.gid}?excludedAttributes=members"
         return self._gateway(lambda: self.client.get(url, headers=self.headers), 200)
 
-    def check_same(self, expected: list[tuple[str, str, tuple[str, ...]]]) -> None:
+    def check_same(self, expected: Changes) -> None:
         """Stop unless the gateway's last modify is exactly the direct one."""
 
         def norm(changes: list[tuple[str, str, tuple[str, ...]]]) -> list[Any]:
             return [(a, o, tuple(v.lower() for v in vs)) for a, o, vs in changes]
 
         sent = self.recorder.last
-        if sent is None or (norm(sent[0]), sent[1], sent[2]) != (norm(expected), READ_BACK, True):
+        want = (norm(expected[0]), READ_BACK, True, expected[1])
+        if sent is None or (norm(sent[0]), sent[1], sent[2], sent[3]) != want:
             raise SystemExit(
                 f"the direct modify no longer matches the gateway's:\n gateway: {sent}\n"
-                f" direct:  {(expected, READ_BACK, True)}\n"
+                f" direct:  {want}\n"
                 "update add_changes/remove_changes in bench/groups.py"
             )
 

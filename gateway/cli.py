@@ -1,4 +1,4 @@
-"""The ``scim-gateway`` command: ``serve`` (gunicorn; see gateway.server) and ``mapping check``."""
+"""The ``scim-gateway`` command: ``serve`` (see gateway.server), ``mapping check|explain``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from gateway.admin.commands import add_mapping_commands, run_mapping_command
 from gateway.errors import ConfigError
 
 
@@ -23,15 +24,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     serve.add_argument("--timeout", type=int, default=30, help="worker timeout in seconds")
 
-    mapping = sub.add_parser("mapping", help="work with mapping files")
-    msub = mapping.add_subparsers(dest="mapping_command", required=True)
-    check = msub.add_parser("check", help="validate mapping files")
-    check.add_argument("files", nargs="+")
+    mapping = sub.add_parser("mapping", help="check mapping files; explain requests as LDIF")
+    add_mapping_commands(mapping)
 
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
-    return _mapping_check(args.files)
+    return run_mapping_command(args)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -71,22 +70,6 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     finally:
         cleanup()
-
-
-def _mapping_check(files: list[str]) -> int:
-    from gateway.mapping.loader import load_mapping
-
-    status = 0
-    for path in files:
-        try:
-            mapping = load_mapping(path)
-        except ConfigError as err:
-            print(str(err), file=sys.stderr)
-            status = 1
-            continue
-        names = ", ".join(mapping.resources)
-        print(f"{path}: OK ({names})")
-    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

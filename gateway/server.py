@@ -7,6 +7,8 @@
 - Metrics: before anything imports ``prometheus_client``, :func:`prepare_metrics_dir` points
   ``PROMETHEUS_MULTIPROC_DIR`` at an empty directory (a fresh temporary one unless the
   operator set one); the ``child_exit`` hook forgets dead workers' live gauges.
+- SIGHUP (gunicorn's reload) reloads the mapping in the master before fresh workers are
+  forked from it; a broken mapping is logged and the old one kept (see gateway.reloading).
 """
 
 from __future__ import annotations
@@ -80,6 +82,12 @@ def _child_exit(_server: Any, worker: Any) -> None:
     metrics.process_exited(worker.pid)
 
 
+def _on_reload(arbiter: Any) -> None:
+    from gateway.reloading import on_reload
+
+    on_reload(arbiter)
+
+
 class GatewayServer(BaseApplication):
     def __init__(self, app: Any, options: ServeOptions) -> None:
         self.application = app
@@ -98,6 +106,7 @@ class GatewayServer(BaseApplication):
         self.cfg.set("loglevel", o.log_level.lower())
         self.cfg.set("logger_class", RootLogger)
         self.cfg.set("child_exit", _child_exit)
+        self.cfg.set("on_reload", _on_reload)  # SIGHUP: reload the mapping (gateway.reloading)
         if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1
             # No runtime-management socket in $HOME: nothing here uses gunicornc, several
             # gateways on one host would share the path, and containers run with no home.

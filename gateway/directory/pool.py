@@ -101,6 +101,7 @@ class ConnectionPool:
             auto_bind=ldap3.AUTO_BIND_NONE,
             auto_referrals=False,
             auto_escape=False,
+            check_names=False,  # no schema is loaded (get_info=NONE): nothing to check against
             raise_exceptions=False,
             receive_timeout=max(1, math.ceil(operation_timeout)),  # ldap3 packs an int
             return_empty_attributes=False,

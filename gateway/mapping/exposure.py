@@ -24,6 +24,7 @@ def served_type(rm: ResourceMapping) -> ResourceType:
     wanted: dict[tuple[str | None, str], set[str] | None] = {}  # (container, attr) → subs
     types: dict[tuple[str | None, str], set[str]] = {}
     read_only: set[tuple[str | None, str]] = set()
+    immutable: set[tuple[str | None, str]] = set()  # write: createOnly (RFC 7643 §2.2)
     primary: set[tuple[str | None, str]] = set()
     for rule in rm.attributes:
         slot = slot_of(rule, rm)
@@ -43,6 +44,8 @@ def served_type(rm: ResourceMapping) -> ResourceType:
             primary.add(key)
         if rule.write == "readOnly":
             read_only.add(key)
+        elif rule.write == "createOnly":
+            immutable.add(key)
     if rm.disable is not None:
         wanted[(None, "active")] = None
     if rm.members is not None:
@@ -70,6 +73,8 @@ def served_type(rm: ResourceMapping) -> ResourceType:
                 attr = dataclasses.replace(attr, sub_attributes=tuple(kept))
             if key in read_only:
                 attr = dataclasses.replace(attr, mutability="readOnly")
+            elif key in immutable and attr.mutability == "readWrite":
+                attr = dataclasses.replace(attr, mutability="immutable")
             if attr.name == "active":
                 # The directory always knows whether an account is enabled, so there is always
                 # a value; removing it is not something LDAP can represent.

@@ -14,6 +14,7 @@ in docs/mapping.md. In short::
       unmapped: ignore                      # ignore | reject SCIM attributes without a rule
       disable: {strategy: ppolicy}          # ppolicy | boolean | move (see DisableRule)
       members: {ldap: member, types: [User, Group], placeholder: <DN>}   # groups only
+                                            # (member_of: memberOf, member_value: dn | uid)
       attributes:
         - scim: name.familyName             # a SCIM path (RFC 7644 §3.5.2 form)
           ldap: sn
@@ -22,9 +23,16 @@ in docs/mapping.md. In short::
           write: readWrite                  # readWrite | readOnly | createOnly | ignore
           reference: [User]                 # the LDAP value is a DN of that resource type
           primary: false                    # mark this typed value primary on read
+        - ldap: loginShell                  # LDAP-only rules (no scim): exactly one of
+          constant: /bin/bash               #   constant | template: [...] | allocate:
+          write: createOnly                 #   createOnly (default) | readWrite
+        - ldap: uidNumber
+          allocate: {counter: cn=uidNumber-counter,dc=example,dc=org, first: 10000, last: 59999}
 
-Unknown keys and bad values are errors; every error is reported at once with its YAML path
-and line, so an administrator fixes a file in one pass.
+This module checks shapes and types (marshmallow, strict); gateway.mapping.compiler checks
+meaning and builds the frozen rules. Unknown keys and bad values are errors; every error is
+reported at once with its YAML path and line, so an administrator fixes a file in one pass.
+Checks against a live directory's schema are in gateway.mapping.check (``mapping check``).
 """
 
 from __future__ import annotations
@@ -35,22 +43,10 @@ from typing import Any
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from gateway.directory.ldapfilter import Raw, validate_raw
-from gateway.errors import ConfigError, InvalidPath
+from gateway.errors import ConfigError
+from gateway.mapping.compiler import RESOURCE_TYPES, compile_resource, cross_check
 from gateway.mapping.converters import REGISTRY
-from gateway.mapping.model import (
-    WRITE_POLICIES,
-    AttributeRule,
-    DisableRule,
-    Mapping,
-    MembersRule,
-    ResourceMapping,
-    Template,
-)
-from gateway.scim.path import parse_path
-from gateway.scim.schema import GROUP_TYPE, USER_TYPE
-
-RESOURCE_TYPES = {"User": USER_TYPE, "Group": GROUP_TYPE}
+from gateway.mapping.model import MEMBER_VALUE_DN, WRITE_POLICIES, Mapping, ResourceMapping
 
 
 class _Strict(Schema):
@@ -58,12 +54,31 @@ class _Strict(Schema):
         unknown = RAISE
 
 
+class _Values(fields.Field):
+    """A scalar or a list of scalars (strings or numbers), kept as a list of strings."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        items = value if isinstance(value, list) else [value]
+        if not items or any(isinstance(v, bool) or not isinstance(v, str | int) for v in items):
+            raise ValidationError("expected a string, a number, or a list of them")
+        return [str(v) for v in items]
+
+
+class _AllocateSchema(_Strict):
+    counter = fields.String(required=True, validate=validate.Length(min=1))
+    first = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    last = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+
+
 class _RuleSchema(_Strict):
-    scim = fields.String(required=True)
+    scim = fields.String(load_default=None)
     ldap = fields.String(required=True, validate=validate.Length(min=1))
     default = fields.List(fields.String(), load_default=list)
-    converter = fields.String(load_default="string", validate=validate.OneOf(sorted(REGISTRY)))
-    write = fields.String(load_default="readWrite", validate=validate.OneOf(WRITE_POLICIES))
+    constant = _Values(load_default=None)
+    template = _Values(load_default=None)
+    allocate = fields.Nested(_AllocateSchema, load_default=None)
+    converter = fields.String(load_default=None, validate=validate.OneOf(sorted(REGISTRY)))
+    write = fields.String(load_default=None, validate=validate.OneOf(WRITE_POLICIES))
     reference = fields.List(
         fields.String(validate=validate.OneOf(sorted(RESOURCE_TYPES))), load_default=list
     )
@@ -85,6 +100,7 @@ class _MembersSchema(_Strict):
     )
     placeholder = fields.String(load_default=None)
     member_of = fields.String(load_default=None)
+    member_value = fields.String(load_default=MEMBER_VALUE_DN, validate=validate.Length(min=1))
 
 
 class _ResourceSchema(_Strict):
@@ -117,125 +133,35 @@ def load_mapping(path: str | Path) -> Mapping:
 
 
 def load_mapping_text(text: str, source: str = "<text>") -> Mapping:
+    """Validate and compile mapping YAML given as text; ``source`` names it in messages."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as err:
         raise ConfigError([f"{source}: not valid YAML: {err}"], f"mapping {source}") from err
     lines: dict[str, int] = {}
     data = _to_python(node, "", lines) if node is not None else None
+    located = Mapping({}, source, lines)
     problems: list[str] = []
-
-    def where(p: str) -> str:
-        line = lines.get(p)
-        while line is None and "." in p:
-            p = p.rsplit(".", 1)[0]
-            line = lines.get(p)
-        return f"{source}:{line}" if line else source
-
     if not isinstance(data, dict):
         raise ConfigError([f"{source}: the file must be a YAML mapping"], f"mapping {source}")
     try:
         loaded = _FileSchema().load(data)
     except ValidationError as err:
         for p, msg in _flatten(err.messages):
-            problems.append(f"{where(p)}: {p}: {msg}")
+            problems.append(f"{located.where(p)}: {p}: {msg}")
         raise ConfigError(problems, f"mapping {source}") from err
     resources: dict[str, ResourceMapping] = {}
-    for name in ("User", "Group"):
+    for name in RESOURCE_TYPES:
         if name in loaded:
-            res = _compile(name, loaded[name], problems, lambda p, n=name: where(f"{n}.{p}"))
+            res = compile_resource(name, loaded[name], problems, located.where)
             if res is not None:
                 resources[name] = res
     if not resources:
         problems.append(f"{source}: define at least one of User, Group")
-    for res in resources.values():
-        for rule in res.attributes:
-            for ref in rule.reference:
-                if ref not in resources:
-                    problems.append(
-                        f"{source}: {res.name} {rule.scim_text} refers to {ref}, "
-                        f"which this mapping does not define"
-                    )
+    problems += cross_check(resources, located.where)
     if problems:
         raise ConfigError(problems, f"mapping {source}")
-    return Mapping(resources, source)
-
-
-def _compile(name: str, spec: dict[str, Any], problems: list[str], where) -> ResourceMapping | None:
-    rtype = RESOURCE_TYPES[name]
-    rules: list[AttributeRule] = []
-    seen: set[str] = set()
-    before = len(problems)
-    for i, raw in enumerate(spec["attributes"]):
-        here = f"attributes.{i}"
-        try:
-            ppath = parse_path(raw["scim"])
-            rtype.resolve(ppath.attr)
-        except InvalidPath as err:
-            problems.append(f"{where(here + '.scim')}: {name}.{here}.scim: {err.detail}")
-            continue
-        key = raw["scim"].lower()
-        if key in seen:
-            problems.append(f"{where(here)}: {name}.{here}: {raw['scim']} is mapped twice")
-        seen.add(key)
-        rules.append(
-            AttributeRule(
-                scim_text=raw["scim"],
-                scim=ppath,
-                ldap=raw["ldap"],
-                converter=REGISTRY[raw["converter"]],
-                defaults=tuple(Template.parse(t) for t in raw["default"]),
-                write=raw["write"],
-                reference=tuple(raw["reference"]),
-                primary=raw["primary"],
-            )
-        )
-    flt = None
-    if spec["filter"]:
-        error = validate_raw(spec["filter"])
-        if error:
-            problems.append(f"{where('filter')}: {name}.filter: {error}")
-        flt = Raw(spec["filter"])
-    rdn = spec["rdn_attribute"]
-    if not any(r.ldap.lower() == rdn.lower() and r.writable for r in rules):
-        problems.append(
-            f"{where('rdn_attribute')}: {name}.rdn_attribute: no writable attribute "
-            f"rule maps to {rdn!r}; map the naming SCIM attribute "
-            f"({'userName' if name == 'User' else 'displayName'}) to it"
-        )
-    disable = None
-    if spec["disable"]:
-        d = spec["disable"]
-        if d["strategy"] == "boolean" and not (d.get("attribute") and d.get("disabled_value")):
-            problems.append(
-                f"{where('disable')}: {name}.disable: the boolean strategy needs "
-                f"'attribute' and 'disabled_value'"
-            )
-        if d["strategy"] == "move" and not d.get("disabled_base_dn"):
-            problems.append(
-                f"{where('disable')}: {name}.disable: the move strategy needs 'disabled_base_dn'"
-            )
-        disable = DisableRule(**d)
-    members = None
-    if spec["members"]:
-        m = spec["members"]
-        members = MembersRule(m["ldap"], tuple(m["types"]), m["placeholder"], m["member_of"])
-    if len(problems) > before:
-        return None
-    return ResourceMapping(
-        name=name,
-        rtype=rtype,
-        base_dn=spec["base_dn"],
-        scope=spec["scope"],
-        object_classes=tuple(spec["object_classes"]),
-        rdn_attribute=rdn,
-        id_attribute=spec["id_attribute"],
-        attributes=tuple(rules),
-        filter=flt,
-        unmapped=spec["unmapped"],
-        disable=disable,
-        members=members,
-    )
+    return Mapping(resources, source, lines)
 
 
 def _to_python(node: yaml.Node, path: str, lines: dict[str, int]) -> Any:

@@ -203,6 +203,15 @@ class ResourceMapping:
 class Mapping:
     resources: dict[str, ResourceMapping] = field(default_factory=dict)
     source: str = "<memory>"
+    lines: dict[str, int] = field(default_factory=dict, compare=False)  # YAML path → line
 
     def __getitem__(self, name: str) -> ResourceMapping:
         return self.resources[name]
+
+    def where(self, path: str) -> str:
+        """``file:line`` of a YAML path (``User.attributes.3.ldap``), or of its nearest parent."""
+        line = self.lines.get(path)
+        while line is None and "." in path:
+            path = path.rsplit(".", 1)[0]
+            line = self.lines.get(path)
+        return f"{self.source}:{line}" if line else self.source

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
 from gateway.directory.sorting import SortKey
 from gateway.errors import InvalidFilter, InvalidPath, InvalidValue
@@ -185,7 +186,11 @@ class _Translator:
         if op not in ("eq", "ne") or not isinstance(value, bool):
             raise InvalidFilter("active supports eq and ne with true or false")
         if rule.strategy == "move":
-            raise InvalidFilter("active cannot be filtered with the 'move' disable strategy")
+            raise InvalidFilter(
+                "with this directory's disable strategy (move), 'active' can only be compared "
+                "with eq or ne and true or false, joined to the rest of the filter with 'and' "
+                "(e.g. 'active eq false and userName sw \"a\"')"
+            )
         disabled: Translated = lf.Equal(rule.attribute, rule.disabled_value)
         want_active = value if op == "eq" else not value
         return _not(disabled) if want_active else disabled
@@ -204,6 +209,8 @@ class _Translator:
         if op not in ("eq", "ne") or not isinstance(value, str):
             raise InvalidFilter("members.value supports eq, ne and pr with a member id")
         target = self.resolve_id(value)
+        if target and not members.by_dn:
+            target = dnlib.rdn_value(target)  # posixGroup memberUid holds the member's uid
         eq: Translated = lf.Equal(members.ldap, target) if target else False
         return _not(eq) if op == "ne" else eq
 

@@ -78,6 +78,7 @@ def read_attributes(rm: ResourceMapping, *, members: bool = False) -> list[str]:
     """The LDAP attributes a read must request to build the resource (no more)."""
     names = [rm.id_attribute, *META_ATTRIBUTES]
     names += [r.ldap for r in rm.attributes]
+    names += [r.ldap for r in rm.derived if r.allocate is None]  # to compare on update
     if rm.disable is not None and rm.disable.strategy in ("ppolicy", "boolean"):
         names.append(rm.disable.attribute)
     if members and rm.members is not None:
@@ -276,10 +277,32 @@ def to_image(
     dns_by_id: Mapping[str, str],
     *,
     current_dn: str | None = None,
+    stored: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Image:
-    """The LDAP attributes ``resource`` maps to. ``dns_by_id``: referenced id → DN."""
+    """The LDAP attributes ``resource`` maps to. ``dns_by_id``: referenced id → DN.
+
+    LDAP-only rules (constants, templates) render from ``resource``; with ``stored`` (the
+    entry's attributes, for the "before" image of an update) they take the stored values
+    instead, so an update rewrites them exactly when the stored value is not what the rule
+    says. Allocated numbers are never part of an image: they are drawn on create only.
+    """
     attrs: dict[str, tuple[str, ...]] = {}
     flat = template_values(resource)
+    for derived in rm.derived:
+        if derived.allocate is not None:
+            continue
+        key = derived.ldap.lower()
+        if stored is not None:
+            produced = tuple(stored.get(key, ()))
+        else:
+            try:
+                produced = derived.render(flat)
+            except ValueError as err:
+                raise InvalidValue(f"{derived.ldap}: {err}") from None
+        if any("\x00" in v for v in produced):
+            raise InvalidValue(f"{derived.ldap}: NUL characters are not allowed")
+        if produced:
+            attrs[key] = produced
     for rule in rm.attributes:
         if rule.write in ("readOnly", "ignore"):
             continue

@@ -18,6 +18,7 @@ from gateway.directory import ldapfilter as lf
 from gateway.directory.entry import Entry, Modification, ModOp
 from gateway.directory.operations import Directory
 from gateway.errors import AssertionFailed, InvalidValue, SchemaViolation
+from gateway.mapping import placement
 from gateway.mapping.model import Mapping, ResourceMapping
 from gateway.provisioning.references import Ref, References
 from gateway.scim.patch import ValueDelta
@@ -46,9 +47,9 @@ class Membership:
         """The SCIM ``members`` of a group; ``stored`` = its member values if already read.
 
         With a ``member_of`` back-link: one paged search per member type, whatever the size.
-        Without: the member DNs are resolved in chunks (see References.by_dns).
+        Without: the member values are resolved in chunks (DNs: References.by_dns; names,
+        as in posixGroup's memberUid: References.by_rdn_values).
         """
-        placeholder = dnlib.normalize(self.rule.placeholder) if self.rule.placeholder else None
         refs: list[Ref] = []
         if self.rule.member_of:
             for name in self.rule.types:
@@ -56,16 +57,26 @@ class Membership:
                 if rm is None:
                     continue
                 flt = lf.conjunction(rm.filter, lf.Equal(self.rule.member_of, group_dn))
+                where = placement.area(rm)
                 for entry in self.directory.search_paged(
-                    rm.base_dn, rm.scope, flt, [rm.id_attribute]
+                    where.base, where.scope, flt, [rm.id_attribute]
                 ):
                     ident = entry.first(rm.id_attribute)
-                    if ident:
+                    if ident and placement.contains(rm, entry.dn):
                         refs.append(Ref(rm.name, ident, entry.dn))
-        else:
+        elif self.rule.by_dn:
+            placeholder = dnlib.normalize(self.rule.placeholder or "")
             values = [v for v in stored or () if dnlib.normalize(v) != placeholder]
             refs = list(self.refs.by_dns(values, self.rule.types).values())
+        else:
+            placeholder = (self.rule.placeholder or "").lower()
+            values = [v for v in stored or () if v.lower() != placeholder]
+            refs = list(self.refs.by_rdn_values(values, self.rule.types).values())
         return [member_item(r) for r in refs]
+
+    def value_of(self, member_dn: str) -> str:
+        """The member attribute value naming the entry at ``member_dn`` (its DN, or its uid)."""
+        return member_dn if self.rule.by_dn else dnlib.rdn_value(member_dn)
 
     # ------------------------------------------------------------------ writes
 
@@ -82,10 +93,10 @@ class Membership:
 
     def values_for(self, refs: Sequence[Ref]) -> list[str]:
         """Member attribute values for a new (or fully replaced) group: DNs, or the placeholder."""
-        dns = [ref.dn for ref in refs]
-        if not dns and self.rule.placeholder:
+        values = [self.value_of(ref.dn) for ref in refs]
+        if not values and self.rule.placeholder:
             return [self.rule.placeholder]
-        return dns
+        return values
 
     def delta_modifications(self, delta: ValueDelta) -> list[Modification]:
         """LDAP value-level changes for a PATCH's member operations (replace: the whole list)."""
@@ -101,13 +112,14 @@ class Membership:
             return [Modification(attr, ModOp.REPLACE, tuple(self.values_for(list(refs.values()))))]
         mods: list[Modification] = []
         if delta.add:
-            dns = tuple(r.dn for r in self.resolve(delta.add).values())
-            mods.append(Modification(attr, ModOp.ADD, dns))
+            values = tuple(self.value_of(r.dn) for r in self.resolve(delta.add).values())
+            mods.append(Modification(attr, ModOp.ADD, values))
         if delta.remove:
             # An id that resolves to nothing cannot be a member: removing it is already done.
             found = self.refs.by_ids([_member_id(v) for v in delta.remove], self.rule.types)
             if found:
-                mods.append(Modification(attr, ModOp.DELETE, tuple(r.dn for r in found.values())))
+                gone = tuple(self.value_of(r.dn) for r in found.values())
+                mods.append(Modification(attr, ModOp.DELETE, gone))
         return mods
 
     def modify(
@@ -175,16 +187,19 @@ class Membership:
     def remove_everywhere(self, member_dn: str, group_dns: Iterable[str]) -> None:
         """Take a deleted entry out of every group it was in (refint cannot empty a group)."""
         for group_dn in group_dns:
-            self.modify(group_dn, [Modification(self.rule.ldap, ModOp.DELETE, (member_dn,))])
+            value = self.value_of(member_dn)
+            self.modify(group_dn, [Modification(self.rule.ldap, ModOp.DELETE, (value,))])
 
     def rename_everywhere(self, old_dn: str, new_dn: str, group_dns: Iterable[str]) -> None:
         """Point memberships at a renamed entry now, instead of whenever refint gets to it."""
+        if self.value_of(old_dn) == self.value_of(new_dn):
+            return  # moved, not renamed, and the groups hold names: nothing to change
         for group_dn in group_dns:
             self.modify(
                 group_dn,
                 [
-                    Modification(self.rule.ldap, ModOp.ADD, (new_dn,)),
-                    Modification(self.rule.ldap, ModOp.DELETE, (old_dn,)),
+                    Modification(self.rule.ldap, ModOp.ADD, (self.value_of(new_dn),)),
+                    Modification(self.rule.ldap, ModOp.DELETE, (self.value_of(old_dn),)),
                 ],
             )
 
@@ -196,9 +211,12 @@ class Membership:
         """
         if self.rule.member_of and entry is not None:
             return list(entry.get(self.rule.member_of))
-        flt = lf.conjunction(self.group.filter, lf.Equal(self.rule.ldap, member_dn))
+        flt = lf.conjunction(self.group.filter, lf.Equal(self.rule.ldap, self.value_of(member_dn)))
+        where = placement.area(self.group)
         return [
-            e.dn for e in self.directory.search_paged(self.group.base_dn, self.group.scope, flt, [])
+            e.dn
+            for e in self.directory.search_paged(where.base, where.scope, flt, [])
+            if placement.contains(self.group, e.dn)
         ]
 
 

@@ -3,7 +3,7 @@
 Each direction is one LDAP search per chunk of values, whatever the number of references:
 ids are matched with ``(|(entryUUID=a)(entryUUID=b)…)``, DNs with ``(|(entryDN=…)…)``
 (RFC 5020 ``entryDN``, which OpenLDAP and 389 DS both index), below the deepest DN that
-contains the bases of the resource types involved.
+contains the bases of the resource types involved (see gateway.mapping.placement).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
 from gateway.directory.entry import Entry
 from gateway.directory.operations import Directory
+from gateway.mapping import placement
 from gateway.mapping.model import Mapping, ResourceMapping
 
 CHUNK = 200
@@ -74,14 +75,35 @@ class References:
             self.mapping.resources[t] for t in dict.fromkeys(types) if t in self.mapping.resources
         ]
 
+    def by_rdn_values(self, values: Iterable[str], types: Iterable[str]) -> dict[str, Ref]:
+        """Resources whose naming attribute has one of ``values`` (posixGroup's memberUid
+        holds uids, not DNs), keyed by the lower-cased value."""
+        wanted = [v for v in dict.fromkeys(values) if v]
+        mappings = self._mappings(types)
+        out: dict[str, Ref] = {}
+        if not wanted or not mappings:
+            return out
+        id_attrs = {rm.id_attribute for rm in mappings}
+        for chunk in _chunks(wanted):
+            flt = lf.conjunction(
+                _type_filter(mappings),
+                lf.Or(tuple(lf.Equal(rm.rdn_attribute, v) for rm in mappings for v in chunk)),
+            )
+            for entry in self._search(mappings, flt, [*id_attrs, "objectClass"]):
+                ref = self._classify(entry, mappings)
+                if ref is not None:
+                    out[dnlib.rdn_value(ref.dn).lower()] = ref
+        return out
+
     def _search(
         self, mappings: list[ResourceMapping], flt: lf.LdapFilter, attrs: list[str]
     ) -> list[Entry]:
-        base = common_base([rm.base_dn for rm in mappings])
+        areas = [placement.area(rm) for rm in mappings]
+        base = placement.common_base([a.base for a in areas])
         scope = (
             "one"
-            if len({dnlib.normalize(rm.base_dn) for rm in mappings}) == 1
-            and all(rm.scope == "one" for rm in mappings)
+            if len({dnlib.normalize(a.base) for a in areas}) == 1
+            and all(a.scope == "one" for a in areas)
             else "sub"
         )
         return self.directory.search(base, scope, flt, attrs)
@@ -96,7 +118,7 @@ class References:
         classes = {c.lower() for c in entry.get("objectClass")}
         best: tuple[int, ResourceMapping] | None = None
         for rm in mappings:
-            if not dnlib.is_within(entry.dn, rm.base_dn):
+            if not placement.contains(rm, entry.dn):
                 continue
             score = len({c.lower() for c in rm.object_classes} & classes - {"top"})
             if score and (best is None or score > best[0]):
@@ -105,21 +127,6 @@ class References:
             return None
         ident = entry.first(best[1].id_attribute)
         return Ref(best[1].name, ident, entry.dn) if ident else None
-
-
-def common_base(bases: list[str]) -> str:
-    """The deepest DN that contains every base (``dc=example,dc=org`` for People+Groups)."""
-    split = [[f"{a}={v}" for a, v in reversed(dnlib.components(b))] for b in bases]
-    common: list[str] = []
-    for parts in zip(*split, strict=False):
-        if len({p.lower() for p in parts}) != 1:
-            break
-        common.append(parts[0])
-    if not common:
-        return ""
-    return ",".join(
-        f"{p.split('=', 1)[0]}={dnlib.escape_value(p.split('=', 1)[1])}" for p in reversed(common)
-    )
 
 
 def _type_filter(mappings: list[ResourceMapping]) -> lf.LdapFilter:

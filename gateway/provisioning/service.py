@@ -19,9 +19,10 @@ from gateway.directory.entry import Entry
 from gateway.directory.operations import Directory
 from gateway.directory.sorting import SORT_REQUEST_OID, SortKey
 from gateway.errors import EntryExists, InvalidValue, NotFound, SchemaViolation, Uniqueness
-from gateway.mapping import changes, search, translate
+from gateway.mapping import changes, placement, search, translate
 from gateway.mapping.exposure import served_type
 from gateway.mapping.model import Mapping, ResourceMapping
+from gateway.provisioning.allocation import Allocator
 from gateway.provisioning.errors import translating
 from gateway.provisioning.membership import Membership, member_item
 from gateway.provisioning.references import References
@@ -65,12 +66,13 @@ class ResourceService:
             Membership(directory, self.refs, mapping, group) if group and group.members else None
         )
         self.what = self.rm.name
+        self.allocator = Allocator(directory)
 
     # ------------------------------------------------------------------ reads
 
     def get(self, ident: str, projection: Projection = DEFAULT_PROJECTION) -> dict[str, Any]:
         members = self._wants_members(projection)
-        entry = self._find(ident, members=False)
+        entry = self._find(ident, members=self._reads_member_values(members))
         return self._resources([entry], members=members)[0]
 
     def list(
@@ -89,7 +91,8 @@ class ResourceService:
         they are read whole in that one search. An unfiltered list walks DNs only, then
         reads the requested window in one more search.
         """
-        ldap_filter = self._filter(filter_text)
+        ldap_filter, active = self._filter(filter_text)
+        where = placement.area(self.rm, active)
         start = max(1, start_index)
         wanted = self.limits.default_count if count is None else max(0, count)
         wanted = min(wanted, self.limits.max_results)
@@ -100,22 +103,31 @@ class ResourceService:
             if sort and not self.can_sort():
                 raise InvalidValue("this directory cannot sort results (no server-side sort)")
             two_phase = wanted > 0 and not (filter_text and filter_text.strip())
-            attrs = translate.read_attributes(self.rm) if wanted and not two_phase else []
+            with_members = self._reads_member_values(self._wants_members(projection))
+            attrs = (
+                translate.read_attributes(self.rm, members=with_members)
+                if wanted and not two_phase
+                else []
+            )
             page: list[Entry] = []
             total = 0
             for entry in self.directory.search_paged(
-                self.rm.base_dn,
-                self.rm.scope,
+                where.base,
+                where.scope,
                 ldap_filter,
                 attrs,
                 page_size=self.limits.page_size,
                 sort=sort,
             ):
+                if placement.needs_filtering(self.rm) and not placement.contains(
+                    self.rm, entry.dn, active
+                ):
+                    continue  # same class, elsewhere in the subtree searched (see placement)
                 total += 1
                 if start <= total < start + wanted:
                     page.append(entry)
             if two_phase and page:
-                page = self._read_all([e.dn for e in page])
+                page = self._read_all([e.dn for e in page], members=with_members)
         resources = self._resources(page, members=self._wants_members(projection)) if page else []
         return ListResult(total, start, resources)
 
@@ -124,24 +136,31 @@ class ResourceService:
         with translating(self.what):
             return SORT_REQUEST_OID in self.directory.supported_controls()
 
-    def _read_all(self, dns: list[str]) -> list[Entry]:
+    def _read_all(self, dns: list[str], *, members: bool = False) -> list[Entry]:
         """The entries at ``dns``, in that order, with everything a resource needs."""
-        attrs = translate.read_attributes(self.rm)
+        attrs = translate.read_attributes(self.rm, members=members)
+        where = placement.area(self.rm)
         found: dict[str, Entry] = {}
         for i in range(0, len(dns), 200):
             chunk = dns[i : i + 200]
             flt = lf.conjunction(self.rm.filter, lf.Or(tuple(lf.entry_at(d) for d in chunk)))
-            for entry in self.directory.search(self.rm.base_dn, self.rm.scope, flt, attrs):
+            for entry in self.directory.search(where.base, where.scope, flt, attrs):
                 found[dnlib.normalize(entry.dn)] = entry
         return [found[k] for k in map(dnlib.normalize, dns) if k in found]
 
-    def _filter(self, filter_text: str | None) -> lf.LdapFilter:
+    def _filter(self, filter_text: str | None) -> tuple[lf.LdapFilter, bool | None]:
+        """The LDAP filter, and whether only enabled (True) / disabled (False) entries match
+        (the ``move`` strategy turns ``active`` into a choice of base; see placement)."""
         if filter_text is None or not filter_text.strip():
-            return lf.conjunction(self.rm.filter)
-        ast = scim_filter.parse_filter(filter_text)
+            return lf.conjunction(self.rm.filter), None
+        split = placement.split_active(self.rm, scim_filter.parse_filter(filter_text))
+        if split.impossible:
+            return lf.Nothing(), None
+        if split.rest is None:
+            return lf.conjunction(self.rm.filter), split.active
         with translating(self.what):
-            pushed = search.to_ldap_filter(self.rm, ast, self._resolve_one)
-        return lf.conjunction(self.rm.filter, pushed)
+            pushed = search.to_ldap_filter(self.rm, split.rest, self._resolve_one)
+        return lf.conjunction(self.rm.filter, pushed), split.active
 
     def _resolve_one(self, ident: str) -> str | None:
         types = self.rm.members.types if self.rm.members else tuple(self.mapping.resources)
@@ -157,6 +176,7 @@ class ResourceService:
             dns_by_id, ids_by_dn = self._outgoing_refs(resource)
             image = translate.to_image(self.rm, resource, dns_by_id)
             attrs = changes.add_attributes(self.rm, image)
+            attrs.update(self.allocator.allocate_all(self.rm.derived))  # uidNumber, gidNumber
             member_refs = []
             if self.rm.members is not None and self.membership is not None:
                 member_refs = list(self.membership.resolve(resource.get("members") or []).values())
@@ -238,7 +258,9 @@ class ResourceService:
         """
         with translating(self.what):
             dns_by_id, ids_by_dn = self._refs_for(entry, new)
-            old_image = translate.to_image(self.rm, old, dns_by_id, current_dn=entry.dn)
+            old_image = translate.to_image(
+                self.rm, old, dns_by_id, current_dn=entry.dn, stored=entry.attributes
+            )
             new_image = translate.to_image(self.rm, new, dns_by_id, current_dn=entry.dn)
             change = changes.diff(self.rm, old_image, new_image)
             mods = list(change.modifications)
@@ -260,13 +282,14 @@ class ResourceService:
                 raise
         attributes = dict(entry.attributes)
         for name in set(old_image.attributes) | set(new_image.attributes):
-            attributes[name] = new_image.attributes.get(name, ())
+            if name not in change.kept:
+                attributes[name] = new_image.attributes.get(name, ())
         if after is not None:
             attributes.update(after.attributes)
         out = translate.to_resource(self.rm, dn, attributes, ids_by_dn)
         if projection is not None and self._wants_members(projection) and self.membership:
             with translating(self.what):
-                out["members"] = self.membership.members_of(dn, None)
+                out["members"] = self.membership.members_of(dn, self._member_values(dn))
         return out
 
     def _modify(
@@ -315,11 +338,26 @@ class ResourceService:
             raise NotFound(f"{self.what} {ident!r} not found")
         attrs = [*translate.read_attributes(self.rm, members=members), *self._back_link(), *extra]
         flt = lf.conjunction(self.rm.filter, lf.Equal(self.rm.id_attribute, ident))
+        where = placement.area(self.rm)
         with translating(self.what):
-            found = self.directory.search(self.rm.base_dn, self.rm.scope, flt, attrs, size_limit=2)
+            found = self.directory.search(where.base, where.scope, flt, attrs, size_limit=2)
+        if placement.needs_filtering(self.rm):
+            found = [e for e in found if placement.contains(self.rm, e.dn)]
         if not found:
             raise NotFound(f"{self.what} {ident!r} not found")
         return found[0]
+
+    def _reads_member_values(self, members_wanted: bool) -> bool:
+        """Read a group's member attribute with it? Only if members are wanted and there is
+        no back-link to search instead (uniqueMember, memberUid: see Membership.members_of)."""
+        return members_wanted and self.rm.members is not None and not self.rm.members.member_of
+
+    def _member_values(self, dn: str) -> tuple[str, ...] | None:
+        """A group's member values, read now (None when the back-link is used instead)."""
+        if self.rm.members is None or self.rm.members.member_of:
+            return None
+        entry = self.directory.read(dn, [self.rm.members.ldap])
+        return entry.get(self.rm.members.ldap) if entry is not None else ()
 
     def _back_link(self) -> list[str]:
         if self.membership is not None and self.membership.rule.member_of:
@@ -342,8 +380,9 @@ class ResourceService:
         for entry in entries:
             resource = translate.to_resource(self.rm, entry.dn, entry.attributes, ids_by_dn)
             if members and self.membership is not None and self.rm.members is not None:
+                stored = entry.get(self.rm.members.ldap)
                 with translating(self.what):
-                    resource["members"] = self.membership.members_of(entry.dn, None)
+                    resource["members"] = self.membership.members_of(entry.dn, stored)
             out.append(resource)
         return out
 

@@ -237,3 +237,39 @@ def _member(obj: dict[str, Any], name: str) -> Any:
         return obj[name]
     folded = name.casefold()
     return next((v for k, v in obj.items() if isinstance(k, str) and k.casefold() == folded), None)
+
+
+def mentioned_ids(operations: list[PatchOperation], names: frozenset[str]) -> list[str]:
+    """Ids a PATCH gives for the reference attributes ``names`` (``members``, ``manager``).
+
+    A prefetch hint, so the caller can look the referenced resources up together with the
+    resource being patched; what it misses is resolved later the ordinary way.
+    """
+    out: list[str] = []
+
+    def collect(value: Any) -> None:
+        for item in value if isinstance(value, list) else [value]:
+            ident = item.get("value") if isinstance(item, dict) else item
+            if isinstance(ident, str) and ident:
+                out.append(ident)
+
+    def visit(obj: dict[str, Any]) -> None:
+        for key, value in obj.items():
+            if key.startswith("urn:") and isinstance(value, dict):
+                visit(value)
+            elif key.rsplit(":", 1)[-1].split(".")[0].lower() in names:
+                collect(value)
+
+    for op in operations:
+        if op.path is None:
+            if isinstance(op.value, dict):
+                visit(op.value)
+            continue
+        if op.path.attr.attr.lower() not in names:
+            continue
+        if op.value is not None:
+            collect(op.value)
+        flt = op.path.value_filter
+        if flt is not None and getattr(flt, "op", None) == "eq":
+            collect(getattr(flt, "value", None))
+    return list(dict.fromkeys(out))

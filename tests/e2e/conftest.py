@@ -22,8 +22,18 @@ TOKEN = "test-token-0123456789abcdef"
 _counter = itertools.count()
 
 
-def isolated_mapping(tmp_path: Path, people: str, groups: str, source: Path = SHIPPED) -> Path:
+def isolated_mapping(
+    tmp_path: Path,
+    people: str,
+    groups: str,
+    source: Path = SHIPPED,
+    extra: dict[str, str] | None = None,
+) -> Path:
+    """``source`` with its base DNs moved into a test's subtree (``extra``: other DNs too,
+    e.g. ``{"ou=Disabled,dc=example,dc=org": "ou=Disabled,<top>"}``, replaced first)."""
     text = source.read_text(encoding="utf-8")
+    for old, new in (extra or {}).items():
+        text = text.replace(old, new)
     text = text.replace("ou=People,dc=example,dc=org", people).replace(
         "ou=Groups,dc=example,dc=org", groups
     )

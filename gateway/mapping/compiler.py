@@ -1,0 +1,272 @@
+"""Validated YAML data (from the loader's marshmallow schemas) → frozen mapping rules.
+
+The loader checks shapes and types; this module checks meaning: SCIM paths exist, rule kinds
+are not mixed (a rule has ``scim`` or is LDAP-only: ``constant`` / ``template`` /
+``allocate``), DNs parse, the naming rule is writable, an LDAP attribute is produced by one
+rule kind only, references and member types point at defined resource types. Problems are
+appended (with ``file:line: path:``) to a list so every one is reported at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gateway.directory import dn as dnlib
+from gateway.directory.ldapfilter import Raw, validate_raw
+from gateway.errors import InvalidPath
+from gateway.mapping.converters import REGISTRY
+from gateway.mapping.model import (
+    DERIVED_WRITE_POLICIES,
+    Allocation,
+    AttributeRule,
+    DerivedRule,
+    DisableRule,
+    MembersRule,
+    ResourceMapping,
+    Template,
+)
+from gateway.scim.path import parse_path
+from gateway.scim.schema import GROUP_TYPE, USER_TYPE
+
+RESOURCE_TYPES = {"User": USER_TYPE, "Group": GROUP_TYPE}
+NAMING_SCIM = {"User": "userName", "Group": "displayName"}
+COUNTER_RDN = "cn"
+
+Where = Callable[[str], str]
+_DERIVED_KINDS = ("constant", "template", "allocate")
+_SCIM_ONLY = ("default", "reference", "primary")
+
+
+class _Problems:
+    def __init__(self, problems: list[str], where: Where) -> None:
+        self.problems = problems
+        self.where = where
+        self.before = len(problems)
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append(f"{self.where(path)}: {path}: {message}")
+
+    @property
+    def found(self) -> bool:
+        return len(self.problems) > self.before
+
+
+def compile_resource(
+    name: str, spec: dict[str, Any], problems: list[str], where: Where
+) -> ResourceMapping | None:
+    """The ResourceMapping for one validated YAML block, or None (with problems) if invalid."""
+    report = _Problems(problems, where)
+    rules: list[AttributeRule] = []
+    derived: list[DerivedRule] = []
+    for i, raw in enumerate(spec["attributes"]):
+        here = f"{name}.attributes.{i}"
+        if raw["scim"] is None:
+            rule = _derived_rule(raw, here, report)
+            if rule is not None:
+                derived.append(rule)
+        else:
+            scim_rule = _scim_rule(name, raw, here, report)
+            if scim_rule is not None:
+                rules.append(scim_rule)
+    _check_duplicates(name, rules, derived, report)
+    _check_dn(spec["base_dn"], f"{name}.base_dn", report)
+    flt = None
+    if spec["filter"]:
+        error = validate_raw(spec["filter"])
+        if error:
+            report.add(f"{name}.filter", error)
+        flt = Raw(spec["filter"])
+    rdn = spec["rdn_attribute"]
+    if not any(r.ldap.lower() == rdn.lower() and r.writable for r in rules):
+        report.add(
+            f"{name}.rdn_attribute",
+            f"no writable attribute rule maps to {rdn!r}; map the naming SCIM attribute "
+            f"({NAMING_SCIM[name]}) to it",
+        )
+    disable = _disable(name, spec, report)
+    members = None
+    if spec["members"]:
+        m = spec["members"]
+        members = MembersRule(
+            m["ldap"], tuple(m["types"]), m["placeholder"], m["member_of"], m["member_value"]
+        )
+        if m["member_of"] and not members.by_dn:
+            report.add(
+                f"{name}.members.member_of",
+                "a back-link needs DN-valued members; remove member_of or member_value",
+            )
+    if report.found:
+        return None
+    return ResourceMapping(
+        name=name,
+        rtype=RESOURCE_TYPES[name],
+        base_dn=spec["base_dn"],
+        scope=spec["scope"],
+        object_classes=tuple(spec["object_classes"]),
+        rdn_attribute=rdn,
+        id_attribute=spec["id_attribute"],
+        attributes=tuple(rules),
+        filter=flt,
+        unmapped=spec["unmapped"],
+        disable=disable,
+        members=members,
+        derived=tuple(derived),
+    )
+
+
+def _scim_rule(
+    name: str, raw: dict[str, Any], here: str, report: _Problems
+) -> AttributeRule | None:
+    for key in _DERIVED_KINDS:
+        if raw[key] is not None:
+            report.add(
+                f"{here}.{key}",
+                f"'{key}' is for LDAP-only rules (without 'scim'); a SCIM attribute's "
+                f"fallback values go in 'default'",
+            )
+    try:
+        ppath = parse_path(raw["scim"])
+        RESOURCE_TYPES[name].resolve(ppath.attr)
+    except InvalidPath as err:
+        report.add(f"{here}.scim", err.detail)
+        return None
+    return AttributeRule(
+        scim_text=raw["scim"],
+        scim=ppath,
+        ldap=raw["ldap"],
+        converter=REGISTRY[raw["converter"] or "string"],
+        defaults=tuple(Template.parse(t) for t in raw["default"]),
+        write=raw["write"] or "readWrite",
+        reference=tuple(raw["reference"]),
+        primary=raw["primary"],
+        source=here,
+    )
+
+
+def _derived_rule(raw: dict[str, Any], here: str, report: _Problems) -> DerivedRule | None:
+    kinds = [k for k in _DERIVED_KINDS if raw[k] is not None]
+    if len(kinds) != 1:
+        report.add(
+            here,
+            "a rule needs 'scim' (a SCIM attribute) or exactly one of 'constant', "
+            "'template', 'allocate' (an LDAP-only attribute)"
+            + (f"; found {', '.join(kinds)}" if kinds else ""),
+        )
+        return None
+    for key in _SCIM_ONLY:
+        if raw[key] not in (None, [], False):
+            report.add(f"{here}.{key}", f"'{key}' needs 'scim'; remove it from this LDAP-only rule")
+    write = raw["write"] or "createOnly"
+    if write not in DERIVED_WRITE_POLICIES:
+        report.add(
+            f"{here}.write",
+            "an LDAP-only rule is written by the gateway: use "
+            + " or ".join(DERIVED_WRITE_POLICIES),
+        )
+    allocation = None
+    if raw["allocate"] is not None:
+        a = raw["allocate"]
+        allocation = Allocation(a["counter"], a["first"], a["last"])
+        if a["first"] > a["last"]:
+            report.add(f"{here}.allocate.last", "must not be below 'first'")
+        if _check_dn(a["counter"], f"{here}.allocate.counter", report):
+            attr = dnlib.components(a["counter"])[0][0]
+            if attr.lower() != COUNTER_RDN:
+                report.add(
+                    f"{here}.allocate.counter",
+                    f"name the counter entry by {COUNTER_RDN} (e.g. cn=uidNumber-counter,...): "
+                    "the gateway creates it as a device entry when it is missing",
+                )
+    return DerivedRule(
+        ldap=raw["ldap"],
+        constant=tuple(raw["constant"] or ()),
+        templates=tuple(Template.parse(t) for t in raw["template"] or ()),
+        allocate=allocation,
+        converter=REGISTRY[raw["converter"]] if raw["converter"] else None,
+        write=write,
+        source=here,
+    )
+
+
+def _check_duplicates(
+    name: str, rules: list[AttributeRule], derived: list[DerivedRule], report: _Problems
+) -> None:
+    seen: set[str] = set()
+    for rule in rules:
+        key = rule.scim_text.lower()
+        if key in seen:
+            report.add(rule.source, f"{rule.scim_text} is mapped twice")
+        seen.add(key)
+    by_scim = {r.ldap.lower() for r in rules}
+    taken: set[str] = set()
+    for rule in derived:
+        key = rule.ldap.lower()
+        if key in by_scim or key in taken:
+            report.add(
+                f"{rule.source}.ldap",
+                f"{rule.ldap} is already written by another rule; one LDAP attribute is "
+                "either mapped from SCIM or filled in by the gateway, not both",
+            )
+        taken.add(key)
+
+
+def _check_dn(text: str, path: str, report: _Problems) -> bool:
+    try:
+        dnlib.components(text)
+    except dnlib.InvalidDn:
+        report.add(path, f"{text!r} is not a valid DN (RFC 4514), e.g. ou=People,dc=example,dc=org")
+        return False
+    return True
+
+
+def _disable(name: str, spec: dict[str, Any], report: _Problems) -> DisableRule | None:
+    d = spec["disable"]
+    if not d:
+        return None
+    here = f"{name}.disable"
+    if d["strategy"] == "boolean":
+        if not (d.get("attribute") and d.get("disabled_value")):
+            report.add(here, "the boolean strategy needs 'attribute' and 'disabled_value'")
+        elif (d.get("enabled_value") or "").lower() == d["disabled_value"].lower():
+            report.add(f"{here}.enabled_value", "must differ from disabled_value")
+    if d["strategy"] == "move":
+        target = d.get("disabled_base_dn")
+        if not target:
+            report.add(here, "the move strategy needs 'disabled_base_dn'")
+        elif _check_dn(target, f"{here}.disabled_base_dn", report) and dnlib.normalize(
+            target
+        ) == dnlib.normalize(spec["base_dn"]):
+            report.add(f"{here}.disabled_base_dn", "must differ from base_dn")
+    elif d.get("disabled_base_dn"):
+        report.add(f"{here}.disabled_base_dn", "only the move strategy uses it")
+    return DisableRule(**d)
+
+
+def cross_check(resources: dict[str, ResourceMapping], where: Where) -> list[str]:
+    """Problems between resource types: references and member types that point nowhere."""
+    problems: list[str] = []
+    report = _Problems(problems, where)
+    for res in resources.values():
+        for rule in res.attributes:
+            for ref in rule.reference:
+                if ref not in resources:
+                    report.add(
+                        f"{rule.source}.reference",
+                        f"{res.name} {rule.scim_text} refers to {ref}, which this mapping "
+                        "does not define",
+                    )
+        members = res.members
+        if members is None:
+            continue
+        for t in members.types:
+            target = resources.get(t)
+            if target is None:
+                report.add(f"{res.name}.members.types", f"{t} is not defined in this mapping")
+            elif not members.by_dn and target.rdn_attribute.lower() != members.member_value.lower():
+                report.add(
+                    f"{res.name}.members.member_value",
+                    f"{members.member_value!r} must be the RDN attribute of {t} "
+                    f"({target.rdn_attribute}): member values are read from member DNs",
+                )
+    return problems

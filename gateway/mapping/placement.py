@@ -1,0 +1,162 @@
+"""Where the entries of a resource type live, and so where a search for them must look.
+
+Usually that is ``base_dn`` with ``scope``. With the ``move`` disable strategy disabled
+entries live under ``disabled_base_dn`` instead, and an LDAP search has one base: the
+gateway then searches the smallest subtree holding both bases (``sub`` scope) and keeps only
+entries that sit where the mapping puts them (:func:`contains`). That costs nothing extra
+in round trips; it reads entries of the same object class elsewhere in that subtree and
+drops them, which an indexed filter keeps cheap.
+
+A SCIM filter on ``active`` picks the base instead (``active eq false``: only the disabled
+base), see :func:`split_active`: portable LDAP has no "entry is below this DN" filter (only
+OpenLDAP's ``dnSubtreeMatch``), so ``active`` must be a top-level ``and`` condition there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.directory import dn as dnlib
+from gateway.mapping.model import ResourceMapping
+from gateway.scim import filter as sf
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    """One LDAP search base and scope."""
+
+    base: str
+    scope: str
+
+
+def area(rm: ResourceMapping, active: bool | None = None) -> Area:
+    """Where to search for entries of ``rm`` (only enabled / only disabled ones if asked)."""
+    if not rm.moves_disabled:
+        return Area(rm.base_dn, rm.scope)
+    disabled = _disabled_base(rm)
+    if active is True:
+        return Area(rm.base_dn, rm.scope)
+    if active is False:
+        return Area(disabled, rm.scope)
+    if dnlib.is_within(disabled, rm.base_dn):
+        return Area(rm.base_dn, "sub")
+    if dnlib.is_within(rm.base_dn, disabled):
+        return Area(disabled, "sub")
+    return Area(common_base([rm.base_dn, disabled]), "sub")
+
+
+def needs_filtering(rm: ResourceMapping) -> bool:
+    """True if a search from :func:`area` can return entries that :func:`contains` rejects."""
+    return rm.moves_disabled
+
+
+def contains(rm: ResourceMapping, dn: str, active: bool | None = None) -> bool:
+    """Is the entry at ``dn`` where ``rm`` keeps its entries (enabled / disabled if asked)?"""
+    enabled = in_scope(dn, rm.base_dn, rm.scope)
+    if not rm.moves_disabled:
+        return enabled and active is not False
+    disabled_base = _disabled_base(rm)
+    disabled = in_scope(dn, disabled_base, rm.scope)
+    enabled = enabled and not dnlib.is_within(dn, disabled_base)
+    if active is None:
+        return enabled or disabled
+    return disabled if active is False else enabled
+
+
+def in_scope(dn: str, base: str, scope: str) -> bool:
+    """Would a search from ``base`` with ``scope`` (one / sub) return the entry at ``dn``?"""
+    if scope == "one":
+        return _parent_of_normalized(dnlib.normalize(dn)) == dnlib.normalize(base)
+    return dnlib.is_within(dn, base) and dnlib.normalize(dn) != dnlib.normalize(base)
+
+
+def _parent_of_normalized(dn: str) -> str:
+    """Everything after the first unescaped comma; never raises (a DN slapd hands back may
+    hold characters ldap3's parser refuses, and normalize() then keeps the text as is)."""
+    i = 0
+    while i < len(dn):
+        if dn[i] == "\\":
+            i += 2
+            continue
+        if dn[i] == ",":
+            return dn[i + 1 :]
+        i += 1
+    return ""
+
+
+def _disabled_base(rm: ResourceMapping) -> str:
+    assert rm.disable is not None and rm.disable.disabled_base_dn
+    return rm.disable.disabled_base_dn
+
+
+def common_base(bases: list[str]) -> str:
+    """The deepest DN that contains every base (``dc=example,dc=org`` for People+Groups)."""
+    split = [[f"{a}={v}" for a, v in reversed(dnlib.components(b))] for b in bases]
+    common: list[str] = []
+    for parts in zip(*split, strict=False):
+        if len({p.lower() for p in parts}) != 1:
+            break
+        common.append(parts[0])
+    if not common:
+        return ""
+    return ",".join(
+        f"{p.split('=', 1)[0]}={dnlib.escape_value(p.split('=', 1)[1])}" for p in reversed(common)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveSplit:
+    """A SCIM filter with its top-level ``active`` conditions taken out."""
+
+    rest: sf.Filter | None  # what is left to translate (None: no condition)
+    active: bool | None = None  # only enabled (True) / only disabled (False) / both (None)
+    impossible: bool = False  # ``active eq true and active eq false``
+
+
+def split_active(rm: ResourceMapping, node: sf.Filter | None) -> ActiveSplit:
+    """For the ``move`` strategy, turn ``active eq/ne true|false`` conditions that are ANDed
+    at the top of ``node`` into a choice of search base. Any other use of ``active`` stays in
+    ``rest``, where the translator refuses it with a 400 ``invalidFilter``."""
+    if node is None or not rm.moves_disabled:
+        return ActiveSplit(node)
+    wanted: bool | None = None
+    rest: list[sf.Filter] = []
+    for item in _conjuncts(node):
+        if _is_active(item) and isinstance(item, sf.Present):
+            continue  # "active pr": every entry has an active state
+        value = _active_value(item)
+        if value is None:
+            rest.append(item)
+        elif wanted is not None and wanted != value:
+            return ActiveSplit(None, None, impossible=True)
+        else:
+            wanted = value
+    left: sf.Filter | None = None
+    for item in rest:
+        left = item if left is None else sf.And(left, item)
+    return ActiveSplit(left, wanted)
+
+
+def _conjuncts(node: sf.Filter) -> list[sf.Filter]:
+    if isinstance(node, sf.And):
+        return [*_conjuncts(node.left), *_conjuncts(node.right)]
+    return [node]
+
+
+def _is_active(node: sf.Filter) -> bool:
+    path = getattr(node, "path", None)
+    return (
+        isinstance(node, sf.Compare | sf.Present)
+        and path is not None
+        and path.attr.lower() == "active"
+        and path.sub_attr is None
+        and (path.schema is None or path.schema.lower().endswith(":core:2.0:user"))
+    )
+
+
+def _active_value(node: sf.Filter) -> bool | None:
+    if not _is_active(node) or not isinstance(node, sf.Compare):
+        return None
+    if node.op not in ("eq", "ne") or not isinstance(node.value, bool):
+        return None
+    return node.value if node.op == "eq" else not node.value
