@@ -96,7 +96,8 @@ class World:
 
     people: str
     groups: str
-    seeded: list[tuple[str, str]]  # (uid, entryUUID)
+    seeded: list[tuple[str, str]]  # (uid, entryUUID), in no group
+    joiners: list[tuple[str, str]]  # (uid, entryUUID), added to the group by add_member
     group_id: str
     group_dn: str
     created: dict[str, list[tuple[str, str]]] = field(
@@ -173,7 +174,7 @@ def gateway_op(name: str, world: World, http_client: Http, rnd: random.Random) -
             == 200
         )
     if name == "add_member":
-        _, ident = world.seeded[n % len(world.seeded)]
+        _, ident = world.joiners[n % len(world.joiners)]
         ops = [{"op": "add", "path": "members", "value": [{"value": ident}]}]
         return (
             http_client.call(
@@ -239,7 +240,7 @@ def raw_op(name: str, world: World, conn: ldap3.Connection, rnd: random.Random) 
             controls=[post_read_control(READ_BACK)],
         )
     if name == "add_member":
-        _, ident = world.seeded[n % len(world.seeded)]
+        _, ident = world.joiners[n % len(world.joiners)]
         conn.search(world.people, user_filter.format(ident), ldap3.LEVEL, attributes=["1.1"])
         dn = conn.response[0]["dn"]
         return conn.modify(
@@ -369,7 +370,15 @@ def seed(slapd: Slapd, users: int) -> World:
     )
     gid = conn.result["controls"]["1.3.6.1.1.13.2"]["value"]["result"]["entryUUID"]
     conn.unbind()
-    return World(people, groups, seeded, gid[0] if isinstance(gid, list) else gid, group_dn)
+    half = len(seeded) // 2
+    return World(
+        people,
+        groups,
+        seeded[half:],
+        seeded[:half],
+        gid[0] if isinstance(gid, list) else gid,
+        group_dn,
+    )
 
 
 def start_gateway(

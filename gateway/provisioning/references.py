@@ -8,7 +8,9 @@ contains the bases of the resource types involved (see gateway.mapping.placement
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from gateway.directory import dn as dnlib
@@ -19,6 +21,8 @@ from gateway.mapping import placement
 from gateway.mapping.model import Mapping, ResourceMapping
 
 CHUNK = 200
+
+_known: ContextVar[dict[str, Ref] | None] = ContextVar("known_refs", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +38,21 @@ class References:
         self.mapping = mapping
 
     def by_ids(self, ids: Iterable[str], types: Iterable[str]) -> dict[str, Ref]:
-        """Existing resources among ``ids`` (of the given types), keyed by id."""
+        """Existing resources among ``ids`` (of the given types), keyed by id.
+
+        Ids this request already looked up (:meth:`remembering`) cost nothing.
+        """
+        types = list(types)
+        known = _known.get()
+        if known:
+            ids = list(ids)
+            hits = {i: known[i] for i in ids if i in known and known[i].type in types}
+            rest = [i for i in ids if i not in hits]
+            _known.set(None)
+            try:
+                return {**hits, **(self.by_ids(rest, types) if rest else {})}
+            finally:
+                _known.set(known)
         mappings = self._mappings(types)
         wanted = [i for i in dict.fromkeys(ids) if any(rm.accepts_id(i) for rm in mappings)]
         out: dict[str, Ref] = {}
@@ -69,6 +87,57 @@ class References:
                 if ref is not None:
                     out[dnlib.normalize(ref.dn)] = ref
         return out
+
+    @contextlib.contextmanager
+    def remembering(self, refs: dict[str, Ref]) -> Iterator[None]:
+        """Within the block (one request), :meth:`by_ids` answers ``refs`` without a search."""
+        token = _known.set(refs)
+        try:
+            yield
+        finally:
+            _known.reset(token)
+
+    def entry_with_refs(
+        self,
+        rm: ResourceMapping,
+        ident: str,
+        attributes: list[str],
+        ids: list[str],
+        types: Iterable[str],
+    ) -> tuple[Entry | None, dict[str, Ref]]:
+        """The entry ``rm``/``ident`` plus the resources among ``ids``, in ONE search.
+
+        A PATCH that adds members or sets a manager needs both the resource and the DNs of
+        the ids it names: asked together, that is one round trip instead of two.
+        """
+        mappings = self._mappings(types)
+        wanted = [i for i in dict.fromkeys(ids) if any(m.accepts_id(i) for m in mappings)]
+        own = lf.conjunction(rm.filter, lf.Equal(rm.id_attribute, ident))
+        id_attrs = {m.id_attribute for m in mappings}
+        flt: lf.LdapFilter = own
+        if wanted:
+            others = lf.conjunction(
+                _type_filter(mappings),
+                lf.Or(tuple(lf.Equal(a, i) for a in id_attrs for i in wanted)),
+            )
+            flt = lf.Or((own, others))
+        areas = [placement.area(m) for m in (rm, *mappings)]
+        found = self.directory.search(
+            placement.common_base([a.base for a in areas]),
+            "sub",
+            flt,
+            list(dict.fromkeys([*attributes, *id_attrs, "objectClass"])),
+        )
+        entry = next(
+            (e for e in found if e.first(rm.id_attribute) == ident and self._classify(e, [rm])),
+            None,
+        )
+        refs = {}
+        for e in found:
+            ref = self._classify(e, mappings)
+            if ref is not None and ref.id in wanted:
+                refs[ref.id] = ref
+        return entry, refs
 
     def _mappings(self, types: Iterable[str]) -> list[ResourceMapping]:
         return [

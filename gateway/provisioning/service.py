@@ -25,10 +25,16 @@ from gateway.mapping.model import Mapping, ResourceMapping
 from gateway.provisioning.allocation import Allocator
 from gateway.provisioning.errors import translating
 from gateway.provisioning.membership import Membership, member_item
-from gateway.provisioning.references import References
+from gateway.provisioning.references import Ref, References
 from gateway.scim import etag
 from gateway.scim import filter as scim_filter
-from gateway.scim.patch import ValueDelta, apply_patch, normalize_resource, parse_patch_request
+from gateway.scim.patch import (
+    ValueDelta,
+    apply_patch,
+    mentioned_ids,
+    normalize_resource,
+    parse_patch_request,
+)
 from gateway.scim.projection import Projection, wants
 
 log = logging.getLogger(__name__)
@@ -66,6 +72,18 @@ class ResourceService:
             Membership(directory, self.refs, mapping, group) if group and group.members else None
         )
         self.what = self.rm.name
+        # SCIM attributes holding ids of other resources, and the types they may name
+        self._ref_names = frozenset({"members"} if self.rm.members else set()) | frozenset(
+            r.scim.attr.attr.lower() for r in self.rm.attributes if r.reference and r.writable
+        )
+        self._ref_types = tuple(
+            dict.fromkeys(
+                [
+                    *(self.rm.members.types if self.rm.members else ()),
+                    *(t for r in self.rm.attributes if r.writable for t in r.reference),
+                ]
+            )
+        )
         self.allocator = Allocator(directory)
 
     # ------------------------------------------------------------------ reads
@@ -218,7 +236,7 @@ class ResourceService:
     ) -> dict[str, Any]:
         """PATCH (RFC 7644 §3.5.2): one read, the ops applied in memory, one modify."""
         operations = parse_patch_request(body)
-        entry = self._find(ident, members=False)
+        entry, known = self._find_with_refs(ident, mentioned_ids(operations, self._ref_names))
         old = self._as_resource(entry)
         csn = etag.require(if_match, old["meta"].get("version"))
         deltas = frozenset({"members"}) if self.rm.members is not None else frozenset()
@@ -229,7 +247,8 @@ class ResourceService:
             ignore=set(translate.unmapped_attributes(self.rm, old)),
             found=new_unmapped,
         )
-        return self._update(entry, old, result.resource, result.deltas, csn, projection)
+        with self.refs.remembering(known):
+            return self._update(entry, old, result.resource, result.deltas, csn, projection)
 
     def delete(self, ident: str, if_match: str | None = None) -> None:
         """Memberships first, then the entry: if the delete fails, a retry completes it."""
@@ -346,6 +365,19 @@ class ResourceService:
         if not found:
             raise NotFound(f"{self.what} {ident!r} not found")
         return found[0]
+
+    def _find_with_refs(self, ident: str, ids: list[str]) -> tuple[Entry, dict[str, Ref]]:
+        """The entry, and the resources a PATCH names (members, manager), in one search."""
+        if not ids or placement.needs_filtering(self.rm):
+            return self._find(ident, members=False), {}
+        if not self.rm.accepts_id(ident):
+            raise NotFound(f"{self.what} {ident!r} not found")
+        attrs = [*translate.read_attributes(self.rm), *self._back_link()]
+        with translating(self.what):
+            entry, known = self.refs.entry_with_refs(self.rm, ident, attrs, ids, self._ref_types)
+        if entry is None:
+            raise NotFound(f"{self.what} {ident!r} not found")
+        return entry, known
 
     def _reads_member_values(self, members_wanted: bool) -> bool:
         """Read a group's member attribute with it? Only if members are wanted and there is
