@@ -22,6 +22,7 @@ from gateway.provisioning.service import Limits, ResourceService
 from gateway.settings import Settings
 from gateway.web import discovery, errors, health, prometheus, requestlog, resources
 from gateway.web.auth import BearerAuth
+from gateway.web.jwt_auth import JwtValidator
 from gateway.web.wire import BASE_PATH
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -51,6 +52,10 @@ def create_app(settings: Settings | None = None) -> Flask:
             bind_password=settings.ldap_bind_password,
             connect_timeout=settings.ldap_connect_timeout,
             operation_timeout=settings.ldap_timeout,
+            start_tls=settings.ldap_start_tls,
+            ca_file=str(settings.ldap_ca_file) if settings.ldap_ca_file else None,
+            verify=settings.ldap_tls_verify,
+            max_age=settings.ldap_max_connection_age,
         )
     )
     directory = Directory(pool)
@@ -61,7 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         mapping,
         pool,
         limits,
-        BearerAuth([settings.token]),
+        BearerAuth(list(settings.tokens), jwt=_jwt_validator(settings)),
         Readiness(mapping, directory),
         BearerAuth([settings.metrics_token], "metrics") if settings.metrics_token else None,
     )
@@ -91,3 +96,9 @@ def create_app(settings: Settings | None = None) -> Flask:
             runtime.auth.check()
 
     return app
+
+
+def _jwt_validator(settings: Settings) -> JwtValidator | None:
+    if not settings.jwt_jwks:
+        return None
+    return JwtValidator(settings.jwt_jwks, settings.jwt_issuer, settings.jwt_audience)

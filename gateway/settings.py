@@ -23,7 +23,8 @@ VARIABLES: dict[str, str] = {
     "LDAP_URL": "LDAP URL(s) of the directory, comma-separated for failover (required)",
     "LDAP_BIND_DN": "DN the gateway binds as (required)",
     "LDAP_BIND_PASSWORD": "password for LDAP_BIND_DN (or LDAP_BIND_PASSWORD_FILE) (required)",
-    "TOKEN": "bearer token clients must send (or TOKEN_FILE) (required)",
+    "TOKEN": "bearer token(s) clients may send, whitespace-separated for rotation (or TOKEN_FILE, "
+    "one per line); required unless JWT validation is configured",
     "MAPPING": "path of the mapping YAML (default: the shipped mappings/openldap.yaml)",
     "LDAP_CONNECT_TIMEOUT": "seconds to wait for a TCP connection to the directory (default 3)",
     "LDAP_TIMEOUT": "seconds to wait for one LDAP operation (default 10)",
@@ -37,11 +38,21 @@ VARIABLES: dict[str, str] = {
     "TLS_CERT_FILE": "PEM certificate chain to serve HTTPS with (default: plain HTTP)",
     "TLS_KEY_FILE": "PEM private key of TLS_CERT_FILE (set both or neither)",
     "TRUSTED_PROXY_HOPS": "reverse proxies in front whose X-Forwarded-* to trust (default 0)",
+    "LDAP_START_TLS": "true: upgrade ldap:// connections with StartTLS (default false)",
+    "LDAP_CA_FILE": "PEM CA bundle to verify the directory's certificate (default: system CAs)",
+    "LDAP_TLS_VERIFY": "false turns certificate verification off: test set-ups only (default true)",
+    "LDAP_MAX_CONNECTION_AGE": "seconds before a connection is reopened, so a failover returns "
+    "to the first URL (default 300)",
+    "JWT_JWKS": "JWKS file or https URL with the keys of accepted JWT bearer tokens (Entra)",
+    "JWT_ISSUER": "required 'iss' of JWT bearer tokens, e.g. https://sts.windows.net/<tenant>/",
+    "JWT_AUDIENCE": "required 'aud' of JWT bearer tokens "
+    "(Entra: 8adf8e6e-67b2-4cf2-a259-e3dc5476c621)",
 }
 SECRETS = ("LDAP_BIND_PASSWORD", "TOKEN", "METRICS_TOKEN")
 """Settings that may also come from a file named by ``<NAME>_FILE``."""
 REQUIRED = ("LDAP_URL", "LDAP_BIND_DN", "LDAP_BIND_PASSWORD", "TOKEN")
-"""Settings without a default: directly or (for SECRETS) through ``<NAME>_FILE``."""
+"""Settings without a default: directly or (for SECRETS) through ``<NAME>_FILE``.
+(TOKEN may be left out when the three JWT_* settings are given instead.)"""
 
 
 def environment_names() -> frozenset[str]:
@@ -70,10 +81,22 @@ class Settings:
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
     trusted_proxy_hops: int = 0
+    ldap_start_tls: bool = False
+    ldap_ca_file: Path | None = None
+    ldap_tls_verify: bool = True
+    ldap_max_connection_age: float = 300.0
+    jwt_jwks: str = ""
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        """Every accepted shared-secret token (several during a rotation)."""
+        return tuple(self.token.split())
 
     def secrets(self) -> tuple[str, ...]:
         """The secret values, for log redaction."""
-        return tuple(s for s in (self.ldap_bind_password, self.token, self.metrics_token) if s)
+        return tuple(s for s in (self.ldap_bind_password, *self.tokens, self.metrics_token) if s)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -90,9 +113,18 @@ class Settings:
                 problems.append(f"{PREFIX}LDAP_URL: {url!r} is not an ldap:// or ldaps:// URL")
         bind_dn = reader.text("LDAP_BIND_DN", required=True)
         password = reader.secret("LDAP_BIND_PASSWORD")
-        token = reader.secret("TOKEN")
-        if token and len(token) < 16:
-            problems.append(f"{PREFIX}TOKEN: use at least 16 characters")
+        jwt = {k: reader.text(k) for k in ("JWT_JWKS", "JWT_ISSUER", "JWT_AUDIENCE")}
+        if any(jwt.values()) and not all(jwt.values()):
+            problems.append(
+                f"JWT validation needs all of {PREFIX}JWT_JWKS, {PREFIX}JWT_ISSUER "
+                f"and {PREFIX}JWT_AUDIENCE"
+            )
+        jwks = jwt["JWT_JWKS"]
+        if jwks and not jwks.lower().startswith("https://") and not Path(jwks).is_file():
+            problems.append(f"{PREFIX}JWT_JWKS: not an https:// URL or a readable file: {jwks}")
+        token = reader.secret("TOKEN", required=not all(jwt.values()))
+        if any(len(t) < 16 for t in token.split()):
+            problems.append(f"{PREFIX}TOKEN: use at least 16 characters per token")
         metrics_token = reader.secret("METRICS_TOKEN", required=False)
         if metrics_token and len(metrics_token) < 16:
             problems.append(f"{PREFIX}METRICS_TOKEN: use at least 16 characters")
@@ -110,6 +142,12 @@ class Settings:
             default_count=reader.number("DEFAULT_COUNT", 100, int, 1, 100000),
             retry_after=reader.number("RETRY_AFTER", 5, int, 1, 3600),
             trusted_proxy_hops=reader.number("TRUSTED_PROXY_HOPS", 0, int, 0, 10),
+            ldap_max_connection_age=reader.number(
+                "LDAP_MAX_CONNECTION_AGE", 300.0, float, 1, 86400
+            ),
+            ldap_start_tls=reader.flag("LDAP_START_TLS", False),
+            ldap_tls_verify=reader.flag("LDAP_TLS_VERIFY", True),
+            ldap_ca_file=reader.path("LDAP_CA_FILE"),
         )
         level = (reader.text("LOG_LEVEL") or "INFO").upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -130,6 +168,9 @@ class Settings:
             metrics_token=metrics_token,
             tls_cert_file=tls_cert,
             tls_key_file=tls_key,
+            jwt_jwks=jwks,
+            jwt_issuer=jwt["JWT_ISSUER"],
+            jwt_audience=jwt["JWT_AUDIENCE"],
             **settings,  # type: ignore[arg-type]
         )
 
@@ -175,6 +216,17 @@ class _Reader:
         if not direct and required:
             self.problems.append(f"{PREFIX}{name} (or {PREFIX}{name}_FILE) is required")
         return direct
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.text(name).lower()
+        if not raw:
+            return default
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        if raw in ("0", "false", "no", "off"):
+            return False
+        self.problems.append(f"{PREFIX}{name}: {raw!r} is not true or false")
+        return default
 
     def number(self, name, default, kind, low, high):
         raw = self.env.get(PREFIX + name, "").strip()

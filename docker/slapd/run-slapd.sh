@@ -20,6 +20,9 @@
 #   SLAPD_SUFFIX          default dc=example,dc=org (first RDN must be dc=...)
 #   SLAPD_HOST            default 127.0.0.1 (the only address slapd listens on)
 #   SLAPD_PORT            default 3890
+#   SLAPD_TLS_CERT_FILE   PEM certificate (with SLAPD_TLS_KEY_FILE): enables StartTLS
+#   SLAPD_TLS_KEY_FILE    its private key
+#   SLAPD_LDAPS_PORT      also listen with ldaps:// on this port (needs the two above)
 #   SLAPD_DBNOSYNC        1 = no fsync on writes (fast tests; data may be lost on a crash)
 #   SLAPD_DB_MAXSIZE      mdb map size in bytes, default 1073741824
 #   SLAPD_MODULE_PATH     default /usr/lib/ldap (else the first of a few known locations found)
@@ -173,6 +176,10 @@ load_settings() {
     # URL is what clients use (ldap3 rejects a trailing slash); LISTEN_URL is slapd's -h form.
     URL="ldap://$url_host:$PORT"
     LISTEN_URL="$URL/"
+    if [[ -n ${SLAPD_LDAPS_PORT:-} ]]; then
+        [[ $SLAPD_LDAPS_PORT =~ ^[0-9]+$ ]] || die "SLAPD_LDAPS_PORT must be a port number"
+        LISTEN_URL="$LISTEN_URL ldaps://$url_host:$SLAPD_LDAPS_PORT/"
+    fi
     PROBE_HOST=$probe_host
     if [[ $probe_host == *:* ]]; then
         PROBE_URL="ldap://[$probe_host]:$PORT/"
@@ -243,10 +250,17 @@ prepare() {
     else
         dbnosync_line='# dbnosync off: every write is synced to disk (SLAPD_DBNOSYNC=1 for tests)'
     fi
+    local tls_lines='# no TLS (set SLAPD_TLS_CERT_FILE and SLAPD_TLS_KEY_FILE)'
+    if [[ -n ${SLAPD_TLS_CERT_FILE:-} ]]; then
+        [[ -r $SLAPD_TLS_CERT_FILE && -r ${SLAPD_TLS_KEY_FILE:-} ]] ||
+            die "SLAPD_TLS_CERT_FILE and SLAPD_TLS_KEY_FILE must both be readable files"
+        tls_lines="TLSCertificateFile \"$SLAPD_TLS_CERT_FILE\"
+TLSCertificateKeyFile \"$SLAPD_TLS_KEY_FILE\""
+    fi
     render "$SCRIPT_DIR/slapd.conf.template" "$CONF" \
         "SCHEMA_DIR=$SCHEMA_DIR" "MODULE_PATH=$MODULE_PATH" "RUN_DIR=$RUN_DIR" \
         "DATA_DIR=$DATA_DIR" "SUFFIX=$SUFFIX" "ROOTDN=$ROOTDN" "ROOTPW_HASH=$hash" \
-        "DB_MAXSIZE=$DB_MAXSIZE" "DBNOSYNC_LINE=$dbnosync_line"
+        "DB_MAXSIZE=$DB_MAXSIZE" "DBNOSYNC_LINE=$dbnosync_line" "TLS_LINES=$tls_lines"
     render "$SCRIPT_DIR/seed.ldif.template" "$SEED" "SUFFIX=$SUFFIX" "DC=$DC"
 
     # The marker is written only after a successful slapadd: no marker = no usable database yet.

@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import select
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -41,6 +42,10 @@ class ConnectionSettings:
     bind_password: str
     connect_timeout: float = 3.0
     operation_timeout: float = 10.0
+    start_tls: bool = False  # upgrade ldap:// connections (ldaps:// URLs use TLS anyway)
+    ca_file: str | None = None  # PEM bundle; None: the system's CAs
+    verify: bool = True  # verify the directory's certificate and name
+    max_age: float = 300.0  # reopen after this long, so a failover returns to the first URL
 
     def __repr__(self) -> str:  # never show the password
         return f"ConnectionSettings(urls={self.urls!r}, bind_dn={self.bind_dn!r})"
@@ -55,15 +60,12 @@ class ConnectionPool:
         self._local = threading.local()
         self._all: list[ldap3.Connection] = []
         self._lock = threading.Lock()
-
-    def _server(self, connect_timeout: float) -> ldap3.Server | ldap3.ServerPool:
-        servers = [
-            ldap3.Server(url, connect_timeout=connect_timeout, get_info=ldap3.NONE)
-            for url in self.settings.urls
-        ]
-        if len(servers) == 1:
-            return servers[0]
-        return ldap3.ServerPool(servers, pool_strategy=ldap3.FIRST, active=1, exhaust=False)
+        self._tls = _tls(settings)
+        if not settings.verify and self._tls is not None:
+            log.warning(
+                "TLS certificate verification of the directory is OFF (LDAP_TLS_VERIFY="
+                "false): anyone on the path can impersonate the directory"
+            )
 
     def connection(self) -> ldap3.Connection:
         """This thread's connection, (re)opened and bound if needed."""
@@ -72,7 +74,12 @@ class ConnectionPool:
             self._local = threading.local()
             self._all = []
         conn: ldap3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and not conn.closed and _idle_socket_is_alive(conn):
+        if (
+            conn is not None
+            and not conn.closed
+            and time.monotonic() - getattr(conn, "_gateway_opened", 0.0) < self.settings.max_age
+            and _idle_socket_is_alive(conn)
+        ):
             return conn
         if conn is not None:
             self.discard()
@@ -93,8 +100,31 @@ class ConnectionPool:
         _close_quietly(conn)
 
     def _open(self, connect_timeout: float, operation_timeout: float) -> ldap3.Connection:
+        """Connect and bind to the first URL that answers, in the configured order.
+
+        Failover is done here rather than with ldap3's ServerPool, whose "all servers
+        down" path sleeps 10 s between rounds: with every directory down the caller gets
+        its 503 after one connect timeout per URL.
+        """
+        last: Unavailable | None = None
+        for url in self.settings.urls:
+            try:
+                return self._open_one(url, connect_timeout, operation_timeout)
+            except Unavailable as err:
+                last = err
+                if err.operation == "bind":  # the server answered and refused us: don't hop
+                    raise
+        assert last is not None
+        raise last
+
+    def _open_one(
+        self, url: str, connect_timeout: float, operation_timeout: float
+    ) -> ldap3.Connection:
+        server = ldap3.Server(
+            url, connect_timeout=connect_timeout, get_info=ldap3.NONE, tls=self._tls
+        )
         conn = ldap3.Connection(
-            self._server(connect_timeout),
+            server,
             user=self.settings.bind_dn,
             password=self.settings.bind_password,
             client_strategy=ldap3.SYNC,
@@ -109,19 +139,22 @@ class ConnectionPool:
         started = time.perf_counter()
         try:
             conn.open()
+            if self.settings.start_tls and not conn.server.ssl:
+                conn.start_tls()
             ok = conn.bind()
         except LDAPException as err:
             metrics.observe_ldap("bind", None, time.perf_counter() - started)
             _close_quietly(conn)
-            log.warning("cannot connect to the directory at %s: %s", self.settings.urls, err)
+            log.warning("cannot connect to the directory at %s: %s", url, err)
             raise Unavailable("connect", None, None, type(err).__name__) from err
         metrics.observe_ldap("bind", conn.result.get("result"), time.perf_counter() - started)
         if not ok:
             code = conn.result.get("result")
             _close_quietly(conn)
-            log.error("bind as %s refused (LDAP result %s)", self.settings.bind_dn, code)
+            log.error("bind as %s to %s refused (LDAP result %s)", self.settings.bind_dn, url, code)
             raise Unavailable("bind", self.settings.bind_dn, code, "bind refused")
-        log.debug("opened LDAP connection to %s", conn.server)
+        log.debug("opened LDAP connection to %s", url)
+        conn._gateway_opened = time.monotonic()  # type: ignore[attr-defined]
         return conn
 
     def discard(self) -> None:
@@ -169,3 +202,13 @@ def _close_quietly(conn: ldap3.Connection) -> None:
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.close()
+
+
+def _tls(settings: ConnectionSettings) -> ldap3.Tls | None:
+    """TLS for ldaps:// and StartTLS: certificate and host name checked unless turned off."""
+    uses_tls = settings.start_tls or any(u.lower().startswith("ldaps://") for u in settings.urls)
+    if not uses_tls:
+        return None
+    if not settings.verify:
+        return ldap3.Tls(validate=ssl.CERT_NONE)
+    return ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=settings.ca_file)

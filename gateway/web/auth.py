@@ -8,14 +8,20 @@ from flask import request
 
 from gateway import metrics
 from gateway.errors import Unauthorized
+from gateway.web.jwt_auth import JwtValidator
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="scim"'}
 
 
 class BearerAuth:
-    def __init__(self, tokens: list[str], endpoint: str = "scim") -> None:
+    """Accepts any of several shared tokens (rotation) and, if configured, valid JWTs."""
+
+    def __init__(
+        self, tokens: list[str], endpoint: str = "scim", jwt: JwtValidator | None = None
+    ) -> None:
         self._tokens = [t.encode("utf-8") for t in tokens if t]
         self._endpoint = endpoint  # the metrics label of refusals
+        self._jwt = jwt
 
     def check(self) -> None:
         """Raise Unauthorized unless the request carries one of the configured tokens."""
@@ -28,6 +34,8 @@ class BearerAuth:
         ok = False
         for token in self._tokens:  # check all: the time taken does not depend on which matched
             ok |= hmac.compare_digest(given, token)
+        if not ok and self._jwt is not None and JwtValidator.looks_like_jwt(credential.strip()):
+            ok = self._jwt.valid(credential.strip())
         if not ok:
             metrics.AUTH_FAILURES.labels(self._endpoint, "invalid").inc()
             raise Unauthorized(

@@ -55,8 +55,10 @@ class Slapd:
         suffix: str = "dc=example,dc=org",
         admin_password: str = DEFAULT_ADMIN_PASSWORD,
         dbnosync: bool = True,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.run_dir = Path(run_dir)
+        self.extra_env = dict(extra_env or {})  # e.g. SLAPD_TLS_CERT_FILE for TLS tests
         self.host = host
         self._requested_port = port
         self.port: int | None = port
@@ -123,6 +125,7 @@ class Slapd:
         )
         if self.port is not None:
             env["SLAPD_PORT"] = str(self.port)
+        env.update(self.extra_env)
         return env
 
     def run_script(self, command: str) -> subprocess.CompletedProcess[str]:
