@@ -1,0 +1,208 @@
+"""The read side of a resource type's use cases: get by id, list with filter/sort/paging.
+
+A mixin of :class:`~gateway.provisioning.service.ResourceService`, which sets the
+attributes used here (``rm``, ``directory``, ``limits``, ``refs``, ``membership``, ``what``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gateway.directory import dn as dnlib
+from gateway.directory import ldapfilter as lf
+from gateway.directory.entry import Entry
+from gateway.directory.sorting import SORT_REQUEST_OID, SortKey
+from gateway.errors import InvalidValue, NotFound
+from gateway.mapping import placement, search, translate
+from gateway.provisioning.errors import translating
+from gateway.scim import filter as scim_filter
+from gateway.scim.projection import Projection, wants
+
+if TYPE_CHECKING:
+    from gateway.directory.operations import Directory
+    from gateway.mapping.model import Mapping, ResourceMapping
+    from gateway.provisioning.membership import Membership
+    from gateway.provisioning.references import References
+
+DEFAULT_PROJECTION = Projection()
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    page_size: int = 500
+    max_results: int = 1000
+    default_count: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ListResult:
+    total: int
+    start_index: int
+    resources: list[dict[str, Any]]
+
+
+class ResourceReads:
+    """Reads of one resource type; each is one search plus reference resolution."""
+
+    mapping: Mapping
+    rm: ResourceMapping
+    directory: Directory
+    limits: Limits
+    refs: References
+    membership: Membership | None
+    what: str
+
+    def get(self, ident: str, projection: Projection = DEFAULT_PROJECTION) -> dict[str, Any]:
+        members = self._wants_members(projection)
+        entry = self._find(ident, members=self._reads_member_values(members))
+        return self._resources([entry], members=members)[0]
+
+    def list(
+        self,
+        filter_text: str | None,
+        start_index: int = 1,
+        count: int | None = None,
+        projection: Projection = DEFAULT_PROJECTION,
+        sort_by: str | None = None,
+        descending: bool = False,
+    ) -> ListResult:
+        """RFC 7644 §3.4.2: filter pushed down, 1-based ``startIndex``, at most ``count``.
+
+        LDAP has no offsets, so the matching entries are paged through and counted (memory
+        stays flat). A filtered query — Entra's ``userName eq`` — usually matches a handful, so
+        they are read whole in that one search. An unfiltered list walks DNs only, then
+        reads the requested window in one more search.
+        """
+        ldap_filter, active = self._filter(filter_text)
+        where = placement.area(self.rm, active)
+        start = max(1, start_index)
+        wanted = self.limits.default_count if count is None else max(0, count)
+        wanted = min(wanted, self.limits.max_results)
+        sort: tuple[SortKey, ...] = ()
+        if sort_by:
+            sort = (search.sort_key(self.rm, sort_by, descending),)
+        with translating(self.what):
+            if sort and not self.can_sort():
+                raise InvalidValue("this directory cannot sort results (no server-side sort)")
+            two_phase = wanted > 0 and not (filter_text and filter_text.strip())
+            with_members = self._reads_member_values(self._wants_members(projection))
+            attrs = (
+                translate.read_attributes(self.rm, members=with_members)
+                if wanted and not two_phase
+                else []
+            )
+            page: list[Entry] = []
+            total = 0
+            for entry in self.directory.search_paged(
+                where.base,
+                where.scope,
+                ldap_filter,
+                attrs,
+                page_size=self.limits.page_size,
+                sort=sort,
+            ):
+                if placement.needs_filtering(self.rm) and not placement.contains(
+                    self.rm, entry.dn, active
+                ):
+                    continue  # same class, elsewhere in the subtree searched (see placement)
+                total += 1
+                if start <= total < start + wanted:
+                    page.append(entry)
+            if two_phase and page:
+                page = self._read_all([e.dn for e in page], members=with_members)
+        resources = self._resources(page, members=self._wants_members(projection)) if page else []
+        return ListResult(total, start, resources)
+
+    def can_sort(self) -> bool:
+        """Whether the directory offers server-side sorting (read once per process)."""
+        with translating(self.what):
+            return SORT_REQUEST_OID in self.directory.supported_controls()
+
+    def _read_all(self, dns: list[str], *, members: bool = False) -> list[Entry]:
+        """The entries at ``dns``, in that order, with everything a resource needs."""
+        attrs = translate.read_attributes(self.rm, members=members)
+        where = placement.area(self.rm)
+        found: dict[str, Entry] = {}
+        for i in range(0, len(dns), 200):
+            chunk = dns[i : i + 200]
+            flt = lf.conjunction(self.rm.filter, lf.Or(tuple(lf.entry_at(d) for d in chunk)))
+            for entry in self.directory.search(where.base, where.scope, flt, attrs):
+                found[dnlib.normalize(entry.dn)] = entry
+        return [found[k] for k in map(dnlib.normalize, dns) if k in found]
+
+    def _filter(self, filter_text: str | None) -> tuple[lf.LdapFilter, bool | None]:
+        """The LDAP filter, and whether only enabled (True) / disabled (False) entries match
+        (the ``move`` strategy turns ``active`` into a choice of base; see placement)."""
+        if filter_text is None or not filter_text.strip():
+            return lf.conjunction(self.rm.filter), None
+        split = placement.split_active(self.rm, scim_filter.parse_filter(filter_text))
+        if split.impossible:
+            return lf.Nothing(), None
+        if split.rest is None:
+            return lf.conjunction(self.rm.filter), split.active
+        with translating(self.what):
+            pushed = search.to_ldap_filter(self.rm, split.rest, self._resolve_one)
+        return lf.conjunction(self.rm.filter, pushed), split.active
+
+    def _resolve_one(self, ident: str) -> str | None:
+        types = self.rm.members.types if self.rm.members else tuple(self.mapping.resources)
+        ref = self.refs.by_ids([ident], types).get(ident)
+        return ref.dn if ref else None
+
+    def _find(self, ident: str, *, members: bool, extra: Sequence[str] = ()) -> Entry:
+        if not self.rm.accepts_id(ident):
+            raise NotFound(f"{self.what} {ident!r} not found")
+        attrs = [*translate.read_attributes(self.rm, members=members), *self._back_link(), *extra]
+        flt = lf.conjunction(self.rm.filter, lf.Equal(self.rm.id_attribute, ident))
+        where = placement.area(self.rm)
+        with translating(self.what):
+            found = self.directory.search(where.base, where.scope, flt, attrs, size_limit=2)
+        if placement.needs_filtering(self.rm):
+            found = [e for e in found if placement.contains(self.rm, e.dn)]
+        if not found:
+            raise NotFound(f"{self.what} {ident!r} not found")
+        return found[0]
+
+    def _reads_member_values(self, members_wanted: bool) -> bool:
+        """Read a group's member attribute with it? Only if members are wanted and there is
+        no back-link to search instead (uniqueMember, memberUid: see Membership.members_of)."""
+        return members_wanted and self.rm.members is not None and not self.rm.members.member_of
+
+    def _member_values(self, dn: str) -> tuple[str, ...] | None:
+        """A group's member values, read now (None when the back-link is used instead)."""
+        if self.rm.members is None or self.rm.members.member_of:
+            return None
+        entry = self.directory.read(dn, [self.rm.members.ldap])
+        return entry.get(self.rm.members.ldap) if entry is not None else ()
+
+    def _back_link(self) -> list[str]:
+        if self.membership is not None and self.membership.rule.member_of:
+            return [self.membership.rule.member_of]
+        return []
+
+    def _resources(self, entries: list[Entry], *, members: bool) -> list[dict[str, Any]]:
+        dns: set[str] = set()
+        types: set[str] = set()
+        for entry in entries:
+            dns |= translate.reference_dns(self.rm, entry.attributes)
+        for rule in self.rm.attributes:
+            types.update(rule.reference)
+        ids_by_dn: dict[str, tuple[str, str]] = {}
+        if dns:
+            with translating(self.what):
+                found = self.refs.by_dns(dns, types)
+            ids_by_dn = {k: (r.type, r.id) for k, r in found.items()}
+        out = []
+        for entry in entries:
+            resource = translate.to_resource(self.rm, entry.dn, entry.attributes, ids_by_dn)
+            if members and self.membership is not None and self.rm.members is not None:
+                stored = entry.get(self.rm.members.ldap)
+                with translating(self.what):
+                    resource["members"] = self.membership.members_of(entry.dn, stored)
+            out.append(resource)
+        return out
+
+    def _wants_members(self, projection: Projection) -> bool:
+        return self.rm.members is not None and wants(self.rtype, projection, "members")
