@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,14 +16,13 @@ import pytest
 from ldap3 import Connection
 from prometheus_client import REGISTRY
 from support.gateway import Gateway
-from support.slapd import Slapd, free_port
+from support.served import Served
+from support.slapd import Slapd
 
 from e2e.conftest import TOKEN, isolated_mapping, make_subtree, settings_for
 from gateway.app import create_app
 from gateway.reloading import reload_mapping
 
-ROOT = Path(__file__).resolve().parents[2]
-ENTRYPOINT = ROOT / "docker" / "gateway" / "entrypoint.sh"
 NICKNAME_RULE = "    - scim: nickName\n      ldap: description\n"
 
 
@@ -90,13 +87,7 @@ def served(
     mapping = isolated_mapping(tmp_path, people, groups)
     password_file = tmp_path / "ldap-password"
     password_file.write_text(slapd.admin_password + "\n", encoding="utf-8")
-    port = free_port()
     env = {
-        **os.environ,
-        "SCIM_GATEWAY_BIN": str(Path(sys.executable).parent / "scim-gateway"),
-        "SCIM_GATEWAY_BIND": f"127.0.0.1:{port}",
-        "SCIM_GATEWAY_WORKERS": "2",
-        "SCIM_GATEWAY_THREADS": "2",
         "SCIM_GATEWAY_LDAP_URL": slapd.url,
         "SCIM_GATEWAY_LDAP_BIND_DN": slapd.admin_dn,
         "SCIM_GATEWAY_LDAP_BIND_PASSWORD_FILE": str(password_file),
@@ -104,23 +95,9 @@ def served(
         "SCIM_GATEWAY_MAPPING": str(mapping),
         "SCIM_GATEWAY_LOG_FORMAT": "text",
     }
-    log_path = tmp_path / "gateway.log"
-    log = log_path.open("wb")
-    proc = subprocess.Popen(
-        ["bash", str(ENTRYPOINT)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}/scim/v2"
-    try:
-        wait_for(lambda: schemas(base) is not None, proc, log_path)
-        yield proc, base, mapping, log_path
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with Served(env, tmp_path / "gateway.log") as gateway:
+        assert gateway.proc is not None
+        yield gateway.proc, f"{gateway.base}/scim/v2", mapping, gateway.log_path
 
 
 def schemas(base: str) -> dict | None:

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,12 +10,10 @@ from pathlib import Path
 
 import pytest
 from ldap3 import Connection
-from support.slapd import Slapd, free_port
+from support.served import Served
+from support.slapd import Slapd
 
 from e2e.conftest import TOKEN, isolated_mapping, make_subtree
-
-ROOT = Path(__file__).resolve().parents[2]
-ENTRYPOINT = ROOT / "docker" / "gateway" / "entrypoint.sh"
 
 
 @pytest.fixture
@@ -28,46 +21,15 @@ def served(slapd: Slapd, ldap_admin: Connection, tmp_path: Path) -> Iterator[str
     people, groups = make_subtree(ldap_admin, slapd.suffix)
     password_file = tmp_path / "ldap-password"
     password_file.write_text(slapd.admin_password + "\n", encoding="utf-8")
-    port = free_port()
     env = {
-        **os.environ,
-        "SCIM_GATEWAY_BIN": str(Path(sys.executable).parent / "scim-gateway"),
-        "SCIM_GATEWAY_BIND": f"127.0.0.1:{port}",
-        "SCIM_GATEWAY_WORKERS": "2",
-        "SCIM_GATEWAY_THREADS": "2",
         "SCIM_GATEWAY_LDAP_URL": slapd.url,
         "SCIM_GATEWAY_LDAP_BIND_DN": slapd.admin_dn,
         "SCIM_GATEWAY_LDAP_BIND_PASSWORD_FILE": str(password_file),
         "SCIM_GATEWAY_TOKEN": TOKEN,
         "SCIM_GATEWAY_MAPPING": str(isolated_mapping(tmp_path, people, groups)),
     }
-    log = (tmp_path / "gateway.log").open("wb")
-    proc = subprocess.Popen(
-        ["bash", str(ENTRYPOINT)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}/scim/v2"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"gateway exited early:\n{(tmp_path / 'gateway.log').read_text()}")
-            try:
-                urllib.request.urlopen(f"{base}/ServiceProviderConfig", timeout=1)  # noqa: S310
-            except urllib.error.HTTPError:
-                break  # 401: it is up
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("gateway did not start listening within 20 s")
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with Served(env, tmp_path / "gateway.log") as gateway:
+        yield f"{gateway.base}/scim/v2"
 
 
 def call(
