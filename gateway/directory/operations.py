@@ -248,15 +248,13 @@ class Directory:
         """
         text = ldapfilter.render(flt)
         log.debug("paged search base=%r scope=%s filter=%s", base, scope, text)
-        controls = [sorting.sort_control(list(sort))] if sort else None
+        sort_controls = [sorting.sort_control(list(sort))] if sort else None
         cookie: bytes | str | None = None
         first = True
         while first or cookie:
             holder: dict[str, Any] = {}
 
-            def send(
-                conn: Any, cookie: Any = cookie, holder: dict[str, Any] = holder, controls=controls
-            ) -> None:
+            def send(conn: Any, cookie: Any = cookie, holder: dict[str, Any] = holder) -> None:
                 holder["ok"] = conn.search(
                     base,
                     text,
@@ -264,7 +262,7 @@ class Directory:
                     attributes=list(attributes) or ["1.1"],
                     paged_size=page_size,
                     paged_cookie=cookie,
-                    controls=controls,
+                    controls=sort_controls,
                 )
 
             # a paging cookie belongs to its connection: only the first page may be retried
@@ -274,8 +272,8 @@ class Directory:
                 return
             self._check("search", base, conn, holder["ok"])
             entries = _entries(conn.response)
-            controls = (conn.result or {}).get("controls") or {}
-            paged = controls.get("1.2.840.113556.1.4.319", {}).get("value", {})
+            answered = (conn.result or {}).get("controls") or {}
+            paged = answered.get("1.2.840.113556.1.4.319", {}).get("value", {})
             cookie = paged.get("cookie")
             first = False
             yield from entries

@@ -113,3 +113,29 @@ def test_many_sorted_lists_on_one_connection_do_not_exhaust_the_server(gw: Gatew
     for _ in range(12):
         resp = gw.get("/Users", query_string={"sortBy": "userName", "count": 1})
         assert resp.status_code == 200, resp.get_json()
+
+
+def test_lists_spanning_several_ldap_pages(slapd, ldap_admin, tmp_path) -> None:
+    """Paged searches continue with the server's cookie; sorting and filters survive it."""
+    from e2e.conftest import TOKEN, isolated_mapping, make_subtree, settings_for
+    from gateway.app import create_app
+
+    people, groups = make_subtree(ldap_admin, slapd.suffix)
+    app = create_app(settings_for(slapd, isolated_mapping(tmp_path, people, groups), page_size=2))
+    client, headers = app.test_client(), {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        for name in ("e", "c", "a", "d", "b"):
+            assert (
+                client.post(
+                    "/scim/v2/Users", json={"userName": name, "title": "T"}, headers=headers
+                ).status_code
+                == 201
+            )
+        body = client.get("/scim/v2/Users?count=10", headers=headers).get_json()
+        assert body["totalResults"] == 5 and len(body["Resources"]) == 5
+        body = client.get("/scim/v2/Users?sortBy=userName&startIndex=2&count=3", headers=headers)
+        assert [r["userName"] for r in body.get_json()["Resources"]] == ["b", "c", "d"]
+        body = client.get('/scim/v2/Users?filter=title eq "T"&startIndex=4', headers=headers)
+        assert body.get_json()["totalResults"] == 5 and len(body.get_json()["Resources"]) == 2
+    finally:
+        app.extensions["scim"].pool.close_all()
