@@ -1,17 +1,23 @@
-"""The SCIM wire format: media types, JSON in and out, absolute URLs in resources."""
+"""The SCIM wire format: media types, JSON in (checked strictly) and out, absolute URLs."""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 from flask import Response, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from gateway.errors import InvalidSyntax, UnsupportedMediaType
+from gateway.errors import InvalidSyntax, InvalidValue, UnsupportedMediaType
 
 SCIM_JSON = "application/scim+json"
 ACCEPTED_BODY_TYPES = ("application/scim+json", "application/json")
 MAX_JSON_DEPTH = 64
+MAX_NUMBER_DIGITS = 64
+"""Longer JSON numbers are refused before Python converts them (no SCIM value needs more)."""
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")  # NUL, and halves of UTF-16 pairs
 BASE_PATH = "/scim/v2"
 
 
@@ -25,27 +31,55 @@ def scim_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def read_json() -> Any:
-    """The request body as JSON; the media type must be SCIM's or plain JSON (any charset)."""
+    """The request body as JSON; the media type must be SCIM's or plain JSON (any charset).
+
+    Stricter than :func:`json.loads`, so that nothing malformed gets as far as the directory:
+    RFC 8259 JSON only (no ``NaN``/``Infinity``; numbers finite and of sane length), member
+    names unique within an object, at most :data:`MAX_JSON_DEPTH` levels, and no string —
+    member name or value — holding NUL or an unpaired surrogate (neither can be stored in
+    LDAP, whose strings are UTF-8: RFC 4517 §3.3.6 and RFC 3629).
+    """
     mimetype = (request.mimetype or "").lower()
     if mimetype not in ACCEPTED_BODY_TYPES:
         raise UnsupportedMediaType(
             f"send the body as {SCIM_JSON} or application/json, not {mimetype or 'no type'}"
         )
     raw = request.get_data(cache=True)
+    _refuse_cut_body(raw)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidSyntax("the body is not valid UTF-8") from None
     try:
-        body = json.loads(text)
+        body = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            object_pairs_hook=_unique_members,
+        )
     except json.JSONDecodeError as err:
         raise InvalidSyntax(
             f"the body is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
         ) from None
     except RecursionError:
         raise InvalidSyntax("the body nests too deeply") from None
-    _check_depth(body)
+    _check_structure(body)
     return body
+
+
+def _refuse_cut_body(raw: bytes) -> None:
+    """413 for a body sent without Content-Length (chunked) that is longer than the limit.
+
+    Werkzeug stops reading such a body at ``MAX_CONTENT_LENGTH`` without complaint, which
+    would leave the first megabyte to be parsed as if it were the whole request.
+    """
+    limit = request.max_content_length
+    if limit is None or request.content_length or len(raw) < limit:
+        return
+    stream = request.environ.get("wsgi.input")
+    if stream is not None and stream.read(1):
+        raise RequestEntityTooLarge()
 
 
 def read_json_object() -> dict[str, Any]:
@@ -55,16 +89,87 @@ def read_json_object() -> dict[str, Any]:
     return body
 
 
-def _check_depth(value: Any) -> None:
-    stack = [(value, 1)]
+def _reject_constant(name: str) -> Any:
+    raise InvalidSyntax(f"the body is not valid JSON: {name} is not a JSON value (RFC 8259 §6)")
+
+
+def _parse_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise InvalidValue(f"the body holds a number longer than {MAX_NUMBER_DIGITS} digits")
+    return int(digits)
+
+
+def _parse_float(text: str) -> float:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise InvalidValue(f"the body holds a number longer than {MAX_NUMBER_DIGITS} characters")
+    value = float(text)
+    if not math.isfinite(value):
+        raise InvalidValue(f"the body holds a number too large to represent: {text}")
+    return value
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise InvalidSyntax(f"the body repeats the member {key!r} in one object")
+            seen.add(key)
+    return out
+
+
+def _check_structure(value: Any) -> None:
+    """Depth limit, and no NUL or unpaired surrogate in any member name or string value."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
             raise InvalidSyntax(f"the body nests deeper than {MAX_JSON_DEPTH} levels")
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                _refuse_text(value)
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                if _UNSTORABLE.search(key):
+                    _refuse_text(value)
+                stack.append((sub, depth + 1))
         elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
+            stack.extend((sub, depth + 1) for sub in item)
+
+
+def _refuse_text(body: Any) -> None:
+    """Raise for the first unstorable string in ``body``, saying where it is (second pass)."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(body, ())]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            _check_text(item, where)
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                _check_text(key, where, "in a member name")
+                stack.append((sub, (*where, key)))
+        elif isinstance(item, list):
+            stack.extend((sub, (*where, i)) for i, sub in enumerate(item))
+    raise AssertionError("unreachable: the first pass found an unstorable string")
+
+
+def _check_text(text: str, where: tuple[str | int, ...], what: str = "") -> None:
+    bad = _UNSTORABLE.search(text)
+    if bad is None:
+        return
+    place = f"{what} at {_pointer(where)}" if what else f"at {_pointer(where)}"
+    if bad.group() == "\x00":
+        raise InvalidValue(f"NUL characters are not allowed ({place})")
+    raise InvalidSyntax(f"the body holds an unpaired UTF-16 surrogate escape ({place})")
+
+
+def _pointer(where: tuple[str | int, ...], limit: int = 200) -> str:
+    """Where a value sits, as a JSON Pointer (RFC 6901), shortened to ``limit`` characters."""
+    if not where:
+        return "the top level"
+    text = "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in where)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def base_url() -> str:
