@@ -33,6 +33,27 @@ def child_dn(rdn_attribute: str, rdn_value: str, parent: str) -> str:
     return f"{rdn_attribute}={escape_value(rdn_value)},{parent}"
 
 
+def _parse(dn: str) -> list[tuple[str, str, str]]:
+    """ldap3's ``parse_dn``, after escaping ``#`` inside values.
+
+    RFC 4514 requires escaping ``#`` only at the start of a value, so slapd hands back
+    ``uid=a#EXT#b,…`` (Entra guest user names) unescaped; ldap3's parser refuses any bare
+    ``#`` after the first character. ``\23`` is the same character, escaped.
+    """
+    out: list[str] = []
+    escaped = False
+    for i, ch in enumerate(dn):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "#" and i > 0 and dn[i - 1] != "=":
+            out.append("\\23")
+            continue
+        out.append(ch)
+    return parse_dn("".join(out))
+
+
 def unescape_value(value: str) -> str:
     """Undo RFC 4514 escaping of one attribute value (``\\2C`` hex pairs and ``\\,``)."""
 
@@ -48,7 +69,7 @@ def unescape_value(value: str) -> str:
 def components(dn: str) -> list[tuple[str, str]]:
     """The DN's (attribute, unescaped value) pairs, leftmost first; multi-valued RDNs flattened."""
     try:
-        return [(attr, unescape_value(value)) for attr, value, _sep in parse_dn(dn)]
+        return [(attr, unescape_value(value)) for attr, value, _sep in _parse(dn)]
     except (LDAPInvalidDnError, IndexError, ValueError) as err:
         raise InvalidDn(f"not a valid DN: {dn!r}") from err
 
@@ -65,7 +86,7 @@ def parent(dn: str) -> str:
 
 def split_rdn(dn: str) -> tuple[str, str]:
     """``("uid=x", "ou=People,dc=example,dc=org")``: the first RDN as written, and the parent."""
-    parts = parse_dn(dn)
+    parts = _parse(dn)
     i = 0
     while i < len(parts) and parts[i][2] == "+":
         i += 1

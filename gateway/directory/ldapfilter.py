@@ -99,8 +99,20 @@ def entry_at(dn: str) -> LdapFilter:
 
 
 def escape(value: str) -> str:
-    """Escape a value for use in a filter (RFC 4515 §3). The only escaping in the gateway."""
-    return escape_filter_chars(value)
+    """Escape a value for use in a filter (RFC 4515 §3). The only escaping in the gateway.
+
+    Spaces at either end are escaped too (``\\20``): ldap3's filter parser strips them,
+    which would turn a value of only spaces into an empty assertion.
+    """
+    escaped = escape_filter_chars(value)
+    stripped = escaped.strip(" ")
+    if stripped == escaped:
+        return escaped
+    lead = len(escaped) - len(escaped.lstrip(" "))
+    trail = len(escaped) - len(escaped.rstrip(" "))
+    if not stripped:
+        return "\\20" * len(escaped)
+    return "\\20" * lead + stripped + "\\20" * trail
 
 
 def conjunction(*filters: LdapFilter | None) -> LdapFilter:

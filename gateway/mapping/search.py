@@ -257,6 +257,9 @@ class _Translator:
 
 
 def _operator(attr: str, op: str, text: str) -> lf.LdapFilter:
+    if text == "" and op in ("eq", "ne"):
+        # LDAP values are never empty: nothing equals "", everything with a value differs
+        return lf.Nothing() if op == "eq" else lf.Present(attr)
     match op:
         case "eq":
             return lf.Equal(attr, text)

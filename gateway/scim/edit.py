@@ -180,11 +180,15 @@ class ResourceEditor:
             return
         self._require_writable(t)
         values = self._values(t)
+        where: dict[Any, int] = {}  # identity → index, so n additions cost n, not n²
+        for i, v in enumerate(values):
+            where.setdefault(_hashable(value_key(t.attr, v)), i)
         written = []
         for new in new_values:
-            key = value_key(t.attr, new)
-            index = next((i for i, v in enumerate(values) if value_key(t.attr, v) == key), None)
+            key = _hashable(value_key(t.attr, new))
+            index = where.get(key)
             if index is None:
+                where[key] = len(values)
                 values.append(new)
             else:
                 values[index] = new = self._merge_same(t, values[index], new)
@@ -400,3 +404,12 @@ def _canonical_object(attr: Attribute, value: Any) -> Any:
         sub = attr.sub(key)
         out[sub.name if sub is not None else key] = item
     return out
+
+
+def _hashable(key: Any) -> Any:
+    """A dict key for a value identity (which may be a dict or list for complex values)."""
+    try:
+        hash(key)
+    except TypeError:
+        return repr(key)
+    return key

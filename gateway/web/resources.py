@@ -20,7 +20,7 @@ DISCOVERY = frozenset({"ServiceProviderConfig", "Schemas", "ResourceTypes"})
 
 def _service(endpoint: str):
     if endpoint in DISCOVERY:
-        raise MethodNotAllowed(f"/{endpoint} is read-only")
+        raise MethodNotAllowed(f"/{endpoint} is read-only", headers={"Allow": "GET"})
     name = ENDPOINTS.get(endpoint)
     services = current_app.extensions["scim"].services
     if name is None or name not in services:
@@ -126,7 +126,7 @@ def search_everything() -> Response:
         {
             "schemas": [LIST_RESPONSE],
             "totalResults": total,
-            "startIndex": start,
+            "startIndex": max(1, start),
             "itemsPerPage": len(resources),
             "Resources": resources,
         }
@@ -134,12 +134,21 @@ def search_everything() -> Response:
 
 
 def _search_params(body: dict[str, Any]) -> dict[str, Any]:
-    if SEARCH_REQUEST not in (body.get("schemas") or []):
+    """The members of a SearchRequest (RFC 7644 §3.4.3), type-checked like query parameters."""
+    schemas = body.get("schemas")
+    if not isinstance(schemas, list) or SEARCH_REQUEST not in schemas:
         raise InvalidValue(f"a search request must declare the schema {SEARCH_REQUEST}")
     params = {k: v for k, v in body.items() if k != "schemas"}
+    for key in ("filter", "sortBy", "sortOrder"):
+        if params.get(key) is not None and not isinstance(params[key], str):
+            raise InvalidValue(f"'{key}' must be a string")
     for key in ("attributes", "excludedAttributes"):
-        if isinstance(params.get(key), list):
-            params[key] = ",".join(str(v) for v in params[key])
+        value = params.get(key)
+        if value is None or isinstance(value, str):
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InvalidValue(f"'{key}' must be a list of attribute names")
+        params[key] = ",".join(value)
     return params
 
 

@@ -148,17 +148,6 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimeoutError,
-    reason=(
-        "gateway/scim/edit.py: ResourceEditor._add_values() looks up every added value with a "
-        "linear scan (next(i for i, v in enumerate(values) if value_key(...) == key)), so a PATCH "
-        "'add' of n values costs n²/2 value_key calls: 20,000 emails (an 800 kB body, under "
-        "the 1 MiB limit) keep a worker thread busy ~2 minutes, past gunicorn's 30 s timeout. "
-        "Fix: keep a dict value_key -> index while adding"
-    ),
-)
 def test_a_patch_adding_many_values_is_applied_in_linear_time() -> None:
     emails = [{"value": f"{i}@example.org", "type": "other"} for i in range(4000)]
     body = {
