@@ -100,6 +100,7 @@ class World:
     joiners: list[tuple[str, str]]  # (uid, entryUUID), added to the group by add_member
     group_id: str
     group_dn: str
+    raw_group_dn: str  # the raw side adds the same users to a group of its own
     created: dict[str, list[tuple[str, str]]] = field(
         default_factory=lambda: {"gateway": [], "raw": []}
     )
@@ -244,7 +245,7 @@ def raw_op(name: str, world: World, conn: ldap3.Connection, rnd: random.Random) 
         conn.search(world.people, user_filter.format(ident), ldap3.LEVEL, attributes=["1.1"])
         dn = conn.response[0]["dn"]
         return conn.modify(
-            world.group_dn,
+            world.raw_group_dn,
             {"member": [(ldap3.MODIFY_ADD, [dn])]},
             controls=[("1.2.840.113556.1.4.1413", False, None)],
         )
@@ -369,6 +370,10 @@ def seed(slapd: Slapd, users: int) -> World:
         controls=[post_read_control(["entryUUID"])],
     )
     gid = conn.result["controls"]["1.3.6.1.1.13.2"]["value"]["result"]["entryUUID"]
+    raw_group_dn = f"cn=bench-raw,{groups}"
+    conn.add(
+        raw_group_dn, ["groupOfNames"], {"cn": "bench-raw", "member": [f"uid=seed-0,{people}"]}
+    )
     conn.unbind()
     half = len(seeded) // 2
     return World(
@@ -378,6 +383,7 @@ def seed(slapd: Slapd, users: int) -> World:
         seeded[:half],
         gid[0] if isinstance(gid, list) else gid,
         group_dn,
+        raw_group_dn,
     )
 
 

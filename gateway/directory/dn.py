@@ -7,6 +7,7 @@ and a naive string compare would miss a match or, worse, find a wrong one.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ldap3.core.exceptions import LDAPInvalidDnError
@@ -33,7 +34,8 @@ def child_dn(rdn_attribute: str, rdn_value: str, parent: str) -> str:
     return f"{rdn_attribute}={escape_value(rdn_value)},{parent}"
 
 
-def _parse(dn: str) -> list[tuple[str, str, str]]:
+@functools.lru_cache(maxsize=8192)
+def _parse(dn: str) -> tuple[tuple[str, str, str], ...]:
     """ldap3's ``parse_dn``, after escaping ``#`` inside values.
 
     RFC 4514 requires escaping ``#`` only at the start of a value, so slapd hands back
@@ -51,7 +53,7 @@ def _parse(dn: str) -> list[tuple[str, str, str]]:
             out.append("\\23")
             continue
         out.append(ch)
-    return parse_dn("".join(out))
+    return tuple(parse_dn("".join(out)))
 
 
 def unescape_value(value: str) -> str:
@@ -94,6 +96,7 @@ def split_rdn(dn: str) -> tuple[str, str]:
     return rdn, ",".join(f"{a}={v}" for a, v, _ in parts[i + 1 :])
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize(dn: str) -> str:
     """A canonical form for comparing DNs: lower-case types and values, one escaping.
 

@@ -11,6 +11,7 @@ metrics of :mod:`gateway.metrics`. Writes ask for the entry back with a post-rea
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -410,11 +411,17 @@ def _post_read(result: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
 
 def _assertion_control(flt: ldapfilter.LdapFilter) -> tuple[str, bool, bytes]:
     """RFC 4528 assertion control: the server applies the write only if ``flt`` holds."""
+    return (ASSERTION_OID, True, _encoded_filter(ldapfilter.render(flt)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _encoded_filter(text: str) -> bytes:
+    """BER of a filter; cached, since the same guard is sent with every member add."""
     from ldap3.operation.search import compile_filter, parse_filter
     from ldap3.utils.asn1 import encode
 
-    tree = parse_filter(ldapfilter.render(flt), None, False, True, None, False)
-    return (ASSERTION_OID, True, encode(compile_filter(tree.elements[0])))
+    tree = parse_filter(text, None, False, True, None, False)
+    return bytes(encode(compile_filter(tree.elements[0])))
 
 
 def _parent_of(dn: str) -> str:

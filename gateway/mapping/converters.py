@@ -7,6 +7,7 @@ translator turns into a SCIM ``invalidValue`` naming the attribute.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from gateway.mapping.model import Converter
@@ -39,15 +40,19 @@ def _integer_to_ldap(value: object) -> str:
         raise ValueError("expected an integer") from None
 
 
+_GENERALIZED = re.compile(r"\d{14}(?:\.\d+)?Z$")
+
+
 def generalized_time_to_iso(value: str) -> str:
     """``20240102030405.123Z`` → ``2024-01-02T03:04:05Z`` (GeneralizedTime, RFC 4517 §3.3.13)."""
     v = value.strip()
-    base = v[:14]
-    try:
-        dt = datetime.strptime(base, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-    except ValueError:
-        return value
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if _GENERALIZED.match(v) is None:  # UTC as slapd writes it; anything else via datetime
+        try:
+            dt = datetime.strptime(v[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        except ValueError:
+            return value
+        return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{v[0:4]}-{v[4:6]}-{v[6:8]}T{v[8:10]}:{v[10:12]}:{v[12:14]}Z"
 
 
 def iso_to_generalized_time(value: object) -> str:
