@@ -9,7 +9,7 @@ contains the bases of the resource types involved (see gateway.mapping.placement
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -55,38 +55,22 @@ class References:
                 _known.set(known)
         mappings = self._mappings(types)
         wanted = [i for i in dict.fromkeys(ids) if any(rm.accepts_id(i) for rm in mappings)]
-        out: dict[str, Ref] = {}
-        if not wanted or not mappings:
-            return out
         id_attrs = {rm.id_attribute for rm in mappings}
-        for chunk in _chunks(wanted):
-            flt = lf.conjunction(
-                _type_filter(mappings),
-                lf.Or(tuple(lf.Equal(a, i) for a in id_attrs for i in chunk)),
-            )
-            for entry in self._search(mappings, flt, [*id_attrs, "objectClass"]):
-                ref = self._classify(entry, mappings)
-                if ref is not None:
-                    out[ref.id] = ref
-        return out
+        return self._lookup(
+            mappings,
+            wanted,
+            lambda chunk: (lf.Equal(a, i) for a in id_attrs for i in chunk),
+            lambda ref: ref.id,
+        )
 
     def by_dns(self, dns: Iterable[str], types: Iterable[str]) -> dict[str, Ref]:
         """Resources at ``dns`` (of the given types), keyed by normalized DN."""
-        wanted = list(dict.fromkeys(dns))
-        mappings = self._mappings(types)
-        out: dict[str, Ref] = {}
-        if not wanted or not mappings:
-            return out
-        id_attrs = {rm.id_attribute for rm in mappings}
-        for chunk in _chunks(wanted):
-            flt = lf.conjunction(
-                _type_filter(mappings), lf.Or(tuple(lf.entry_at(d) for d in chunk))
-            )
-            for entry in self._search(mappings, flt, [*id_attrs, "objectClass"]):
-                ref = self._classify(entry, mappings)
-                if ref is not None:
-                    out[dnlib.normalize(ref.dn)] = ref
-        return out
+        return self._lookup(
+            self._mappings(types),
+            list(dict.fromkeys(dns)),
+            lambda chunk: (lf.entry_at(d) for d in chunk),
+            lambda ref: dnlib.normalize(ref.dn),
+        )
 
     @contextlib.contextmanager
     def remembering(self, refs: dict[str, Ref]) -> Iterator[None]:
@@ -147,21 +131,32 @@ class References:
     def by_rdn_values(self, values: Iterable[str], types: Iterable[str]) -> dict[str, Ref]:
         """Resources whose naming attribute has one of ``values`` (posixGroup's memberUid
         holds uids, not DNs), keyed by the lower-cased value."""
-        wanted = [v for v in dict.fromkeys(values) if v]
         mappings = self._mappings(types)
+        return self._lookup(
+            mappings,
+            [v for v in dict.fromkeys(values) if v],
+            lambda chunk: (lf.Equal(rm.rdn_attribute, v) for rm in mappings for v in chunk),
+            lambda ref: dnlib.rdn_value(ref.dn).lower(),
+        )
+
+    def _lookup(
+        self,
+        mappings: list[ResourceMapping],
+        wanted: list[str],
+        matches: Callable[[list[str]], Iterable[lf.LdapFilter]],
+        key: Callable[[Ref], str],
+    ) -> dict[str, Ref]:
+        """One search per chunk of ``wanted`` values: ``(&<types>(|<matches>))``."""
         out: dict[str, Ref] = {}
         if not wanted or not mappings:
             return out
         id_attrs = {rm.id_attribute for rm in mappings}
         for chunk in _chunks(wanted):
-            flt = lf.conjunction(
-                _type_filter(mappings),
-                lf.Or(tuple(lf.Equal(rm.rdn_attribute, v) for rm in mappings for v in chunk)),
-            )
+            flt = lf.conjunction(_type_filter(mappings), lf.Or(tuple(matches(chunk))))
             for entry in self._search(mappings, flt, [*id_attrs, "objectClass"]):
                 ref = self._classify(entry, mappings)
                 if ref is not None:
-                    out[dnlib.rdn_value(ref.dn).lower()] = ref
+                    out[key(ref)] = ref
         return out
 
     def _search(
