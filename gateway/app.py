@@ -16,7 +16,6 @@ from gateway.directory.operations import Directory, counting_round_trips
 from gateway.directory.pool import ConnectionPool, ConnectionSettings
 from gateway.mapping.loader import load_mapping
 from gateway.mapping.model import Mapping
-from gateway.provisioning import errors as provisioning_errors
 from gateway.provisioning.readiness import Readiness
 from gateway.provisioning.service import Limits, ResourceService
 from gateway.settings import Settings
@@ -60,7 +59,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     directory = Directory(pool)
     limits = Limits(settings.page_size, settings.max_results, settings.default_count)
-    provisioning_errors.RETRY_AFTER = settings.retry_after
     runtime = Runtime(
         settings,
         mapping,
@@ -86,7 +84,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(resources.bp, url_prefix=BASE_PATH)
     app.register_blueprint(health.bp)
     app.register_blueprint(prometheus.bp)
-    errors.register(app)
+    errors.register(app, settings.retry_after)
     # Request id, timing and the LDAP operation recorder first: auth failures are logged too.
     requestlog.install(app, counting_round_trips)
 

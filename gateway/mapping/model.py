@@ -193,11 +193,6 @@ class ResourceMapping:
             return _UUID.fullmatch(value) is not None
         return True
 
-    def rules_for(self, attr: str) -> tuple[AttributeRule, ...]:
-        """Rules whose SCIM attribute is ``attr`` (canonical or any case)."""
-        a = attr.lower()
-        return tuple(r for r in self.attributes if r.scim.attr.attr.lower() == a)
-
 
 @dataclass(frozen=True, slots=True, eq=False)  # identity hash: cheap cache keys
 class Mapping:

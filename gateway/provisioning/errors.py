@@ -29,8 +29,6 @@ from gateway.errors import (
 
 log = logging.getLogger(__name__)
 
-RETRY_AFTER = 5
-
 
 def to_scim_error(err: DirectoryError, what: str) -> ScimError:
     """The SCIM error a client should see for a failed directory operation on ``what``."""
@@ -49,18 +47,13 @@ def to_scim_error(err: DirectoryError, what: str) -> ScimError:
         case SizeLimit():
             return TooMany("the directory returned too many results; narrow the filter")
         case Unavailable():
-            return ServiceUnavailable(
-                "the directory is unavailable; retry later", retry_after=RETRY_AFTER
-            )
+            return ServiceUnavailable("the directory is unavailable; retry later")
         case InsufficientAccess():
             log.error("directory refused access: %s", err)
-            return ServiceUnavailable(
-                "the gateway is not allowed to do this in the directory", retry_after=RETRY_AFTER
-            )
+            return ServiceUnavailable("the gateway is not allowed to do this in the directory")
     log.error("unexpected directory error: %s", err)
     return ServiceUnavailable(
         f"the directory failed the operation (LDAP result {err.result_code})",
-        retry_after=RETRY_AFTER,
     )
 
 

@@ -25,10 +25,6 @@ class Projection:
     exclude: frozenset[tuple[str | None, str, str | None]] = frozenset()
     include_extensions: frozenset[str] = frozenset()
 
-    @property
-    def is_default(self) -> bool:
-        return self.include is None and not self.exclude
-
 
 def parse_projection(
     rtype: ResourceType,

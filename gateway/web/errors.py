@@ -12,7 +12,7 @@ import uuid
 from flask import Flask, Response, g
 from werkzeug.exceptions import HTTPException
 
-from gateway.errors import ScimError
+from gateway.errors import ScimError, ServiceUnavailable
 from gateway.scim.messages import ERROR
 from gateway.web.wire import scim_response
 
@@ -30,12 +30,17 @@ def error_response(
     return scim_response(body, status, headers)
 
 
-def register(app: Flask) -> None:
+def register(app: Flask, retry_after: int) -> None:
+    """``retry_after``: the Retry-After seconds every 503 carries (a deployment setting)."""
+
     @app.errorhandler(ScimError)
     def _scim(err: ScimError) -> Response:
+        headers = dict(err.headers)
         if err.status >= 500:
             log.warning("%s %s", err.status, err.detail)
-        return error_response(err.status, err.detail, err.scim_type, err.headers)
+        if isinstance(err, ServiceUnavailable):
+            headers["Retry-After"] = str(retry_after)
+        return error_response(err.status, err.detail, err.scim_type, headers)
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException) -> Response:
