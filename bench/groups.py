@@ -77,7 +77,7 @@ from support.slapd import Slapd, slapd_installed  # noqa: E402
 from gateway.app import create_app  # noqa: E402
 from gateway.directory import ldapfilter  # noqa: E402
 from gateway.directory.operations import (  # noqa: E402
-    PERMISSIVE_MODIFY_OID,
+    PERMISSIVE_MODIFY,
     Directory,
     _assertion_control,
 )
@@ -272,9 +272,9 @@ def direct_modify(conn: ldap3.Connection, dn: str, planned: Changes) -> float:
     payload: dict[str, list[tuple[Any, list[str]]]] = {}
     for attr, op, values in changes:
         payload.setdefault(attr, []).append((LDAP3_OPS[op], list(values)))
-    controls = [(PERMISSIVE_MODIFY_OID, False, None)]
+    controls = [tuple(PERMISSIVE_MODIFY)]
     if guard is not None:
-        controls.append(_assertion_control(ldapfilter.Raw(guard)))
+        controls.append(tuple(_assertion_control(ldapfilter.Raw(guard))))
     controls.append(post_read_control(READ_BACK))
     started = time.perf_counter()
     ok = conn.modify(dn, payload, controls=controls)

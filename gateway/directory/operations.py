@@ -14,26 +14,16 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
-
-import ldap3
-from ldap3.core.exceptions import (
-    LDAPCommunicationError,
-    LDAPResponseTimeoutError,
-    LDAPSessionTerminatedByServerError,
-    LDAPSocketCloseError,
-    LDAPSocketOpenError,
-    LDAPSocketReceiveError,
-    LDAPSocketSendError,
-)
-from ldap3.protocol.rfc4527 import post_read_control
+from typing import NamedTuple
 
 from gateway import metrics
-from gateway.directory import ldapfilter, sorting
-from gateway.directory.entry import Entry, Modification, ModOp, decode_attributes
+from gateway.directory import ldapfilter, messages, sorting
+from gateway.directory.entry import Entry, Modification
+from gateway.directory.exchange import ConnectionLost, Reply, exchange
+from gateway.directory.messages import Control, Result
 from gateway.directory.pool import ConnectionPool
 from gateway.errors import (
     AssertionFailed,
@@ -48,22 +38,8 @@ from gateway.errors import (
 
 log = logging.getLogger(__name__)
 
-PERMISSIVE_MODIFY_OID = "1.2.840.113556.1.4.1413"
+PERMISSIVE_MODIFY = Control("1.2.840.113556.1.4.1413", False)
 """Adding a present value / deleting an absent one succeeds (OpenLDAP, AD): idempotent writes."""
-ASSERTION_OID = "1.3.6.1.1.12"
-POST_READ_OID = "1.3.6.1.1.13.2"
-
-SCOPES = {"base": ldap3.BASE, "one": ldap3.LEVEL, "sub": ldap3.SUBTREE}
-
-_CONNECTION_ERRORS = (
-    LDAPSocketOpenError,
-    LDAPSocketSendError,
-    LDAPSocketReceiveError,
-    LDAPSocketCloseError,
-    LDAPSessionTerminatedByServerError,
-    LDAPResponseTimeoutError,
-    LDAPCommunicationError,
-)
 
 _RESULT_ERRORS: dict[int, type[DirectoryError]] = {
     4: SizeLimit,
@@ -137,8 +113,16 @@ class Directory:
 
     # ------------------------------------------------------------------ plumbing
 
-    def _call(self, operation: str, dn: str | None, send: Callable[[Any], Any], *, retry: bool):
-        """Run ``send(conn)`` once; on a dead connection reconnect and retry reads only.
+    def _call(
+        self,
+        operation: str,
+        dn: str | None,
+        request: bytes,
+        controls: Sequence[Control] = (),
+        *,
+        retry: bool,
+    ) -> Reply:
+        """Send ``request`` once; on a dead connection reconnect and retry reads only.
 
         A write whose connection broke mid-flight has an unknown outcome, so it is reported
         as unavailable rather than repeated (the pool already replaces connections the
@@ -150,28 +134,25 @@ class Directory:
             _count()
             started = time.perf_counter()
             try:
-                send(conn)
-            except _CONNECTION_ERRORS as err:
+                reply = exchange(conn, request, controls)
+            except ConnectionLost as err:
                 _record(operation, dn, None, started)
                 self.pool.discard()
                 log.warning("LDAP %s on %r lost its connection: %s", operation, dn, err)
                 if attempt + 1 == attempts:
-                    raise Unavailable(operation, dn, None, type(err).__name__) from err
+                    raise Unavailable(operation, dn, None, "connection lost") from err
                 continue
-            _record(operation, dn, (conn.result or {}).get("result"), started)
-            return conn
+            _record(operation, dn, reply.result.code, started)
+            return reply
         raise AssertionError("unreachable")
 
     @staticmethod
-    def _check(operation: str, dn: str | None, conn: Any, ok: Any) -> dict[str, Any]:
-        result = conn.result or {}
-        code = result.get("result", 0 if ok else 80)
-        if code == 0:
-            return result
-        cls = _RESULT_ERRORS.get(code, DirectoryError)
-        message = result.get("message") or result.get("description") or ""
-        log.debug("LDAP %s on %r failed: %s %s", operation, dn, code, message)
-        raise cls(operation, dn, code, message)
+    def _check(operation: str, dn: str | None, result: Result) -> None:
+        if result.code == 0:
+            return
+        cls = _RESULT_ERRORS.get(result.code, DirectoryError)
+        log.debug("LDAP %s on %r failed: %s %s", operation, dn, result.code, result.message)
+        raise cls(operation, dn, result.code, result.message)
 
     # ------------------------------------------------------------------ health
 
@@ -188,14 +169,14 @@ class Directory:
         try:
             for base in bases or ("",):
                 started = time.perf_counter()
+                request = messages.search_request(base, "base", ldapfilter.MATCH_ALL, ["1.1"])
                 try:
-                    ok = conn.search(base, "(objectClass=*)", ldap3.BASE, attributes=["1.1"])
-                except _CONNECTION_ERRORS as err:
+                    reply = exchange(conn, request)
+                except ConnectionLost as err:
                     metrics.observe_ldap("ping", None, time.perf_counter() - started)
-                    raise Unavailable("ping", base, None, type(err).__name__) from err
-                code = (conn.result or {}).get("result")
-                metrics.observe_ldap("ping", code, time.perf_counter() - started)
-                self._check("ping", base, conn, ok)
+                    raise Unavailable("ping", base, None, "connection lost") from err
+                metrics.observe_ldap("ping", reply.result.code, time.perf_counter() - started)
+                self._check("ping", base, reply.result)
         finally:
             self.pool.close_unpooled(conn)
 
@@ -211,26 +192,15 @@ class Directory:
         size_limit: int = 0,
     ) -> list[Entry]:
         """One search request; for results known to be small (by id, by unique name)."""
-        text = ldapfilter.render(flt)
-        log.debug("search base=%r scope=%s filter=%s", base, scope, text)
-        holder: dict[str, Any] = {}
-
-        def send(conn: Any) -> None:
-            holder["ok"] = conn.search(
-                base,
-                text,
-                SCOPES[scope],
-                attributes=list(attributes) or ["1.1"],
-                size_limit=size_limit,
-            )
-
-        conn = self._call("search", base, send, retry=True)
-        code = (conn.result or {}).get("result", 0)
-        if code == 32:
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("search base=%r scope=%s filter=%s", base, scope, ldapfilter.render(flt))
+        request = messages.search_request(base, scope, flt, attributes, size_limit=size_limit)
+        reply = self._call("search", base, request, retry=True)
+        if reply.result.code == 32:
             return []
-        if code != 4:  # sizeLimitExceeded still hands back the entries sent so far
-            self._check("search", base, conn, holder["ok"])
-        return _entries(conn.response)
+        if reply.result.code != 4:  # sizeLimitExceeded still hands back the entries sent so far
+            self._check("search", base, reply.result)
+        return reply.entries
 
     def search_paged(
         self,
@@ -247,37 +217,24 @@ class Directory:
         With ``sort``, the server sorts them first (RFC 2891); read every page, or the server
         keeps the sorted set until the connection closes.
         """
-        text = ldapfilter.render(flt)
-        log.debug("paged search base=%r scope=%s filter=%s", base, scope, text)
-        sort_controls = [sorting.sort_control(list(sort))] if sort else None
-        cookie: bytes | str | None = None
+        if log.isEnabledFor(logging.DEBUG):
+            text = ldapfilter.render(flt)
+            log.debug("paged search base=%r scope=%s filter=%s", base, scope, text)
+        request = messages.search_request(base, scope, flt, attributes)
+        sort_controls = [sorting.sort_control(list(sort))] if sort else []
+        cookie = b""
         first = True
         while first or cookie:
-            holder: dict[str, Any] = {}
-
-            def send(conn: Any, cookie: Any = cookie, holder: dict[str, Any] = holder) -> None:
-                holder["ok"] = conn.search(
-                    base,
-                    text,
-                    SCOPES[scope],
-                    attributes=list(attributes) or ["1.1"],
-                    paged_size=page_size,
-                    paged_cookie=cookie,
-                    controls=sort_controls,
-                )
-
+            controls = [messages.paged_control(page_size, cookie), *sort_controls]
             # a paging cookie belongs to its connection: only the first page may be retried
-            conn = self._call("search", base, send, retry=first)
-            code = (conn.result or {}).get("result", 0)
-            if code == 32:
+            reply = self._call("search", base, request, controls, retry=first)
+            if reply.result.code == 32:
                 return
-            self._check("search", base, conn, holder["ok"])
-            entries = _entries(conn.response)
-            answered = (conn.result or {}).get("controls") or {}
-            paged = answered.get("1.2.840.113556.1.4.319", {}).get("value", {})
-            cookie = paged.get("cookie")
+            self._check("search", base, reply.result)
+            paged = reply.result.controls.get(messages.PAGED_OID)
+            cookie = messages.paged_cookie(paged) if paged else b""
             first = False
-            yield from entries
+            yield from reply.entries
 
     def supported_controls(self) -> frozenset[str]:
         """The root DSE's supportedControl, read once per process."""
@@ -298,17 +255,12 @@ class Directory:
     ) -> Entry:
         """Create the entry; returns it with ``read_back`` attributes from the post-read control."""
         attrs = {k: list(v) for k, v in attributes.items() if v}
-        controls = [post_read_control(list(read_back))] if read_back else None
+        controls = [messages.post_read_control(read_back)] if read_back else []
         log.debug("add dn=%r attributes=%s", dn, sorted(attrs))
-        holder: dict[str, Any] = {}
-
-        def send(conn: Any) -> None:
-            holder["ok"] = conn.add(dn, attributes=attrs, controls=controls)
-
-        conn = self._call("add", dn, send, retry=False)
-        result = self._check("add", dn, conn, holder["ok"])
+        reply = self._call("add", dn, messages.add_request(dn, attrs), controls, retry=False)
+        self._check("add", dn, reply.result)
         merged = {k.lower(): tuple(str(x) for x in v) for k, v in attrs.items()}
-        merged.update(_post_read(result))
+        merged.update(_post_read(reply.result))
         return Entry(dn, merged)
 
     def modify(
@@ -320,30 +272,24 @@ class Directory:
         assertion: ldapfilter.LdapFilter | None = None,
         permissive: bool = True,
     ) -> Entry | None:
-        """Apply ``changes`` atomically (one LDAP modify). Empty ``changes`` sends nothing."""
+        """Apply ``changes`` atomically (one LDAP modify), in the order given. Empty
+        ``changes`` sends nothing."""
         if not changes:
             return None
-        payload: dict[str, list[tuple[str, list[str]]]] = {}
-        for mod in changes:
-            payload.setdefault(mod.attr, []).append((_MOD_OPS[mod.op], list(mod.values)))
-        controls: list[Any] = []
+        controls: list[Control] = []
         if permissive:
-            controls.append((PERMISSIVE_MODIFY_OID, False, None))
+            controls.append(PERMISSIVE_MODIFY)
         if assertion is not None:
             controls.append(_assertion_control(assertion))
         if read_back:
-            controls.append(post_read_control(list(read_back)))
+            controls.append(messages.post_read_control(read_back))
         log.debug("modify dn=%r changes=%s", dn, [(m.attr, m.op.value) for m in changes])
-        holder: dict[str, Any] = {}
-
-        def send(conn: Any) -> None:
-            holder["ok"] = conn.modify(dn, payload, controls=controls or None)
-
-        conn = self._call("modify", dn, send, retry=False)
-        result = self._check("modify", dn, conn, holder["ok"])
+        request = messages.modify_request(dn, changes)
+        reply = self._call("modify", dn, request, controls, retry=False)
+        self._check("modify", dn, reply.result)
         if not read_back:
             return None
-        return Entry(dn, _post_read(result))
+        return Entry(dn, _post_read(reply.result))
 
     def rename(
         self,
@@ -355,73 +301,29 @@ class Directory:
     ) -> str:
         """Modify DN (RFC 4511 §4.9), dropping the old RDN value; returns the new DN."""
         log.debug("modrdn dn=%r newrdn=%r superior=%r", dn, new_rdn, new_superior)
-        holder: dict[str, Any] = {}
-        controls = [_assertion_control(assertion)] if assertion is not None else None
-
-        def send(conn: Any) -> None:
-            holder["ok"] = conn.modify_dn(
-                dn, new_rdn, delete_old_dn=True, new_superior=new_superior, controls=controls
-            )
-
-        conn = self._call("modrdn", dn, send, retry=False)
-        self._check("modrdn", dn, conn, holder["ok"])
+        controls = [_assertion_control(assertion)] if assertion is not None else []
+        request = messages.modify_dn_request(dn, new_rdn, new_superior=new_superior)
+        reply = self._call("modrdn", dn, request, controls, retry=False)
+        self._check("modrdn", dn, reply.result)
         parent = new_superior if new_superior is not None else _parent_of(dn)
         return f"{new_rdn},{parent}" if parent else new_rdn
 
     def delete(self, dn: str, *, assertion: ldapfilter.LdapFilter | None = None) -> None:
         log.debug("delete dn=%r", dn)
-        holder: dict[str, Any] = {}
-        controls = [_assertion_control(assertion)] if assertion is not None else None
-
-        def send(conn: Any) -> None:
-            holder["ok"] = conn.delete(dn, controls=controls)
-
-        conn = self._call("delete", dn, send, retry=False)
-        self._check("delete", dn, conn, holder["ok"])
+        controls = [_assertion_control(assertion)] if assertion is not None else []
+        reply = self._call("delete", dn, messages.delete_request(dn), controls, retry=False)
+        self._check("delete", dn, reply.result)
 
 
-_MOD_OPS = {
-    ModOp.ADD: ldap3.MODIFY_ADD,
-    ModOp.DELETE: ldap3.MODIFY_DELETE,
-    ModOp.REPLACE: ldap3.MODIFY_REPLACE,
-    ModOp.INCREMENT: ldap3.MODIFY_INCREMENT,
-}
-
-
-def _entries(response: list[dict[str, Any]] | None) -> list[Entry]:
-    return [
-        Entry(item["dn"], decode_attributes(item.get("raw_attributes") or {}))
-        for item in response or ()
-        if item.get("type") == "searchResEntry"
-    ]
-
-
-def _post_read(result: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
-    control = (result.get("controls") or {}).get(POST_READ_OID) or {}
-    values = (control.get("value") or {}).get("result") or {}
-    out: dict[str, tuple[str, ...]] = {}
-    for name, vals in values.items():
-        seq = vals if isinstance(vals, list | tuple) else [vals]
-        out[name.lower()] = tuple(
-            v.decode("utf-8", errors="replace") if isinstance(v, bytes | bytearray) else str(v)
-            for v in seq
-        )
-    return out
-
-
-def _assertion_control(flt: ldapfilter.LdapFilter) -> tuple[str, bool, bytes]:
-    """RFC 4528 assertion control: the server applies the write only if ``flt`` holds."""
-    return (ASSERTION_OID, True, _encoded_filter(ldapfilter.render(flt)))
+def _post_read(result: Result) -> dict[str, tuple[str, ...]]:
+    value = result.controls.get(messages.POST_READ_OID)
+    return messages.post_read_entry(value).attributes if value else {}
 
 
 @functools.lru_cache(maxsize=1024)
-def _encoded_filter(text: str) -> bytes:
-    """BER of a filter; cached, since the same guard is sent with every member add."""
-    from ldap3.operation.search import compile_filter, parse_filter
-    from ldap3.utils.asn1 import encode
-
-    tree = parse_filter(text, None, False, True, None, False)
-    return bytes(encode(compile_filter(tree.elements[0])))
+def _assertion_control(flt: ldapfilter.LdapFilter) -> Control:
+    """Cached: the same guard goes with every member add."""
+    return messages.assertion_control(flt)
 
 
 def _parent_of(dn: str) -> str:

@@ -1,4 +1,4 @@
-"""The server-side sort request control (RFC 2891), built with pyasn1 (ldap3 has none).
+"""The server-side sort request control (RFC 2891).
 
 OpenLDAP offers it through the ``sssvlv`` overlay, together with paged results. Its
 virtual-list-view half is deliberately not used: slapd keeps every VLV result set alive per
@@ -10,15 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ldap3.core import results as ldap_results
-from pyasn1.codec.ber import encoder
-from pyasn1.type import namedtype, tag, univ
+from gateway.directory import ber
+from gateway.directory.messages import Control
 
 SORT_REQUEST_OID = "1.2.840.113556.1.4.473"
 SORT_RESPONSE_OID = "1.2.840.113556.1.4.474"
-
-# ldap3 raises KeyError on result codes it does not know; sssvlv may answer 76.
-ldap_results.RESULT_CODES.setdefault(76, "virtualListViewError")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,36 +24,15 @@ class SortKey:
     reverse: bool = False
 
 
-class _SortKey(univ.Sequence):
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("attributeType", univ.OctetString()),
-        namedtype.OptionalNamedType(
-            "orderingRule",
-            univ.OctetString().subtype(
-                implicitTag=tag.Tag(tag.tagClassContext, tag.tagFormatSimple, 0)
-            ),
-        ),
-        namedtype.DefaultedNamedType(
-            "reverseOrder",
-            univ.Boolean(False).subtype(
-                implicitTag=tag.Tag(tag.tagClassContext, tag.tagFormatSimple, 1)
-            ),
-        ),
-    )
-
-
-class _SortKeyList(univ.SequenceOf):
-    componentType = _SortKey()
-
-
-def sort_control(keys: list[SortKey]) -> tuple[str, bool, bytes]:
-    value = _SortKeyList()
-    for i, key in enumerate(keys):
-        item = _SortKey()
-        item["attributeType"] = key.attribute
+def sort_control(keys: list[SortKey]) -> Control:
+    """SortKeyList ::= SEQUENCE OF SEQUENCE { attributeType, orderingRule [0] OPTIONAL,
+    reverseOrder [1] BOOLEAN DEFAULT FALSE }"""
+    items = []
+    for key in keys:
+        parts = [ber.octets(key.attribute)]
         if key.ordering_rule:
-            item["orderingRule"] = key.ordering_rule
+            parts.append(ber.octets(key.ordering_rule, 0x80))
         if key.reverse:
-            item["reverseOrder"] = True
-        value[i] = item
-    return (SORT_REQUEST_OID, True, encoder.encode(value))
+            parts.append(ber.boolean(True, 0x81))
+        items.append(ber.sequence(*parts))
+    return Control(SORT_REQUEST_OID, True, ber.sequence(*items))
