@@ -14,6 +14,8 @@ OpenLDAP's ``dnSubtreeMatch``), so ``active`` must be a top-level ``and`` condit
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gateway.directory import dn as dnlib
@@ -29,6 +31,7 @@ class Area:
     scope: str
 
 
+@functools.lru_cache(maxsize=256)
 def area(rm: ResourceMapping, active: bool | None = None) -> Area:
     """Where to search for entries of ``rm`` (only enabled / only disabled ones if asked)."""
     if not rm.moves_disabled:
@@ -89,8 +92,14 @@ def _disabled_base(rm: ResourceMapping) -> str:
     return rm.disable.disabled_base_dn
 
 
-def common_base(bases: list[str]) -> str:
+def common_base(bases: Iterable[str]) -> str:
     """The deepest DN that contains every base (``dc=example,dc=org`` for People+Groups)."""
+    return _common_base(tuple(dict.fromkeys(bases)))
+
+
+@functools.lru_cache(maxsize=256)
+def _common_base(bases: tuple[str, ...]) -> str:
+    """Cached: the bases come from the mapping, a handful per process."""
     split = [[f"{a}={v}" for a, v in reversed(dnlib.components(b))] for b in bases]
     common: list[str] = []
     for parts in zip(*split, strict=False):
