@@ -24,6 +24,7 @@
 #   SLAPD_TLS_KEY_FILE    its private key
 #   SLAPD_LDAPS_PORT      also listen with ldaps:// on this port (needs the two above)
 #   SLAPD_DBNOSYNC        1 = no fsync on writes (fast tests; data may be lost on a crash)
+#   SLAPD_DEREF           0 = leave out the dereference overlay (to try the gateway without it)
 #   SLAPD_DB_MAXSIZE      mdb map size in bytes, default 1073741824
 #   SLAPD_MODULE_PATH     default /usr/lib/ldap (else the first of a few known locations found)
 #   SLAPD_SCHEMA_DIR      default /etc/ldap/schema (else the first of a few known locations found)
@@ -257,10 +258,15 @@ prepare() {
         tls_lines="TLSCertificateFile \"$SLAPD_TLS_CERT_FILE\"
 TLSCertificateKeyFile \"$SLAPD_TLS_KEY_FILE\""
     fi
+    local deref_lines='overlay         deref'
+    if [[ ${SLAPD_DEREF:-1} == 0 ]]; then
+        deref_lines='# no dereference overlay (SLAPD_DEREF=0)'
+    fi
     render "$SCRIPT_DIR/slapd.conf.template" "$CONF" \
         "SCHEMA_DIR=$SCHEMA_DIR" "MODULE_PATH=$MODULE_PATH" "RUN_DIR=$RUN_DIR" \
         "DATA_DIR=$DATA_DIR" "SUFFIX=$SUFFIX" "ROOTDN=$ROOTDN" "ROOTPW_HASH=$hash" \
-        "DB_MAXSIZE=$DB_MAXSIZE" "DBNOSYNC_LINE=$dbnosync_line" "TLS_LINES=$tls_lines"
+        "DB_MAXSIZE=$DB_MAXSIZE" "DBNOSYNC_LINE=$dbnosync_line" "TLS_LINES=$tls_lines" \
+        "DEREF_LINES=$deref_lines"
     render "$SCRIPT_DIR/seed.ldif.template" "$SEED" "SUFFIX=$SUFFIX" "DC=$DC"
 
     # The marker is written only after a successful slapadd: no marker = no usable database yet.

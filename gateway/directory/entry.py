@@ -8,10 +8,17 @@ from enum import Enum
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One directory entry. Attribute names are lower-cased; values are decoded text."""
+    """One directory entry. Attribute names are lower-cased; values are decoded text.
+
+    ``linked``: for DN-valued attributes the search asked the server to dereference (see
+    ``messages.deref_control``), the entries those values name, with the attributes asked
+    for — keyed by the lower-cased attribute name. None when the server did not answer that
+    request (it lacks the overlay, or the entry has no such values).
+    """
 
     dn: str
     attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    linked: dict[str, tuple[Entry, ...]] | None = None
 
     def get(self, name: str) -> tuple[str, ...]:
         return self.attributes.get(name.lower(), ())

@@ -53,6 +53,7 @@ CONTROLS = 0xA0
 ASSERTION_OID = "1.3.6.1.1.12"
 POST_READ_OID = "1.3.6.1.1.13.2"
 PAGED_OID = "1.2.840.113556.1.4.319"
+DEREF_OID = "1.3.6.1.4.1.4203.666.5.16"  # OpenLDAP slapo-deref (draft-masarati-ldap-deref)
 NOTICE_OF_DISCONNECTION = "1.3.6.1.4.1.1466.20036"  # RFC 4511 §4.4.1, message id 0
 
 
@@ -219,6 +220,22 @@ def paged_control(size: int, cookie: bytes) -> Control:
     return Control(PAGED_OID, True, ber.sequence(ber.integer(size), ber.octets(cookie)))
 
 
+def deref_control(specs: Sequence[tuple[str, Sequence[str]]]) -> Control:
+    """Ask the server to return, with each entry, ``attributes`` of the entries its
+    DN-valued ``attribute`` names: ``SEQUENCE OF SEQUENCE { derefAttr, SEQUENCE OF attr }``.
+    Not critical: a server without it just answers the search."""
+    return Control(
+        DEREF_OID,
+        False,
+        ber.sequence(
+            *(
+                ber.sequence(ber.octets(attr), ber.sequence(*(ber.octets(a) for a in attrs)))
+                for attr, attrs in specs
+            )
+        ),
+    )
+
+
 def paged_cookie(value: bytes) -> bytes:
     """The cookie of a paged-results response control (empty: no more pages)."""
     _, start, end = ber.header(value, 0)
@@ -258,7 +275,11 @@ def decode(data: bytes, pos: int = 0) -> Response:
     message_id = ber.read_integer(data, parts[0][1], parts[0][2])
     op_tag, s, e = parts[1]
     if op_tag == SEARCH_RESULT_ENTRY:
-        return Response(message_id, _entry(data, s, e), None)
+        linked = None
+        if len(parts) > 2 and parts[2][0] == CONTROLS:
+            deref = _controls(data, parts[2][1], parts[2][2]).get(DEREF_OID)
+            linked = _deref_response(deref) if deref is not None else None
+        return Response(message_id, _entry(data, s, e, linked), None)
     if op_tag in RESULT_TAGS:
         result = _result(data, s, e, op_tag)
         if len(parts) > 2 and parts[2][0] == CONTROLS:
@@ -269,13 +290,21 @@ def decode(data: bytes, pos: int = 0) -> Response:
     raise ber.BerError(f"unexpected LDAP operation tag 0x{op_tag:02x}")
 
 
-def _entry(data: bytes, start: int, end: int) -> Entry:
+def _entry(
+    data: bytes, start: int, end: int, linked: dict[str, tuple[Entry, ...]] | None = None
+) -> Entry:
     parts = ber.children(data, start, end)
     if len(parts) != 2:
         raise ber.BerError("search result entry: expected a DN and attributes")
     (_, ds, de), (_, as_, ae) = parts
+    dn = data[ds:de].decode("utf-8", errors="replace")
+    return Entry(dn, _attributes(data, as_, ae), linked)
+
+
+def _attributes(data: bytes, start: int, end: int) -> dict[str, tuple[str, ...]]:
+    """A PartialAttributeList: names lower-cased, values as text, empty ones left out."""
     attributes: dict[str, tuple[str, ...]] = {}
-    for _, ps, pe in ber.children(data, as_, ae):
+    for _, ps, pe in ber.children(data, start, end):
         pair = ber.children(data, ps, pe)
         if len(pair) != 2:
             raise ber.BerError("search result entry: malformed attribute")
@@ -285,7 +314,26 @@ def _entry(data: bytes, start: int, end: int) -> Entry:
         )
         if values:
             attributes[data[ns:ne].decode("utf-8", errors="replace").lower()] = values
-    return Entry(data[ds:de].decode("utf-8", errors="replace"), attributes)
+    return attributes
+
+
+def _deref_response(value: bytes) -> dict[str, tuple[Entry, ...]]:
+    """``SEQUENCE OF SEQUENCE { derefAttr, derefVal LDAPDN, attrVals [0] OPTIONAL }``: per
+    attribute, the entries named (with no attributes when unreadable or dangling)."""
+    _, start, end = ber.header(value, 0)
+    out: dict[str, list[Entry]] = {}
+    for _, s, e in ber.children(value, start, end):
+        fields = ber.children(value, s, e)
+        if len(fields) < 2:
+            raise ber.BerError("dereference control: malformed result")
+        (_, as_, ae), (_, vs, ve) = fields[0], fields[1]
+        attributes = {}
+        if len(fields) > 2 and fields[2][0] == 0xA0:
+            attributes = _attributes(value, fields[2][1], fields[2][2])
+        name = value[as_:ae].decode("utf-8", errors="replace").lower()
+        dn = value[vs:ve].decode("utf-8", errors="replace")
+        out.setdefault(name, []).append(Entry(dn, attributes))
+    return {name: tuple(entries) for name, entries in out.items()}
 
 
 def _result(data: bytes, start: int, end: int, op_tag: int) -> Result:

@@ -38,6 +38,8 @@ from gateway.errors import (
 
 log = logging.getLogger(__name__)
 
+Deref = Sequence[tuple[str, tuple[str, ...]]]
+
 PERMISSIVE_MODIFY = Control("1.2.840.113556.1.4.1413", False)
 """Adding a present value / deleting an absent one succeeds (OpenLDAP, AD): idempotent writes."""
 
@@ -190,12 +192,18 @@ class Directory:
         attributes: Sequence[str],
         *,
         size_limit: int = 0,
+        deref: Deref = (),
     ) -> list[Entry]:
-        """One search request; for results known to be small (by id, by unique name)."""
+        """One search request; for results known to be small (by id, by unique name).
+
+        ``deref``: (DN-valued attribute, attributes to return) pairs the server may resolve
+        for each entry (``Entry.linked``); servers without the control ignore it.
+        """
         if log.isEnabledFor(logging.DEBUG):
             log.debug("search base=%r scope=%s filter=%s", base, scope, ldapfilter.render(flt))
         request = messages.search_request(base, scope, flt, attributes, size_limit=size_limit)
-        reply = self._call("search", base, request, retry=True)
+        controls = [_deref_control(tuple(deref))] if deref else []
+        reply = self._call("search", base, request, controls, retry=True)
         if reply.result.code == 32:
             return []
         if reply.result.code != 4:  # sizeLimitExceeded still hands back the entries sent so far
@@ -211,6 +219,7 @@ class Directory:
         *,
         page_size: int = 500,
         sort: Sequence[sorting.SortKey] = (),
+        deref: Deref = (),
     ) -> Iterator[Entry]:
         """All matching entries, fetched ``page_size`` at a time (RFC 2696); memory stays flat.
 
@@ -221,11 +230,13 @@ class Directory:
             text = ldapfilter.render(flt)
             log.debug("paged search base=%r scope=%s filter=%s", base, scope, text)
         request = messages.search_request(base, scope, flt, attributes)
-        sort_controls = [sorting.sort_control(list(sort))] if sort else []
+        fixed = [sorting.sort_control(list(sort))] if sort else []
+        if deref:
+            fixed.append(_deref_control(tuple(deref)))
         cookie = b""
         first = True
         while first or cookie:
-            controls = [messages.paged_control(page_size, cookie), *sort_controls]
+            controls = [messages.paged_control(page_size, cookie), *fixed]
             # a paging cookie belongs to its connection: only the first page may be retried
             reply = self._call("search", base, request, controls, retry=first)
             if reply.result.code == 32:
@@ -318,6 +329,11 @@ class Directory:
 def _post_read(result: Result) -> dict[str, tuple[str, ...]]:
     value = result.controls.get(messages.POST_READ_OID)
     return messages.post_read_entry(value).attributes if value else {}
+
+
+@functools.lru_cache(maxsize=64)
+def _deref_control(specs: tuple[tuple[str, Sequence[str]], ...]) -> Control:
+    return messages.deref_control(specs)
 
 
 @functools.lru_cache(maxsize=1024)

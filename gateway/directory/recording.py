@@ -25,7 +25,7 @@ from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
 from gateway.directory.entry import Entry, Modification, ModOp
 from gateway.directory.ldif import ChangeRecord
-from gateway.directory.operations import Directory
+from gateway.directory.operations import Deref, Directory
 from gateway.errors import AssertionFailed, NoSuchEntry
 
 FAKE_UUID = "00000000-0000-4000-8000-{:012d}"
@@ -53,10 +53,11 @@ class RecordingDirectory(Directory):
         attributes: Sequence[str],
         *,
         size_limit: int = 0,
+        deref: Deref = (),
     ) -> list[Entry]:
         if self.real is None:
             return []
-        return self.real.search(base, scope, flt, attributes, size_limit=size_limit)
+        return self.real.search(base, scope, flt, attributes, size_limit=size_limit, deref=deref)
 
     def search_paged(
         self, base: str, scope: str, flt: lf.LdapFilter, attributes: Sequence[str], **kw: Any

@@ -102,6 +102,7 @@ class ResourceReads:
                 attrs,
                 page_size=self.limits.page_size,
                 sort=sort,
+                deref=self.refs.deref_specs(self.rm) if attrs else (),
             ):
                 if placement.needs_filtering(self.rm) and not placement.contains(
                     self.rm, entry.dn, active
@@ -128,7 +129,8 @@ class ResourceReads:
         for i in range(0, len(dns), 200):
             chunk = dns[i : i + 200]
             flt = lf.conjunction(self.rm.filter, lf.Or(tuple(lf.entry_at(d) for d in chunk)))
-            for entry in self.directory.search(where.base, where.scope, flt, attrs):
+            deref = self.refs.deref_specs(self.rm)
+            for entry in self.directory.search(where.base, where.scope, flt, attrs, deref=deref):
                 found[dnlib.normalize(entry.dn)] = entry
         return [found[k] for k in map(dnlib.normalize, dns) if k in found]
 
@@ -151,14 +153,25 @@ class ResourceReads:
         ref = self.refs.by_ids([ident], types).get(ident)
         return ref.dn if ref else None
 
-    def _find(self, ident: str, *, members: bool, extra: Sequence[str] = ()) -> Entry:
+    def _find(
+        self, ident: str, *, members: bool, extra: Sequence[str] = (), links: bool = True
+    ) -> Entry:
+        """The entry with id ``ident``; ``links``: with its references dereferenced too
+        (when the response will show them)."""
         if not self.rm.accepts_id(ident):
             raise NotFound(f"{self.what} {ident!r} not found")
         attrs = [*translate.read_attributes(self.rm, members=members), *self._back_link(), *extra]
         flt = lf.conjunction(self.rm.filter, lf.Equal(self.rm.id_attribute, ident))
         where = placement.area(self.rm)
         with translating(self.what):
-            found = self.directory.search(where.base, where.scope, flt, attrs, size_limit=2)
+            found = self.directory.search(
+                where.base,
+                where.scope,
+                flt,
+                attrs,
+                size_limit=2,
+                deref=self.refs.deref_specs(self.rm) if links else (),
+            )
         if placement.needs_filtering(self.rm):
             found = [e for e in found if placement.contains(self.rm, e.dn)]
         if not found:
@@ -183,17 +196,12 @@ class ResourceReads:
         return []
 
     def _resources(self, entries: list[Entry], *, members: bool) -> list[dict[str, Any]]:
-        dns: set[str] = set()
-        types: set[str] = set()
-        for entry in entries:
-            dns |= translate.reference_dns(self.rm, entry.attributes)
-        for rule in self.rm.attributes:
-            types.update(rule.reference)
-        ids_by_dn: dict[str, tuple[str, str]] = {}
-        if dns:
+        found, pending = self.refs.from_links(self.rm, entries)
+        if pending:  # not dereferenced by the server: one search per chunk of DNs
+            types = {t for rule in self.rm.attributes for t in rule.reference}
             with translating(self.what):
-                found = self.refs.by_dns(dns, types)
-            ids_by_dn = {k: (r.type, r.id) for k, r in found.items()}
+                found.update(self.refs.by_dns(pending, types))
+        ids_by_dn = {k: (r.type, r.id) for k, r in found.items()}
         out = []
         for entry in entries:
             resource = translate.to_resource(self.rm, entry.dn, entry.attributes, ids_by_dn)

@@ -9,6 +9,8 @@ contains the bases of the resource types involved (see gateway.mapping.placement
 from __future__ import annotations
 
 import contextlib
+import functools
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -111,6 +113,7 @@ class References:
             "sub",
             flt,
             list(dict.fromkeys([*attributes, *id_attrs, "objectClass"])),
+            deref=self.deref_specs(rm),
         )
         entry = next(
             (e for e in found if e.first(rm.id_attribute) == ident and self._classify(e, [rm])),
@@ -122,6 +125,43 @@ class References:
             if ref is not None and ref.id in wanted:
                 refs[ref.id] = ref
         return entry, refs
+
+    def deref_specs(self, rm: ResourceMapping) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """What to ask the server to dereference when reading ``rm`` entries: for each
+        reference attribute (memberOf, manager), the id attribute and object classes of the
+        entries it names. One search then brings the ids with the entry (``Entry.linked``).
+
+        Only for target types whose mapping filter is a plain ``(objectClass=X)`` (or none):
+        that can be checked on the object classes returned; any other filter needs a search.
+        """
+        return _deref_specs(self.mapping, rm)
+
+    def from_links(
+        self, rm: ResourceMapping, entries: Iterable[Entry]
+    ) -> tuple[dict[str, Ref], set[str]]:
+        """References in ``entries`` resolved from what the server dereferenced, keyed by
+        normalized DN; and the DN values it did not resolve (for :meth:`by_dns`)."""
+        found: dict[str, Ref] = {}
+        pending: set[str] = set()
+        specs = {attr.lower() for attr, _ in self.deref_specs(rm)}
+        for entry in entries:
+            for rule in rm.attributes:
+                if not rule.reference:
+                    continue
+                values = entry.get(rule.ldap)
+                name = rule.ldap.lower()
+                linked = entry.linked.get(name) if entry.linked and name in specs else None
+                if not values:
+                    continue
+                if linked is None:
+                    pending.update(values)
+                    continue
+                mappings = self._mappings(rule.reference)
+                for target in linked:
+                    ref = self._classify(target, mappings)
+                    if ref is not None and _class_filter_holds(self.mapping[ref.type], target):
+                        found[dnlib.normalize(target.dn)] = ref
+        return found, pending
 
     def _mappings(self, types: Iterable[str]) -> list[ResourceMapping]:
         return [
@@ -191,6 +231,36 @@ class References:
             return None
         ident = entry.first(best[1].id_attribute)
         return Ref(best[1].name, ident, entry.dn) if ident else None
+
+
+_CLASS_FILTER = re.compile(r"\(?\s*objectClass\s*=\s*([A-Za-z][A-Za-z0-9-]*)\s*\)?", re.I)
+
+
+def _filter_class(rm: ResourceMapping) -> str | None:
+    """``X`` when ``rm``'s filter is exactly ``(objectClass=X)``; "" when it has none."""
+    if rm.filter is None:
+        return ""
+    match = _CLASS_FILTER.fullmatch(rm.filter.text.strip())
+    return match.group(1).lower() if match else None
+
+
+def _class_filter_holds(rm: ResourceMapping, entry: Entry) -> bool:
+    wanted = _filter_class(rm)
+    return not wanted or wanted in {c.lower() for c in entry.get("objectClass")}
+
+
+@functools.lru_cache(maxsize=64)
+def _deref_specs(mapping: Mapping, rm: ResourceMapping) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    specs: dict[str, tuple[str, ...]] = {}
+    for rule in rm.attributes:
+        if not rule.reference or rule.ldap.lower() in specs:
+            continue
+        targets = [mapping.resources[t] for t in rule.reference if t in mapping.resources]
+        if not targets or any(_filter_class(t) is None for t in targets):
+            continue
+        attrs = (*dict.fromkeys(t.id_attribute for t in targets), "objectClass")
+        specs[rule.ldap.lower()] = attrs
+    return tuple(specs.items())
 
 
 def _type_filter(mappings: list[ResourceMapping]) -> lf.LdapFilter:

@@ -134,7 +134,7 @@ class ResourceService(ResourceReads):
 
     def delete(self, ident: str, if_match: str | None = None) -> None:
         """Memberships first, then the entry: if the delete fails, a retry completes it."""
-        entry = self._find(ident, members=False)
+        entry = self._find(ident, members=False, links=False)
         csn = etag.require(if_match, translate.version(entry.attributes))
         with translating(self.what):
             if self.membership is not None:
@@ -262,9 +262,10 @@ class ResourceService(ResourceReads):
         found = self.refs.by_ids(wanted, self._reference_types()) if wanted else {}
         dns_by_id.update({i: r.dn for i, r in found.items()})
         ids_by_dn = {dnlib.normalize(r.dn): (r.type, r.id) for r in found.values()}
-        old_dns = [d for i, d in dns_by_id.items() if i.startswith("dn:")]
-        if old_dns:
-            resolved = self.refs.by_dns(old_dns, self._reference_types())
+        linked, pending = self.refs.from_links(self.rm, [entry])
+        ids_by_dn.update({k: (r.type, r.id) for k, r in linked.items()})
+        if pending:  # references the server did not dereference with the read
+            resolved = self.refs.by_dns(pending, self._reference_types())
             ids_by_dn.update({k: (r.type, r.id) for k, r in resolved.items()})
         return dns_by_id, ids_by_dn
 

@@ -401,3 +401,40 @@ def test_notice_of_disconnection_is_recognised() -> None:
 def test_malformed_responses_are_refused(data: bytes) -> None:
     with pytest.raises(ber.BerError):
         messages.decode(data)
+
+
+def test_deref_control_and_its_per_entry_answer() -> None:
+    control = messages.deref_control([("memberOf", ("entryUUID", "objectClass"))])
+    assert (control.oid, control.critical) == (messages.DEREF_OID, False)
+    assert control.value == ber.sequence(
+        ber.sequence(
+            ber.octets("memberOf"),
+            ber.sequence(ber.octets("entryUUID"), ber.octets("objectClass")),
+        )
+    )
+    answer = ber.sequence(
+        ber.sequence(
+            ber.octets("memberOf"),
+            ber.octets("cn=a,dc=x"),
+            ber.sequence(
+                ber.sequence(ber.octets("entryUUID"), ber.tlv(ber.SET, ber.octets("u-1"))),
+                tag=0xA0,
+            ),
+        ),
+        ber.sequence(ber.octets("memberOf"), ber.octets("cn=gone,dc=x")),  # dangling
+    )
+    data = ber.sequence(
+        ber.integer(4),
+        ber.sequence(ber.octets("uid=x,dc=x"), ber.sequence(), tag=0x64),
+        ber.sequence(ber.sequence(ber.octets(messages.DEREF_OID), ber.octets(answer)), tag=0xA0),
+    )
+    entry = messages.decode(data).entry
+    assert entry is not None and entry.linked is not None
+    assert [(e.dn, e.attributes) for e in entry.linked["memberof"]] == [
+        ("cn=a,dc=x", {"entryuuid": ("u-1",)}),
+        ("cn=gone,dc=x", {}),
+    ]
+    plain = ber.sequence(
+        ber.integer(4), ber.sequence(ber.octets("uid=x"), ber.sequence(), tag=0x64)
+    )
+    assert messages.decode(plain).entry.linked is None  # the server did not answer the request
