@@ -16,7 +16,7 @@ with warnings.catch_warnings():
     )
     import ldap3  # noqa: F401
 
-from ldap3 import NONE, SYNC, Connection, Server
+from ldap3 import Connection
 from support.slapd import Slapd, slapd_installed
 
 
@@ -39,15 +39,7 @@ def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
 @pytest.fixture
 def ldap_admin(slapd: Slapd) -> Iterator[Connection]:
     """An ldap3 SYNC connection bound as the rootdn; unbound after the test."""
-    conn = Connection(
-        Server(slapd.url, get_info=NONE),
-        user=slapd.admin_dn,
-        password=slapd.admin_password,
-        client_strategy=SYNC,
-        auto_bind=True,
-        auto_referrals=False,
-        raise_exceptions=False,
-    )
+    conn = slapd.admin_connection()
     try:
         yield conn
     finally:

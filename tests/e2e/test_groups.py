@@ -9,8 +9,6 @@ shows.
 from __future__ import annotations
 
 import json
-import logging
-import re
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +16,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import pytest
-from support.gateway import Gateway
+from support.gateway import Gateway, ldap_ops
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "entra"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -656,13 +654,7 @@ def test_duplicate_display_name_is_409_uniqueness_on_create_and_on_rename(gw: Ga
 
 def round_trips(caplog: pytest.LogCaptureFixture, call) -> int:
     """LDAP operations one request needed, from the access log line (``ldap_ops=N``)."""
-    caplog.clear()
-    with caplog.at_level(logging.INFO, logger="gateway.access"):
-        resp = call()
-    assert resp.status_code < 300, resp.get_json()
-    lines = [r.getMessage() for r in caplog.records if r.name == "gateway.access"]
-    assert len(lines) == 1, lines
-    return int(re.search(r"ldap_ops=(\d+)", lines[0]).group(1))
+    return ldap_ops(caplog, call)[0]
 
 
 def test_group_requests_need_as_many_round_trips_for_thirty_members_as_for_one(

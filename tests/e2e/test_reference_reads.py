@@ -7,15 +7,12 @@ is started with SLAPD_DEREF=0, as many production directories (and 389 DS) are.
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ldap3 import NONE, SYNC, Connection, Server
-from support.gateway import Gateway
+from support.gateway import Gateway, ldap_ops
 from support.slapd import Slapd
 
 from e2e.conftest import TOKEN, isolated_mapping, make_subtree, settings_for
@@ -38,13 +35,7 @@ def plain_slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
 
 
 def gateway_on(server: Slapd, tmp_path: Path) -> Iterator[Gateway]:
-    ldap = Connection(
-        Server(server.url, get_info=NONE),
-        user=server.admin_dn,
-        password=server.admin_password,
-        client_strategy=SYNC,
-        auto_bind=True,
-    )
+    ldap = server.admin_connection()
     people, groups = make_subtree(ldap, server.suffix)
     app = create_app(settings_for(server, isolated_mapping(tmp_path, people, groups)))
     try:
@@ -59,16 +50,6 @@ def any_gw(request, slapd: Slapd, tmp_path: Path) -> Iterator[tuple[str, Gateway
     server = slapd if request.param == "deref" else request.getfixturevalue("plain_slapd")
     for gw in gateway_on(server, tmp_path):
         yield request.param, gw
-
-
-def ldap_ops(caplog: pytest.LogCaptureFixture, call) -> tuple[int, Any]:
-    caplog.clear()
-    with caplog.at_level(logging.INFO, logger="gateway.access"):
-        resp = call()
-    assert resp.status_code < 300, resp.get_json()
-    lines = [r.getMessage() for r in caplog.records if r.name == "gateway.access"]
-    assert len(lines) == 1, lines
-    return int(re.search(r"ldap_ops=(\d+)", lines[0]).group(1)), resp.get_json()
 
 
 def world(gw: Gateway) -> dict[str, Any]:

@@ -270,13 +270,7 @@ def test_start_is_idempotent_and_stop_stops(tmp_path: Path) -> None:
 def test_restart_keeps_data(tmp_path: Path) -> None:
     uid = unique("persist")
     with Slapd(tmp_path / "run") as server:
-        conn = Connection(
-            Server(server.url, get_info=NONE),
-            user=server.admin_dn,
-            password=server.admin_password,
-            auto_bind=True,
-            auto_referrals=False,
-        )
+        conn = server.admin_connection()
         try:
             add_user(conn, server, uid)
         finally:

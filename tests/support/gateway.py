@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,3 +53,17 @@ class Gateway:
     def children(self, base: str) -> list[str]:
         self.ldap.search(base, "(objectClass=*)", "LEVEL", attributes=["1.1"])
         return [r["dn"] for r in self.ldap.response if r.get("type") == "searchResEntry"]
+
+
+def ldap_ops(caplog: Any, call: Callable[[], Any]) -> tuple[int, Any]:
+    """The LDAP operations one request needed (the access log's ``ldap_ops=N``), and its
+    JSON body. ``caplog``: pytest's fixture; the request must succeed."""
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="gateway.access"):
+        resp = call()
+    assert resp.status_code < 300, resp.get_json()
+    lines = [r.getMessage() for r in caplog.records if r.name == "gateway.access"]
+    assert len(lines) == 1, lines
+    found = re.search(r"ldap_ops=(\d+)", lines[0])
+    assert found, lines[0]
+    return int(found.group(1)), resp.get_json(silent=True)

@@ -13,7 +13,7 @@ import socket
 import subprocess
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUN_SLAPD = REPO_ROOT / "docker" / "slapd" / "run-slapd.sh"
@@ -127,6 +127,21 @@ class Slapd:
             env["SLAPD_PORT"] = str(self.port)
         env.update(self.extra_env)
         return env
+
+    def admin_connection(self) -> Any:
+        """A bound ldap3 SYNC connection as the rootdn, to look at the directory directly
+        (the caller unbinds it)."""
+        from ldap3 import NONE, SYNC, Connection, Server
+
+        return Connection(
+            Server(self.url, get_info=NONE),
+            user=self.admin_dn,
+            password=self.admin_password,
+            client_strategy=SYNC,
+            auto_bind=True,
+            auto_referrals=False,
+            raise_exceptions=False,
+        )
 
     def run_script(self, command: str) -> subprocess.CompletedProcess[str]:
         """Run `run-slapd.sh COMMAND run_dir` with this instance's environment."""
