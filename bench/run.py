@@ -37,6 +37,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 warnings.filterwarnings("ignore", message="(tagMap|typeMap) is deprecated")
 
 import ldap3  # noqa: E402
@@ -69,7 +70,16 @@ USER_ATTRS = [
     "pwdAccountLockedTime",
 ]
 READ_BACK = ["entryUUID", "entryCSN", "createTimestamp", "modifyTimestamp"]
-OPERATIONS = ("create", "filter_get", "get_by_id", "patch", "add_member", "delete")
+OPERATIONS = (
+    "create",
+    "filter_get",
+    "get_by_id",
+    "get_grouped",
+    "patch",
+    "add_member",
+    "delete",
+)
+GROUPS_PER_USER = 3  # get_grouped: a user in groups, whose ids come with it (dereference)
 
 
 @dataclass
@@ -98,6 +108,7 @@ class World:
     groups: str
     seeded: list[tuple[str, str]]  # (uid, entryUUID), in no group
     joiners: list[tuple[str, str]]  # (uid, entryUUID), added to the group by add_member
+    grouped: list[tuple[str, str]]  # (uid, entryUUID), each in GROUPS_PER_USER groups
     group_id: str
     group_dn: str
     raw_group_dn: str  # the raw side adds the same users to a group of its own
@@ -165,6 +176,10 @@ def gateway_op(name: str, world: World, http_client: Http, rnd: random.Random) -
     if name == "get_by_id":
         _, ident = rnd.choice(world.seeded)
         return http_client.call("GET", f"/Users/{ident}")[0] == 200
+    if name == "get_grouped":
+        _, ident = rnd.choice(world.grouped)
+        status, body = http_client.call("GET", f"/Users/{ident}")
+        return status == 200 and len(body.get("groups", [])) == GROUPS_PER_USER
     if name == "patch":
         _, ident = rnd.choice(world.seeded)
         ops = [{"op": "replace", "path": "title", "value": f"title {n}"}]
@@ -230,6 +245,15 @@ def raw_op(name: str, world: World, conn: ldap3.Connection, rnd: random.Random) 
         _, ident = rnd.choice(world.seeded)
         return conn.search(
             world.people, user_filter.format(ident), ldap3.LEVEL, attributes=USER_ATTRS
+        )
+    if name == "get_grouped":  # the user, and its groups' ids dereferenced in the same search
+        _, ident = rnd.choice(world.grouped)
+        return conn.search(
+            world.people,
+            user_filter.format(ident),
+            ldap3.LEVEL,
+            attributes=USER_ATTRS,
+            controls=[deref_control()],
         )
     if name == "patch":
         _, ident = rnd.choice(world.seeded)
@@ -348,6 +372,15 @@ def cpu_seconds(root_pid: int) -> float:
     return total / tick
 
 
+def deref_control() -> tuple[str, bool, bytes]:
+    """What the gateway asks slapd to dereference with a user (openldap.yaml)."""
+    from gateway.directory.messages import deref_control as build
+
+    control = build([("memberOf", ("entryUUID", "objectClass")), ("manager", ("entryUUID",))])
+    assert control.value is not None
+    return (control.oid, control.critical, control.value)
+
+
 def seed(slapd: Slapd, users: int) -> World:
     people, groups = f"ou=People,{slapd.suffix}", f"ou=Groups,{slapd.suffix}"
     conn = ldap_connection(slapd)
@@ -374,6 +407,23 @@ def seed(slapd: Slapd, users: int) -> World:
     conn.add(
         raw_group_dn, ["groupOfNames"], {"cn": "bench-raw", "member": [f"uid=seed-0,{people}"]}
     )
+    grouped = []
+    for i in range(max(20, users // 10)):
+        uid = f"grouped-{i}"
+        conn.add(
+            f"uid={uid},{people}",
+            ["inetOrgPerson"],
+            {"uid": uid, "sn": "Grouped", "cn": uid},
+            controls=[post_read_control(["entryUUID"])],
+        )
+        ident = conn.result["controls"]["1.3.6.1.1.13.2"]["value"]["result"]["entryUUID"]
+        grouped.append((uid, ident[0] if isinstance(ident, list) else ident))
+    for g in range(GROUPS_PER_USER):
+        conn.add(
+            f"cn=bench-grouped-{g},{groups}",
+            ["groupOfNames"],
+            {"cn": f"bench-grouped-{g}", "member": [f"uid={u},{people}" for u, _ in grouped]},
+        )
     conn.unbind()
     half = len(seeded) // 2
     return World(
@@ -381,6 +431,7 @@ def seed(slapd: Slapd, users: int) -> World:
         groups,
         seeded[half:],
         seeded[:half],
+        grouped,
         gid[0] if isinstance(gid, list) else gid,
         group_dn,
         raw_group_dn,
