@@ -6,9 +6,10 @@
 
 It starts its own durable slapd (tests/support/slapd.py, the same script as the tests and
 the dev command) and the real ``scim-gateway serve`` (gunicorn, docker/gateway/entrypoint.sh),
-seeds users and a group, then for concurrency 1 and 8 runs each SCIM operation for a fixed
-time over keep-alive HTTP, and the LDAP work that operation needs done directly with ldap3
-(one connection per client thread). It prints ops/s, p50/p99 latency, the ratio
+seeds users and groups, warms both sides up, then for concurrency 1 and 8 runs each SCIM
+operation for a fixed time over keep-alive HTTP, and the LDAP work that operation needs done
+directly with ldap3 (one connection per client thread), in alternating slices so that a slow
+moment of the machine falls on both sides. It prints ops/s, p50/p99 latency, the ratio
 gateway/raw, the LDAP round trips per SCIM operation (from the gateway's own Prometheus
 counters) and the gateway's CPU per request (utime+stime of the gunicorn processes).
 The table is informative; nothing here asserts a time.
@@ -327,6 +328,52 @@ def run_phase(
     return latencies, errors[0], time.perf_counter() - started
 
 
+def measure(
+    name: str,
+    conc: int,
+    seconds: float,
+    rounds: int,
+    world: World,
+    slapd: Slapd,
+    proc: subprocess.Popen,
+    port: int,
+) -> tuple[Result, Result]:
+    """``seconds`` of each side, in ``rounds`` alternating slices, so a disturbance (a slow
+    fsync, a busy neighbour) falls on both sides instead of skewing one."""
+    sides: dict[str, dict[str, Any]] = {
+        side: {"lat": [], "errors": 0, "elapsed": 0.0} for side in ("gateway", "raw")
+    }
+    trips = requests = cpu = 0.0
+    for _ in range(rounds):
+        before, cpu0 = scrape(port), cpu_seconds(proc.pid)
+        lat, errors, elapsed = run_phase(
+            seconds / rounds,
+            conc,
+            lambda: Http(port),
+            lambda c, r: gateway_op(name, world, c, r),
+            lambda c: c.close(),
+        )
+        after, cpu1 = scrape(port), cpu_seconds(proc.pid)
+        trips += after["ldap"] - before["ldap"]
+        requests += max(1.0, after["http"] - before["http"] - 1)  # minus the scrape itself
+        cpu += cpu1 - cpu0
+        for key, value in (("lat", lat), ("errors", errors), ("elapsed", elapsed)):
+            sides["gateway"][key] += value
+        lat, errors, elapsed = run_phase(
+            seconds / rounds,
+            conc,
+            lambda: ldap_connection(slapd),
+            lambda c, r: raw_op(name, world, c, r),
+            lambda c: c.unbind(),
+        )
+        for key, value in (("lat", lat), ("errors", errors), ("elapsed", elapsed)):
+            sides["raw"][key] += value
+    gw = summarize(name, "gateway", conc, **sides["gateway"])
+    gw.round_trips = trips / max(1.0, requests)
+    gw.cpu_ms_per_op = cpu * 1000 / max(1, gw.ops)
+    return gw, summarize(name, "raw", conc, **sides["raw"])
+
+
 def summarize(
     name: str, side: str, conc: int, lat: list[float], errors: int, elapsed: float
 ) -> Result:
@@ -492,9 +539,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--warmup", type=float, default=1.0, help="unrecorded seconds per operation and side"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="alternating gateway/raw slices per measurement"
+    )
     args = parser.parse_args(argv)
     seconds = 1.0 if args.quick else args.seconds
     warmup = min(args.warmup, 0.3) if args.quick else args.warmup
+    rounds = min(args.rounds, 2) if args.quick else max(1, args.rounds)
     users = 300 if args.quick else args.users
     levels = [int(c) for c in args.concurrency.split(",")]
     operations = [o for o in args.operations.split(",") if o]
@@ -526,28 +577,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         for conc in levels:
             for name in operations:
-                before, cpu0 = scrape(port), cpu_seconds(proc.pid)
-                lat, errors, elapsed = run_phase(
-                    seconds,
-                    conc,
-                    lambda: Http(port),
-                    lambda c, r, n=name: gateway_op(n, world, c, r),
-                    lambda c: c.close(),
-                )
-                after, cpu1 = scrape(port), cpu_seconds(proc.pid)
-                res = summarize(name, "gateway", conc, lat, errors, elapsed)
-                requests = max(1.0, after["http"] - before["http"] - 1)  # minus the scrape itself
-                res.round_trips = (after["ldap"] - before["ldap"]) / requests
-                res.cpu_ms_per_op = (cpu1 - cpu0) * 1000 / max(1, res.ops)
-                results.append(res)
-                lat, errors, elapsed = run_phase(
-                    seconds,
-                    conc,
-                    lambda: ldap_connection(slapd),
-                    lambda c, r, n=name: raw_op(n, world, c, r),
-                    lambda c: c.unbind(),
-                )
-                results.append(summarize(name, "raw", conc, lat, errors, elapsed))
+                gw, raw = measure(name, conc, seconds, rounds, world, slapd, proc, port)
+                results += [gw, raw]
     finally:
         if proc is not None:
             proc.send_signal(signal.SIGTERM)

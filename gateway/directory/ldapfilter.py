@@ -1,6 +1,8 @@
-"""LDAP search filters as a small AST, rendered to RFC 4515 text in ONE place.
+"""LDAP search filters as a small AST: encoded to BER for the wire by
+:mod:`gateway.directory.messages` (each value an OCTET STRING, never parsed as text), and
+rendered to RFC 4515 text in ONE place for logs, LDIF and ``mapping explain``.
 
-Every value that reaches an LDAP filter passes through :func:`render`, which escapes it
+Every value that reaches filter text passes through :func:`render`, which escapes it
 exactly once (``* ( ) \\`` and NUL). Nothing else in the gateway formats filter text, so a
 ``*`` inside a SCIM ``eq`` value can never turn into an LDAP wildcard.
 
@@ -101,8 +103,8 @@ def entry_at(dn: str) -> LdapFilter:
 def escape(value: str) -> str:
     """Escape a value for use in a filter (RFC 4515 §3). The only escaping in the gateway.
 
-    Spaces at either end are escaped too (``\\20``): ldap3's filter parser strips them,
-    which would turn a value of only spaces into an empty assertion.
+    Spaces at either end are escaped too (``\\20``): a text filter parser may strip them
+    (ldap3's does), which would turn a value of only spaces into an empty assertion.
     """
     escaped = escape_filter_chars(value)
     stripped = escaped.strip(" ")
