@@ -6,6 +6,8 @@ the same bytes; whatever pyasn1 encodes as a response, ``messages.decode`` must 
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -438,3 +440,50 @@ def test_deref_control_and_its_per_entry_answer() -> None:
         ber.integer(4), ber.sequence(ber.octets("uid=x"), ber.sequence(), tag=0x64)
     )
     assert messages.decode(plain).entry.linked is None  # the server did not answer the request
+
+
+# a valid message to mutate: an entry with a dereference control, the richest shape decoded
+_SAMPLE = ber.sequence(
+    ber.integer(7),
+    ber.sequence(
+        ber.octets("uid=x,dc=x"),
+        ber.sequence(ber.sequence(ber.octets("cn"), ber.tlv(ber.SET, ber.octets("x")))),
+        tag=0x64,
+    ),
+    ber.sequence(
+        ber.sequence(
+            ber.octets(messages.DEREF_OID),
+            ber.octets(
+                ber.sequence(
+                    ber.sequence(
+                        ber.octets("memberOf"),
+                        ber.octets("cn=g,dc=x"),
+                        ber.sequence(
+                            ber.sequence(
+                                ber.octets("entryUUID"), ber.tlv(ber.SET, ber.octets("u"))
+                            ),
+                            tag=0xA0,
+                        ),
+                    )
+                )
+            ),
+        ),
+        tag=0xA0,
+    ),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.binary(max_size=64)
+    | st.builds(
+        lambda i, b: _SAMPLE[:i] + bytes([b]) + _SAMPLE[i + 1 :],
+        st.integers(0, len(_SAMPLE) - 1),
+        st.integers(0, 255),
+    )
+)
+def test_any_bytes_decode_or_fail_as_ber_errors(data: bytes) -> None:
+    """Whatever a broken or hostile peer sends, decoding answers or raises BerError — which
+    the exchange turns into a lost connection (503) — never another exception (a 500)."""
+    with contextlib.suppress(ber.BerError):
+        messages.decode(data)
