@@ -140,8 +140,8 @@ class DisableRule:
 class MembersRule:
     """Group membership: an LDAP DN-valued attribute, and a placeholder for empty groups.
 
-    With ``member_of`` the gateway lists a group's members with one search per member type
-    (``(memberOf=<group DN>)``) and finds a user's groups without searching.
+    With ``member_of`` the gateway lists a group's members with one paged search for all member
+    types (``(memberOf=<group DN>)``) and finds a user's groups without searching.
     """
 
     ldap: str

@@ -46,24 +46,13 @@ class Membership:
     def members_of(self, group_dn: str, stored: Sequence[str] | None) -> list[dict[str, Any]]:
         """The SCIM ``members`` of a group; ``stored`` = its member values if already read.
 
-        With a ``member_of`` back-link: one paged search per member type, whatever the size.
+        With a ``member_of`` back-link: one paged search, whatever the size and member types.
         Without: the member values are resolved in chunks (DNs: References.by_dns; names,
         as in posixGroup's memberUid: References.by_rdn_values).
         """
         refs: list[Ref] = []
         if self.rule.member_of:
-            for name in self.rule.types:
-                rm = self.mapping.resources.get(name)
-                if rm is None:
-                    continue
-                flt = lf.conjunction(rm.filter, lf.Equal(self.rule.member_of, group_dn))
-                where = placement.area(rm)
-                for entry in self.directory.search_paged(
-                    where.base, where.scope, flt, [rm.id_attribute]
-                ):
-                    ident = entry.first(rm.id_attribute)
-                    if ident and placement.contains(rm, entry.dn):
-                        refs.append(Ref(rm.name, ident, entry.dn))
+            refs = self.refs.holding(self.rule.member_of, group_dn, self.rule.types)
         elif self.rule.by_dn:
             placeholder = dnlib.normalize(self.rule.placeholder or "")
             values = [v for v in stored or () if dnlib.normalize(v) != placeholder]

@@ -199,17 +199,26 @@ class References:
                     out[key(ref)] = ref
         return out
 
+    def holding(self, attribute: str, value: str, types: Iterable[str]) -> list[Ref]:
+        """Resources of ``types`` whose ``attribute`` holds ``value`` — a group's members,
+        through their ``memberOf`` back-link — in one paged search, whatever their number
+        and however many types they are spread over."""
+        mappings = self._mappings(types)
+        if not mappings:
+            return []
+        flt = lf.conjunction(_type_filter(mappings), lf.Equal(attribute, value))
+        base, scope = _where(mappings)
+        attrs = [*{rm.id_attribute for rm in mappings}, "objectClass"]
+        return [
+            ref
+            for entry in self.directory.search_paged(base, scope, flt, attrs)
+            if (ref := self._classify(entry, mappings)) is not None
+        ]
+
     def _search(
         self, mappings: list[ResourceMapping], flt: lf.LdapFilter, attrs: list[str]
     ) -> list[Entry]:
-        areas = [placement.area(rm) for rm in mappings]
-        base = placement.common_base([a.base for a in areas])
-        scope = (
-            "one"
-            if len({dnlib.normalize(a.base) for a in areas}) == 1
-            and all(a.scope == "one" for a in areas)
-            else "sub"
-        )
+        base, scope = _where(mappings)
         return self.directory.search(base, scope, flt, attrs)
 
     @staticmethod
@@ -261,6 +270,16 @@ def _deref_specs(mapping: Mapping, rm: ResourceMapping) -> tuple[tuple[str, tupl
         attrs = (*dict.fromkeys(t.id_attribute for t in targets), "objectClass")
         specs[rule.ldap.lower()] = attrs
     return tuple(specs.items())
+
+
+def _where(mappings: list[ResourceMapping]) -> tuple[str, str]:
+    """One search base and scope covering where every type in ``mappings`` lives."""
+    areas = [placement.area(rm) for rm in mappings]
+    base = placement.common_base([a.base for a in areas])
+    one = len({dnlib.normalize(a.base) for a in areas}) == 1 and all(
+        a.scope == "one" for a in areas
+    )
+    return base, "one" if one else "sub"
 
 
 def _type_filter(mappings: list[ResourceMapping]) -> lf.LdapFilter:
