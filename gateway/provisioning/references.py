@@ -149,18 +149,22 @@ class References:
                 if not rule.reference:
                     continue
                 values = entry.get(rule.ldap)
-                name = rule.ldap.lower()
-                linked = entry.linked.get(name) if entry.linked and name in specs else None
                 if not values:
                     continue
+                name = rule.ldap.lower()
+                linked = entry.linked.get(name) if entry.linked and name in specs else None
                 if linked is None:
                     pending.update(values)
                     continue
                 mappings = self._mappings(rule.reference)
                 for target in linked:
                     ref = self._classify(target, mappings)
-                    if ref is not None and _class_filter_holds(self.mapping[ref.type], target):
+                    if ref is None:
+                        continue  # not where, or not what, the mapping keeps: by_dns agrees
+                    if _has_filter_class(self.mapping[ref.type], target):
                         found[dnlib.normalize(target.dn)] = ref
+                    else:  # the type's filter may still match (a subclass): ask the server
+                        pending.add(target.dn)
         return found, pending
 
     def _mappings(self, types: Iterable[str]) -> list[ResourceMapping]:
@@ -245,6 +249,7 @@ class References:
 _CLASS_FILTER = re.compile(r"\(?\s*objectClass\s*=\s*([A-Za-z][A-Za-z0-9-]*)\s*\)?", re.I)
 
 
+@functools.lru_cache(maxsize=256)
 def _filter_class(rm: ResourceMapping) -> str | None:
     """``X`` when ``rm``'s filter is exactly ``(objectClass=X)``; "" when it has none."""
     if rm.filter is None:
@@ -253,7 +258,9 @@ def _filter_class(rm: ResourceMapping) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def _class_filter_holds(rm: ResourceMapping, entry: Entry) -> bool:
+def _has_filter_class(rm: ResourceMapping, entry: Entry) -> bool:
+    """Does ``entry`` store the class of ``rm``'s ``(objectClass=X)`` filter? Then that filter
+    matches it. If not, it still may (X a superclass of what is stored): only the server knows."""
     wanted = _filter_class(rm)
     return not wanted or wanted in {c.lower() for c in entry.get("objectClass")}
 

@@ -138,3 +138,20 @@ def test_references_outside_the_mapping_are_not_shown(
     assert body.get("groups", []) == []
     assert ops == 1
     assert gw.entry(user_dn, "memberOf") == {"memberof": [elsewhere]}
+
+
+def test_a_reference_to_an_entry_of_another_class_is_left_to_the_servers_filter(
+    any_gw: tuple[str, Gateway], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A ``manager`` naming a plain ``person`` in ou=People (written by another tool): it is
+    where users live and shares classes with them, but the User filter (objectClass=
+    inetOrgPerson) does not match it. Its dereferenced classes lack inetOrgPerson, so the
+    gateway asks the server, whose filter leaves it out: no manager is shown."""
+    _, gw = any_gw
+    user = gw.post("/Users", {"schemas": [USER], "userName": "managed"}).get_json()["id"]
+    plain = f"cn=plain,{gw.people}"
+    assert gw.ldap.add(plain, ["person"], {"cn": "plain", "sn": "Plain"}), gw.ldap.result
+    assert gw.ldap.modify(f"uid=managed,{gw.people}", {"manager": [("MODIFY_REPLACE", [plain])]})
+    ops, body = ldap_ops(caplog, lambda: gw.get(f"/Users/{user}"))
+    assert shown(body) == (set(), None)
+    assert ops == 2  # the user, then the server's verdict on the DN
