@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run
-from run import Http, Slapd, gateway_op, run_phase, scrape, seed, start_gateway
+from run import Http, Slapd, gateway_op, run_phase, seed, start_gateway
 
 DEFAULT_CONFIGS = "1x4,1x8,2x2,2x4,2x8,3x4,4x2"
 DEFAULT_OPERATIONS = "create,get_by_id,patch,add_member"
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                         lambda c, r, n=name: gateway_op(n, world, c, r),
                         lambda c: c.close(),
                     )
-                    before, cpu0 = scrape(port), run.cpu_seconds(proc.pid)
+                    cpu0 = run.cpu_seconds(proc.pid)
                     lat, errors, elapsed = run_phase(
                         args.seconds,
                         args.concurrency,
@@ -77,7 +77,6 @@ def main(argv: list[str] | None = None) -> int:
                             "rate": done / elapsed if elapsed else 0.0,
                             "cpu_ms_per_op": (cpu1 - cpu0) * 1000 / max(1, done),
                             "errors": errors,
-                            "http_before": before["http"],
                         }
                     )
             finally:
