@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run
-from run import Http, Slapd, gateway_op, run_phase, seed, start_gateway
+from run import Slapd, gateway_phase, seed, start_gateway
 
 DEFAULT_CONFIGS = "1x4,1x8,2x2,2x4,2x8,3x4,4x2"
 DEFAULT_OPERATIONS = "create,get_by_id,patch,add_member"
@@ -52,20 +52,11 @@ def main(argv: list[str] | None = None) -> int:
             proc, port = start_gateway(slapd, run_dir, workers, threads)
             try:
                 for name in operations:
-                    run_phase(  # unrecorded: connections, caches, first additions to the group
-                        args.warmup,
-                        args.concurrency,
-                        lambda port=port: Http(port),
-                        lambda c, r, n=name: gateway_op(n, world, c, r),
-                        lambda c: c.close(),
-                    )
+                    # unrecorded: connections, caches, first additions to the group
+                    gateway_phase(name, args.warmup, args.concurrency, world, port)
                     cpu0 = run.cpu_seconds(proc.pid)
-                    lat, errors, elapsed = run_phase(
-                        args.seconds,
-                        args.concurrency,
-                        lambda port=port: Http(port),
-                        lambda c, r, n=name: gateway_op(n, world, c, r),
-                        lambda c: c.close(),
+                    lat, errors, elapsed = gateway_phase(
+                        name, args.seconds, args.concurrency, world, port
                     )
                     cpu1 = run.cpu_seconds(proc.pid)
                     done = len(lat)

@@ -175,16 +175,7 @@ def load(slapd: Slapd, lay: Layout, sizes: list[int], work: Path) -> float:
 
 def direct_connection(slapd: Slapd) -> ldap3.Connection:
     """Like the gateway's pooled connections: SYNC, no schema read, no referral chasing."""
-    return ldap3.Connection(
-        ldap3.Server(slapd.url, get_info=ldap3.NONE),
-        user=slapd.admin_dn,
-        password=slapd.admin_password,
-        client_strategy=ldap3.SYNC,
-        auto_bind=True,
-        auto_referrals=False,
-        raise_exceptions=False,
-        return_empty_attributes=False,
-    )
+    return slapd.admin_connection(return_empty_attributes=False)
 
 
 def entry_uuid(conn: ldap3.Connection, dn: str) -> str:

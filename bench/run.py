@@ -141,16 +141,6 @@ class Http:
         self.conn.close()
 
 
-def ldap_connection(slapd: Slapd) -> ldap3.Connection:
-    return ldap3.Connection(
-        ldap3.Server(slapd.url, get_info=ldap3.NONE),
-        slapd.admin_dn,
-        slapd.admin_password,
-        auto_bind=True,
-        auto_referrals=False,
-    )
-
-
 def gateway_op(name: str, world: World, http_client: Http, rnd: random.Random) -> bool:
     n = next(world.counter)
     if name == "create":
@@ -328,6 +318,32 @@ def run_phase(
     return latencies, errors[0], time.perf_counter() - started
 
 
+def gateway_phase(
+    name: str, seconds: float, conc: int, world: World, port: int
+) -> tuple[list[float], int, float]:
+    """``conc`` HTTP clients doing SCIM operation ``name`` for ``seconds``."""
+    return run_phase(
+        seconds,
+        conc,
+        lambda: Http(port),
+        lambda c, r: gateway_op(name, world, c, r),
+        lambda c: c.close(),
+    )
+
+
+def raw_phase(
+    name: str, seconds: float, conc: int, world: World, slapd: Slapd
+) -> tuple[list[float], int, float]:
+    """``conc`` ldap3 connections doing the LDAP work of ``name`` for ``seconds``."""
+    return run_phase(
+        seconds,
+        conc,
+        slapd.admin_connection,
+        lambda c, r: raw_op(name, world, c, r),
+        lambda c: c.unbind(),
+    )
+
+
 def measure(
     name: str,
     conc: int,
@@ -346,26 +362,14 @@ def measure(
     trips = requests = cpu = 0.0
     for _ in range(rounds):
         before, cpu0 = scrape(port), cpu_seconds(proc.pid)
-        lat, errors, elapsed = run_phase(
-            seconds / rounds,
-            conc,
-            lambda: Http(port),
-            lambda c, r: gateway_op(name, world, c, r),
-            lambda c: c.close(),
-        )
+        lat, errors, elapsed = gateway_phase(name, seconds / rounds, conc, world, port)
         after, cpu1 = scrape(port), cpu_seconds(proc.pid)
         trips += after["ldap"] - before["ldap"]
         requests += max(1.0, after["http"] - before["http"] - 1)  # minus the scrape itself
         cpu += cpu1 - cpu0
         for key, value in (("lat", lat), ("errors", errors), ("elapsed", elapsed)):
             sides["gateway"][key] += value
-        lat, errors, elapsed = run_phase(
-            seconds / rounds,
-            conc,
-            lambda: ldap_connection(slapd),
-            lambda c, r: raw_op(name, world, c, r),
-            lambda c: c.unbind(),
-        )
+        lat, errors, elapsed = raw_phase(name, seconds / rounds, conc, world, slapd)
         for key, value in (("lat", lat), ("errors", errors), ("elapsed", elapsed)):
             sides["raw"][key] += value
     gw = summarize(name, "gateway", conc, **sides["gateway"])
@@ -430,7 +434,7 @@ def deref_control() -> tuple[str, bool, bytes]:
 
 def seed(slapd: Slapd, users: int) -> World:
     people, groups = f"ou=People,{slapd.suffix}", f"ou=Groups,{slapd.suffix}"
-    conn = ldap_connection(slapd)
+    conn = slapd.admin_connection()
     seeded = []
     for i in range(users):
         uid = f"seed-{i}"
@@ -561,20 +565,8 @@ def main(argv: list[str] | None = None) -> int:
         # Unrecorded first: fresh worker processes open their LDAP connections and fill their
         # caches, and a user's first addition to a group costs slapd more than a repeat.
         for name in operations:
-            run_phase(
-                warmup,
-                max(levels),
-                lambda: Http(port),
-                lambda c, r, n=name: gateway_op(n, world, c, r),
-                lambda c: c.close(),
-            )
-            run_phase(
-                warmup,
-                max(levels),
-                lambda: ldap_connection(slapd),
-                lambda c, r, n=name: raw_op(n, world, c, r),
-                lambda c: c.unbind(),
-            )
+            gateway_phase(name, warmup, max(levels), world, port)
+            raw_phase(name, warmup, max(levels), world, slapd)
         for conc in levels:
             for name in operations:
                 gw, raw = measure(name, conc, seconds, rounds, world, slapd, proc, port)

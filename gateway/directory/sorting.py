@@ -14,7 +14,6 @@ from gateway.directory import ber
 from gateway.directory.messages import Control
 
 SORT_REQUEST_OID = "1.2.840.113556.1.4.473"
-SORT_RESPONSE_OID = "1.2.840.113556.1.4.474"
 
 
 @dataclass(frozen=True, slots=True)

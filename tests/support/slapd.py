@@ -128,9 +128,9 @@ class Slapd:
         env.update(self.extra_env)
         return env
 
-    def admin_connection(self) -> Any:
+    def admin_connection(self, **options: Any) -> Any:
         """A bound ldap3 SYNC connection as the rootdn, to look at the directory directly
-        (the caller unbinds it)."""
+        (the caller unbinds it); ``options``: more ldap3.Connection arguments."""
         from ldap3 import NONE, SYNC, Connection, Server
 
         return Connection(
@@ -141,6 +141,7 @@ class Slapd:
             auto_bind=True,
             auto_referrals=False,
             raise_exceptions=False,
+            **options,
         )
 
     def run_script(self, command: str) -> subprocess.CompletedProcess[str]:
