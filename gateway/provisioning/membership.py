@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
 from gateway.directory.entry import Entry, Modification, ModOp
 from gateway.directory.operations import Directory
-from gateway.errors import AssertionFailed, InvalidValue, SchemaViolation
+from gateway.errors import InvalidValue, SchemaViolation
 from gateway.mapping import placement
 from gateway.mapping.model import Mapping, ResourceMapping
 from gateway.provisioning.references import Ref, References
@@ -28,6 +29,15 @@ log = logging.getLogger(__name__)
 OBJECT_CLASS_VIOLATION = 65
 NO_SUCH_ATTRIBUTE = 16
 ENDPOINTS = {"User": "Users", "Group": "Groups"}
+_SETTLE_ROUNDS = 3  # a member renamed again while being corrected is checked again
+
+
+@dataclass(frozen=True, slots=True)
+class MemberWrite:
+    """The member modifications of one write, and the members it adds (to :meth:`settle`)."""
+
+    mods: tuple[Modification, ...]
+    added: tuple[Ref, ...]
 
 
 class Membership:
@@ -87,7 +97,7 @@ class Membership:
             return [self.rule.placeholder]
         return values
 
-    def delta_modifications(self, delta: ValueDelta) -> list[Modification]:
+    def delta_modifications(self, delta: ValueDelta) -> MemberWrite:
         """LDAP value-level changes for a PATCH's member operations (replace: the whole list)."""
         attr = self.rule.ldap
         if delta.replace is not None:
@@ -97,42 +107,43 @@ class Membership:
                 for i in dict.fromkeys(_member_id(v) for v in [*delta.replace, *delta.add])
                 if i not in removed
             ]
-            refs = self.resolve(ids)
-            return [Modification(attr, ModOp.REPLACE, tuple(self.values_for(list(refs.values()))))]
+            refs = list(self.resolve(ids).values())
+            values = tuple(self.values_for(refs))
+            return MemberWrite((Modification(attr, ModOp.REPLACE, values),), tuple(refs))
         mods: list[Modification] = []
+        added: tuple[Ref, ...] = ()
         if delta.add:
-            values = tuple(self.value_of(r.dn) for r in self.resolve(delta.add).values())
-            mods.append(Modification(attr, ModOp.ADD, values))
+            added = tuple(self.resolve(delta.add).values())
+            mods.append(Modification(attr, ModOp.ADD, tuple(self.value_of(r.dn) for r in added)))
         if delta.remove:
             # An id that resolves to nothing cannot be a member: removing it is already done.
             found = self.refs.by_ids([_member_id(v) for v in delta.remove], self.rule.types)
             if found:
                 gone = tuple(self.value_of(r.dn) for r in found.values())
                 mods.append(Modification(attr, ModOp.DELETE, gone))
-        return mods
+        return MemberWrite(tuple(mods), added)
 
     def modify(
         self, group_dn: str, mods: list[Modification], *, read_back: Sequence[str] = ()
     ) -> Entry | None:
         """Apply member adds/deletes (and any other ``mods``) in one modify, usually.
 
-        First try: plain value adds and deletes — the cheap write slapd does in a few ms even
-        on a 100,000-member group — asserting (RFC 4528) that the group holds no placeholder
-        when members are added. If the assertion fails (the group was empty) or a member to
-        delete is already gone (noSuchAttribute), the second try is written to succeed
-        whatever the current values (see :meth:`_idempotent`). If a delete would leave no
+        Adds go with ``ADD placeholder, DELETE placeholder`` under permissive modify: one
+        write that empties the placeholder out whether or not the group held it. Deletes go
+        plain first (the cheap write slapd does in a few ms even on a 100,000-member group);
+        if a member to delete is already gone (noSuchAttribute) the second try is written to
+        succeed whatever the current values (see :meth:`_idempotent`); if it would leave no
         member (objectClassViolation), the placeholder is added in the same modify.
 
-        No other assertion is ever sent with a group write: slapd's memberof overlay skips
-        updating members' ``memberOf`` when the write carries an assertion that no longer
-        holds afterwards (an entryCSN for If-Match, or ``(member=x)`` before deleting x).
+        No assertion (RFC 4528) is ever sent with a group write: slapd's memberof overlay
+        copies the operation, controls included, into its own modifies of each member entry,
+        so an assertion about the group is evaluated on every member — ``(!(member=P))`` is
+        false on a nested *empty* group, and that member silently got no ``memberOf``.
         If-Match on groups is therefore checked against the version just read.
         """
-        guard = self._guard(mods)
+        first = [*mods, *self._placeholder_out(mods)]
         try:
-            return self.directory.modify(group_dn, mods, read_back=read_back, assertion=guard)
-        except AssertionFailed:
-            log.debug("group %r holds the placeholder: sending the idempotent form", group_dn)
+            return self.directory.modify(group_dn, first, read_back=read_back)
         except SchemaViolation as err:
             if err.result_code not in (NO_SUCH_ATTRIBUTE, OBJECT_CLASS_VIOLATION):
                 raise
@@ -146,32 +157,93 @@ class Membership:
         safe.append(Modification(self.rule.ldap, ModOp.ADD, (self.rule.placeholder,)))
         return self.directory.modify(group_dn, safe, read_back=read_back)
 
-    def _guard(self, mods: list[Modification]) -> lf.LdapFilter | None:
-        """``(!(member=<placeholder>))`` when members are added: true before and after."""
+    def _placeholder_out(self, mods: list[Modification]) -> list[Modification]:
+        """``ADD P, DELETE P`` when members are added: P is gone afterwards, present or not
+        before (a lone ``DELETE P`` of an absent P trips an OpenLDAP permissive-modify bug)."""
         attr = self.rule.ldap.lower()
         adds = any(m.attr.lower() == attr and m.op is ModOp.ADD for m in mods)
-        if adds and self.rule.placeholder:
-            return lf.Not(lf.Equal(self.rule.ldap, self.rule.placeholder))
-        return None
+        if not adds or not self.rule.placeholder:
+            return []
+        placeholder = (self.rule.placeholder,)
+        return [
+            Modification(self.rule.ldap, ModOp.ADD, placeholder),
+            Modification(self.rule.ldap, ModOp.DELETE, placeholder),
+        ]
 
     def _idempotent(self, mods: list[Modification]) -> list[Modification]:
         """``mods`` rewritten to succeed whatever the group holds now (see :meth:`modify`)."""
         attr = self.rule.ldap.lower()
         out: list[Modification] = []
-        adds = False
         for mod in mods:
             if mod.attr.lower() == attr and mod.op is ModOp.DELETE:
                 out += [Modification(mod.attr, ModOp.ADD, mod.values), mod]
             else:
                 out.append(mod)
-                adds = adds or (mod.attr.lower() == attr and mod.op is ModOp.ADD)
-        if adds and self.rule.placeholder:
-            placeholder = (self.rule.placeholder,)
-            out += [
-                Modification(self.rule.ldap, ModOp.ADD, placeholder),
-                Modification(self.rule.ldap, ModOp.DELETE, placeholder),
-            ]
-        return out
+        return [*out, *self._placeholder_out(mods)]
+
+    def settle(self, group_dn: str, written: Sequence[Ref]) -> None:
+        """After a write that added ``written``: make sure each value still names its entry.
+
+        Finding a member and writing its value are two LDAP operations; a delete or rename
+        of that member may land in between, and slapd accepts a value that names nothing
+        (the next entry created with that name would inherit the membership). So the ids
+        are looked up again after the write. A member deleted meanwhile is taken out (as if
+        the delete came after the add, which also removes memberships); a member renamed
+        meanwhile gets its new value and loses the old one (as the rename would have done).
+        The delete and rename paths check the other order (see :meth:`sweep`): whichever
+        write lands last sees the other's result, so no value is left naming nothing.
+        """
+        pending = list(written)
+        for _ in range(_SETTLE_ROUNDS):
+            if not pending:
+                return
+            now = self.refs.by_ids([r.id for r in pending], self.rule.types, fresh=True)
+            stale = [r for r in pending if not self._same(now.get(r.id), r)]
+            if not stale:
+                return
+            moved = [now[r.id] for r in stale if r.id in now]
+            log.info(
+                "group %r: %d member value(s) named entries deleted or renamed meanwhile; "
+                "correcting",
+                group_dn,
+                len(stale),
+            )
+            mods = []
+            if moved:
+                values = tuple(self.value_of(r.dn) for r in moved)
+                mods.append(Modification(self.rule.ldap, ModOp.ADD, values))
+            gone = tuple(dict.fromkeys(self.value_of(r.dn) for r in stale))
+            mods.append(Modification(self.rule.ldap, ModOp.DELETE, gone))
+            self.modify(group_dn, mods)
+            pending = moved
+        log.warning(
+            "group %r: members kept changing while being added; last check skipped", group_dn
+        )
+
+    def sweep(self, old_dn: str, new_dn: str | None = None) -> None:
+        """After a delete (or rename to ``new_dn``) of a member: values still naming
+        ``old_dn`` were added meanwhile by a write that had found it just before; remove
+        (or re-point) them. The other order is :meth:`settle`'s."""
+        if new_dn is not None and self._key(self.value_of(old_dn)) == self._key(
+            self.value_of(new_dn)
+        ):
+            return
+        late = self.groups_containing(old_dn, None)
+        if not late:
+            return
+        log.info("%d group(s) gained %r while it was being changed; correcting", len(late), old_dn)
+        if new_dn is None:
+            self.remove_everywhere(old_dn, late)
+        else:
+            self.rename_everywhere(old_dn, new_dn, late)
+
+    def _same(self, now: Ref | None, written: Ref) -> bool:
+        return now is not None and self._key(self.value_of(now.dn)) == self._key(
+            self.value_of(written.dn)
+        )
+
+    def _key(self, value: str) -> str:
+        return dnlib.normalize(value) if self.rule.by_dn else value.casefold()
 
     def remove_everywhere(self, member_dn: str, group_dns: Iterable[str]) -> None:
         """Take a deleted entry out of every group it was in (refint cannot empty a group)."""

@@ -39,13 +39,16 @@ class References:
         self.directory = directory
         self.mapping = mapping
 
-    def by_ids(self, ids: Iterable[str], types: Iterable[str]) -> dict[str, Ref]:
+    def by_ids(
+        self, ids: Iterable[str], types: Iterable[str], *, fresh: bool = False
+    ) -> dict[str, Ref]:
         """Existing resources among ``ids`` (of the given types), keyed by id.
 
-        Ids this request already looked up (:meth:`remembering`) cost nothing.
+        Ids this request already looked up (:meth:`remembering`) cost nothing, unless
+        ``fresh``: then the directory is asked now (checks after a write must see its state).
         """
         types = list(types)
-        known = _known.get()
+        known = None if fresh else _known.get()
         if known:
             ids = list(ids)
             hits = {i: known[i] for i in ids if i in known and known[i].type in types}

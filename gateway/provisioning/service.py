@@ -86,6 +86,8 @@ class ResourceService(ResourceReads):
                 entry = self.directory.add(image.dn, attrs, read_back=read_back)
             except SchemaViolation as err:
                 raise InvalidValue(self._refused(err)) from err
+            if member_refs and self.membership is not None:
+                self.membership.settle(entry.dn, member_refs)
         out = translate.to_resource(self.rm, entry.dn, entry.attributes, ids_by_dn)
         if self.rm.members is not None:
             out["members"] = [member_item(r) for r in member_refs]
@@ -133,14 +135,21 @@ class ResourceService(ResourceReads):
             return self._update(entry, old, result.resource, result.deltas, csn, projection)
 
     def delete(self, ident: str, if_match: str | None = None) -> None:
-        """Memberships first, then the entry: if the delete fails, a retry completes it."""
+        """Memberships first, then the entry: if the delete fails, a retry completes it.
+
+        Then groups that gained the entry meanwhile (a member add that had found it just
+        before) are swept, so no group keeps a value naming nothing (Membership.settle).
+        """
         entry = self._find(ident, members=False, links=False)
         csn = etag.require(if_match, translate.version(entry.attributes))
         with translating(self.what):
-            if self.membership is not None:
+            member = self._is_member_type()
+            if member and self.membership is not None:
                 groups = self.membership.groups_containing(entry.dn, entry)
                 self.membership.remove_everywhere(entry.dn, groups)
             self.directory.delete(entry.dn, assertion=_unchanged(csn))
+            if member and self.membership is not None:
+                self.membership.sweep(entry.dn)
 
     def _update(
         self,
@@ -164,8 +173,13 @@ class ResourceService(ResourceReads):
             change = changes.diff(self.rm, old_image, new_image)
             mods = list(change.modifications)
             member_delta = deltas.get("members")
+            added: tuple[Ref, ...] = ()
             if member_delta is not None and self.membership is not None:
-                mods += self.membership.delta_modifications(member_delta)
+                member_write = self.membership.delta_modifications(member_delta)
+                mods += member_write.mods
+                added = member_write.added
+                if any(dnlib.normalize(r.dn) == dnlib.normalize(entry.dn) for r in added):
+                    raise InvalidValue(f"members: a {self.what} cannot be a member of itself")
             dn = entry.dn
             # groups: no assertion, slapd's memberof overlay ignores writes that carry one
             assertion = _unchanged(csn) if self.rm.members is None else None
@@ -179,6 +193,8 @@ class ResourceService(ResourceReads):
                 if dn != entry.dn:
                     self._undo_rename(entry.dn, dn)
                 raise
+            if added and self.membership is not None:
+                self.membership.settle(dn, added)
         attributes = dict(entry.attributes)
         for name in set(old_image.attributes) | set(new_image.attributes):
             if name not in change.kept:
@@ -219,10 +235,14 @@ class ResourceService(ResourceReads):
         except EntryExists as err:
             naming = self.rm.rdn_rule.scim_text
             raise Uniqueness(f"a {self.what} with that {naming} already exists") from err
-        if self.membership is not None and self.rm.name in self.membership.rule.types:
+        if self._is_member_type() and self.membership is not None:
             groups = self.membership.groups_containing(entry.dn, entry)
             self.membership.rename_everywhere(entry.dn, new_dn, groups)
+            self.membership.sweep(entry.dn, new_dn)
         return new_dn
+
+    def _is_member_type(self) -> bool:
+        return self.membership is not None and self.rm.name in self.membership.rule.types
 
     def _undo_rename(self, original: str, current: str) -> None:
         """Best effort: a rename whose modify failed is reverted so the request changes nothing."""

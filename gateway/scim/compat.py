@@ -2,7 +2,7 @@
 
 Every function names the client that needs it and the RFC clause it bends, so that a quirk
 is never mistaken for the standard and can be dropped when the client is fixed. Sources are
-in /work/shared/reference/entra-scim.md (sections 4, 5 and 9).
+in ../shared/reference/entra-scim.md (sections 4, 5 and 9).
 
 Nothing here is applied silently elsewhere: ``values`` and ``patch`` call these by name.
 """

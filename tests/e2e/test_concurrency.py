@@ -9,70 +9,23 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-import ldap3
 import pytest
-from ldap3 import Connection
-from support.scim_http import ScimHttp, all_at_once, gateway_env
-from support.served import Served
+from support.scim_http import all_at_once
+from support.site import Site, served_site
 from support.slapd import Slapd
 
-from e2e.conftest import TOKEN, isolated_mapping, make_subtree
+from e2e.conftest import TOKEN
 from gateway.directory.dn import child_dn, normalize
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PLACEHOLDER = "cn=empty-membership-placeholder,dc=example,dc=org"
 
 
-@dataclass
-class Site:
-    """A served gateway, its own subtree of the session slapd, and a direct LDAP connection."""
-
-    scim: ScimHttp
-    ldap: Connection
-    people: str
-    groups: str
-    served: Served
-
-    def search(self, base: str, flt: str, *attrs: str, scope: str = "LEVEL") -> list[dict]:
-        assert self.ldap.search(base, flt, scope, attributes=list(attrs) or ["1.1"])
-        return [r for r in self.ldap.response if r.get("type") == "searchResEntry"]
-
-    def values(self, dn: str, attr: str) -> list[str]:
-        found = self.search(dn, "(objectClass=*)", attr, scope="BASE")
-        return [str(v) for v in found[0]["attributes"].get(attr, [])] if found else []
-
-
 @pytest.fixture(scope="module")
 def site(slapd: Slapd, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    tmp = tmp_path_factory.mktemp("concurrency")
-    ldap = Connection(
-        ldap3.Server(slapd.url, get_info=ldap3.NONE),
-        user=slapd.admin_dn,
-        password=slapd.admin_password,
-        auto_bind=True,
-        auto_referrals=False,
-    )
-    people, groups = make_subtree(ldap, slapd.suffix)
-    env = gateway_env(
-        slapd.url,
-        slapd.admin_dn,
-        slapd.admin_password,
-        isolated_mapping(tmp, people, groups),
-        TOKEN,
-        tmp / "secrets",
-        workers="2",
-        threads="4",
-        log_level="WARNING",
-    )
-    served = Served(env, tmp / "gateway.log", workers=2)
-    served.start()
-    try:
-        yield Site(ScimHttp(served.base, TOKEN), ldap, people, groups, served)
-    finally:
-        served.stop()
-        ldap.unbind()
+    with served_site(slapd, tmp_path_factory.mktemp("concurrency"), TOKEN) as served:
+        yield served
 
 
 def create_users(site: Site, prefix: str, n: int) -> dict[str, str]:
