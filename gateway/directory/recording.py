@@ -7,8 +7,8 @@ cannot drift from what the gateway does. Reads go to the real directory when the
 - an add returns the entry with a made-up ``entryUUID``;
 - a modify or rename sent with an assertion (RFC 4528) is checked against the current entry
   (real values, plus what earlier recorded writes changed) and refused with
-  AssertionFailed when it would not hold — so the gateway's fallbacks (an empty group's
-  placeholder, a counter out of range) take the path they would take for real;
+  AssertionFailed when it would not hold — so the gateway's fallbacks (a counter out of
+  range) take the path they would take for real;
 - an increment (RFC 4525) answers its post-read with the incremented value; a counter entry
   that does not exist is NoSuchEntry, as on the directory.
 
