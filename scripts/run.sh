@@ -1,16 +1,32 @@
 #!/usr/bin/env bash
 # Development server: a seeded local OpenLDAP on 127.0.0.1:3890 (in .local/slapd) and the gateway
 # on http://127.0.0.1:8080/scim/v2, with a generated token and admin password kept in .local/.
+# Environment: PORT (gateway, default 8080), SLAPD_PORT (directory, default 3890),
+# SCIM_GATEWAY_MAPPING (default mappings/openldap.yaml), SCIM_GATEWAY_LOCAL_DIR (default .local),
+# and any other SCIM_GATEWAY_* setting (README).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_slapd
 ensure_venv
 
-LOCAL="$ROOT/.local"
+LOCAL=${SCIM_GATEWAY_LOCAL_DIR:-$ROOT/.local}
 mkdir -p "$LOCAL"
 chmod 700 "$LOCAL"
-secret() { [ -s "$1" ] || "$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))' >"$1"; chmod 600 "$1"; }
+# A secret file holds the exact bytes, no trailing newline: `ldapsearch -y FILE` sends the
+# whole file as the password. Files written with a newline by older versions are trimmed.
+secret() {
+    "$VENV/bin/python" - "$1" <<'PY'
+import secrets, sys
+from pathlib import Path
+path = Path(sys.argv[1])
+old = path.read_text(encoding="utf-8") if path.exists() else ""
+value = old.strip() or secrets.token_urlsafe(32)
+if value != old:
+    path.write_text(value, encoding="utf-8")
+PY
+    chmod 600 "$1"
+}
 secret "$LOCAL/admin-password"
 secret "$LOCAL/token"
 
@@ -34,7 +50,8 @@ cat <<MSG
 
   SCIM base URL : http://127.0.0.1:$PORT/scim/v2
   Bearer token  : $TOKEN
-  Directory     : ldap://127.0.0.1:$SLAPD_PORT  (cn=admin,dc=example,dc=org, password in .local/admin-password)
+  Directory     : ldap://127.0.0.1:$SLAPD_PORT  (cn=admin,dc=example,dc=org, password in $LOCAL/admin-password;
+                  ldapsearch -H ldap://127.0.0.1:$SLAPD_PORT -D cn=admin,dc=example,dc=org -y $LOCAL/admin-password)
   Health        : http://127.0.0.1:$PORT/healthz  http://127.0.0.1:$PORT/readyz  (metrics: /metrics)
 
   Try it:
@@ -43,7 +60,7 @@ cat <<MSG
       -d '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen","name":{"givenName":"Barbara","familyName":"Jensen"},"emails":[{"type":"work","value":"bjensen@example.org","primary":true}]}'
     curl -s http://127.0.0.1:$PORT/scim/v2/Users -H "Authorization: Bearer $TOKEN"
 
-  Stop with Ctrl-C (the directory keeps running: bash docker/slapd/run-slapd.sh stop .local/slapd)
+  Stop with Ctrl-C (the directory keeps running: bash docker/slapd/run-slapd.sh stop $LOCAL/slapd)
 
 MSG
 exec bash docker/gateway/entrypoint.sh
