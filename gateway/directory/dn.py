@@ -11,9 +11,13 @@ import functools
 import re
 
 from ldap3.core.exceptions import LDAPInvalidDnError
-from ldap3.utils.dn import escape_rdn, parse_dn
+from ldap3.utils.dn import parse_dn
 
 _HEX_PAIRS = re.compile(r"((?:\\[0-9A-Fa-f]{2})+)|\\(.)", re.DOTALL)
+_SPECIAL = frozenset('"+,;<>\\=')
+"""Escaped with a backslash anywhere (RFC 4514 §2.4; ``=`` too, which §3 allows as a pair)."""
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_NEEDS_ESCAPING = re.compile(r'["+,;<>\\=\x00-\x1f\x7f]|^[ #]| $')
 
 
 class InvalidDn(ValueError):
@@ -21,12 +25,41 @@ class InvalidDn(ValueError):
 
 
 def escape_value(value: str) -> str:
-    """Escape one RDN value (RFC 4514 §2.4). Refuses values LDAP cannot hold in a DN."""
+    """Escape one RDN value (RFC 4514 §2.4). Refuses values LDAP cannot hold in a DN.
+
+    Our own, not ldap3's ``escape_rdn``: that one turns a value of one space into an
+    escaped backslash plus a space (a different name) and leaves newline, CR and TAB bare.
+    Here ``"+,;<>\\=`` get a backslash; a leading ``#``, leading and trailing spaces and
+    every control character (U+0000-U+001F, U+007F) become hex pairs (``\\20``, ``\\0A``),
+    which no DN parser strips or folds. A value of spaces only is spaces only, escaped.
+    Unpaired UTF-16 surrogates (possible in a Python ``str``) have no UTF-8 form and are
+    refused here rather than failing later as ``UnicodeEncodeError``.
+    """
     if value == "":
         raise InvalidDn("an RDN value cannot be empty")
     if "\x00" in value:
         raise InvalidDn("an RDN value cannot contain NUL")
-    return escape_rdn(value)
+    if _SURROGATE.search(value):
+        raise InvalidDn("an RDN value cannot contain an unpaired UTF-16 surrogate")
+    return _escape(value)
+
+
+def _escape(value: str) -> str:
+    """The escaping of :func:`escape_value`, for any value (no checks)."""
+    if not _NEEDS_ESCAPING.search(value):
+        return value
+    out = []
+    last = len(value) - 1
+    for i, ch in enumerate(value):
+        if ch in _SPECIAL:
+            out.append("\\" + ch)
+        elif ch < " " or ch == "\x7f" or (ch == " " and (i == 0 or i == last)):
+            out.append(f"\\{ord(ch):02X}")
+        elif ch == "#" and i == 0:
+            out.append("\\23")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def child_dn(rdn_attribute: str, rdn_value: str, parent: str) -> str:
@@ -106,7 +139,7 @@ def normalize(dn: str) -> str:
         parsed = components(dn)
     except InvalidDn:
         return dn.strip().lower()
-    return ",".join(f"{a.lower()}={escape_rdn(v.lower()) if v else ''}" for a, v in parsed)
+    return ",".join(f"{a.lower()}={_escape(v.lower())}" for a, v in parsed)
 
 
 def is_within(dn: str, base: str) -> bool:

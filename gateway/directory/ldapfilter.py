@@ -13,9 +13,8 @@ client values.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-
-from ldap3.utils.conv import escape_filter_chars
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,21 +99,22 @@ def entry_at(dn: str) -> LdapFilter:
     return And((Equal(attr, value), Equal("entryDN", dn)))
 
 
+_FILTER_SPECIAL = re.compile(r"[\\*()\x00-\x1f\x7f]|^ +| +$")
+
+
 def escape(value: str) -> str:
     """Escape a value for use in a filter (RFC 4515 §3). The only escaping in the gateway.
 
-    Spaces at either end are escaped too (``\\20``): a text filter parser may strip them
-    (ldap3's does), which would turn a value of only spaces into an empty assertion.
+    ``\\ * ( )`` and NUL must be escaped (RFC 4515 §3); control characters (newline, CR,
+    TAB...) are too, so a value cannot break a log line or an LDIF file. Spaces at either
+    end are escaped (``\\20``): a text filter parser may strip them (ldap3's does), which
+    would turn a value of only spaces into an empty assertion.
     """
-    escaped = escape_filter_chars(value)
-    stripped = escaped.strip(" ")
-    if stripped == escaped:
-        return escaped
-    lead = len(escaped) - len(escaped.lstrip(" "))
-    trail = len(escaped) - len(escaped.rstrip(" "))
-    if not stripped:
-        return "\\20" * len(escaped)
-    return "\\20" * lead + stripped + "\\20" * trail
+    return _FILTER_SPECIAL.sub(_hex_escape, value)
+
+
+def _hex_escape(found: re.Match[str]) -> str:
+    return "".join(f"\\{ord(ch):02x}" for ch in found.group())
 
 
 def conjunction(*filters: LdapFilter | None) -> LdapFilter:
