@@ -10,6 +10,7 @@ replace and patch.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -100,8 +101,15 @@ def to_resource(
     dn: str,
     attributes: Mapping[str, tuple[str, ...]],
     ids_by_dn: Mapping[str, tuple[str, str]],
+    *,
+    hide_derived: bool = False,
 ) -> dict[str, Any]:
-    """The SCIM resource for an entry. ``ids_by_dn``: normalized DN → (resource type, id)."""
+    """The SCIM resource for an entry. ``ids_by_dn``: normalized DN → (resource type, id).
+
+    Every stored value is shown, derived ones included: a client reads back exactly what it
+    wrote (Entra compares what it reads with what it would send, entra-scim.md §10).
+    ``hide_derived`` is for the "before" state of an update only (see ``_hide_derived``).
+    """
     resource: dict[str, Any] = {"schemas": [rm.rtype.schema.id]}
     ident = _first(attributes, rm.id_attribute)
     if ident is not None:
@@ -126,7 +134,8 @@ def to_resource(
             log.warning("%s: cannot convert %s value for %s", dn, rule.ldap, rule.scim_text)
             continue
         _put(resource, slot, value, primary=rule.primary)
-    _hide_derived(rm, resource, attributes)
+    if hide_derived:
+        _hide_derived(rm, resource, attributes)
     if rm.disable is not None:
         resource["active"] = not _disabled(rm, dn, attributes)
     resource["meta"] = _meta(rm, attributes)
@@ -136,12 +145,13 @@ def to_resource(
 def _hide_derived(
     rm: ResourceMapping, resource: dict[str, Any], attributes: Mapping[str, tuple[str, ...]]
 ) -> None:
-    """Drop values the directory holds only because the mapping derived them.
+    """Drop values equal to what their rule's defaults render from the rest of the resource.
 
-    ``sn: jdoe`` exists because inetOrgPerson needs an sn, not because a client said the
-    family name is "jdoe". A value equal to what the rule's defaults render from the rest of
-    the resource is therefore not shown; writing the resource back derives it again, so the
-    round trip is exact.
+    Used on the state an update starts from, never on what a client reads: a value that is
+    still what its sources derive (``cn: Ann Lee`` from givenName and familyName, ``sn: jdoe``
+    from userName) then follows its sources when a PATCH changes them and does not set it.
+    The gateway keeps no state, so a client value that happens to equal the derivation is
+    treated the same way; a request that sets the value always wins.
     """
     for rule in rm.attributes:
         if not rule.defaults or rule.reference:
@@ -215,16 +225,37 @@ def _container(resource: dict[str, Any], slot: Slot) -> dict[str, Any]:
 def _put(resource: dict[str, Any], slot: Slot, value: Any, *, primary: bool) -> None:
     box = _container(resource, slot)
     if slot.multi_valued:
-        item: dict[str, Any] = {slot.sub or "value": value}
+        items: list[dict[str, Any]] = box.setdefault(slot.attr, [])
+        item = _typed_item(items, slot.type_value)
+        if item is None:
+            item = {}
+            items.append(item)
+        item[slot.sub or "value"] = value
         if slot.type_value is not None:
-            item["type"] = slot.type_value
+            item.setdefault("type", slot.type_value)
         if primary:
             item["primary"] = True
-        box.setdefault(slot.attr, []).append(item)
     elif slot.sub is not None:
         box.setdefault(slot.attr, {})[slot.sub] = value
     else:
         box[slot.attr] = value
+
+
+def _typed_item(items: list[dict[str, Any]], type_value: str | None) -> dict[str, Any] | None:
+    """The value of ``type_value`` already built from another rule: one object per type.
+
+    ``addresses[type eq "work"].streetAddress`` and ``.locality`` fill the same work address
+    (RFC 7643 §2.4: a complex multi-valued attribute's value carries its sub-attributes).
+    Untyped rules each give a value of their own.
+    """
+    if type_value is None:
+        return None
+    folded = type_value.casefold()
+    for item in items:
+        kind = item.get("type")
+        if isinstance(kind, str) and kind.casefold() == folded:
+            return item
+    return None
 
 
 # ---------------------------------------------------------------------------- SCIM → LDAP
@@ -365,10 +396,24 @@ def _apply_active(
 
 
 def unmapped_attributes(rm: ResourceMapping, resource: Mapping[str, Any]) -> list[str]:
-    """SCIM attributes with values in ``resource`` that no rule writes (for ``unmapped``)."""
+    """SCIM attributes with values in ``resource`` that no rule writes (for ``unmapped``).
+
+    Values of multi-valued attributes are looked at one by one: a value of a type no rule
+    maps (``phoneNumbers[type eq "fax"]`` when only work and mobile are mapped), or a
+    sub-attribute no rule maps for its type (``addresses[type eq "work"].country``), is
+    named, so ``unmapped: reject`` refuses it and ``ignore`` logs exactly what it dropped.
+    """
     covered: set[tuple[str | None, str, str | None]] = set()
+    typed: dict[tuple[str | None, str], dict[str | None, _TypedSubs]] = {}
     for rule in rm.attributes:
         slot = slot_of(rule, rm)
+        if slot.multi_valued and not slot.is_reference:
+            kinds = typed.setdefault((slot.container, slot.attr.lower()), {})
+            kind = slot.type_value.casefold() if slot.type_value is not None else None
+            subs = kinds.setdefault(kind, _TypedSubs())
+            subs.names.add((slot.sub or "value").casefold())
+            subs.primary |= rule.primary
+            continue
         covered.add((slot.container, slot.attr.lower(), None if slot.multi_valued else slot.sub))
     if rm.disable is not None:
         covered.add((None, "active", None))
@@ -378,7 +423,7 @@ def unmapped_attributes(rm: ResourceMapping, resource: Mapping[str, Any]) -> lis
 
     def visit(container: str | None, box: Mapping[str, Any]) -> None:
         for key, value in box.items():
-            if value in (None, [], {}, "") or (container is None and key in IGNORED_KEYS):
+            if _empty(value) or (container is None and key in IGNORED_KEYS):
                 continue
             if container is None and key.startswith("urn:") and isinstance(value, Mapping):
                 visit(key, value)
@@ -386,15 +431,61 @@ def unmapped_attributes(rm: ResourceMapping, resource: Mapping[str, Any]) -> lis
             k = key.lower()
             if (container, k, None) in covered:
                 continue
-            if isinstance(value, Mapping):
+            kinds = typed.get((container, k))
+            if kinds is not None:
+                items = value if isinstance(value, list) else [value]
+                out.extend(_unmapped_values(key, items, kinds))
+            elif isinstance(value, Mapping):
                 for sub, v in value.items():
-                    if v not in (None, "", [], {}) and (container, k, sub) not in covered:
+                    if not _empty(v) and (container, k, sub) not in covered:
                         out.append(f"{key}.{sub}")
             else:
                 out.append(key)
 
     visit(None, resource)
+    return list(dict.fromkeys(out))
+
+
+@dataclass(slots=True)
+class _TypedSubs:
+    """What the rules of one type of a multi-valued attribute store: sub-attributes, primary."""
+
+    names: set[str] = field(default_factory=set)
+    primary: bool = False
+
+
+def _unmapped_values(
+    key: str, items: list[Any], kinds: Mapping[str | None, _TypedSubs]
+) -> list[str]:
+    out: list[str] = []
+    used: list[_TypedSubs] = []  # each rule group stores one value: the first that fits it
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue  # the SCIM layer has refused non-objects already
+        kind = item.get("type")
+        folded = kind.casefold() if isinstance(kind, str) and kind else None
+        subs = kinds.get(folded) if folded is not None else None
+        if subs is None:
+            subs = kinds.get(None)  # an untyped rule (emails.value) takes values of any type
+        label = f"{key}[type eq {json.dumps(kind)}]" if folded else f"{key} (a value without type)"
+        if subs is None:
+            out.append(label)
+            continue
+        if any(u is subs for u in used):
+            out.append(f"{label} (a second value: one is stored per type)")
+            continue
+        used.append(subs)
+        for sub, v in item.items():
+            s = sub.casefold()
+            if _empty(v) or s == "type" or (s == "primary" and (v is False or subs.primary)):
+                continue
+            if s not in subs.names:
+                out.append(f"{label}.{sub}")
     return out
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | dict) and not value)
 
 
 def _first(attributes: Mapping[str, tuple[str, ...]], name: str) -> str | None:

@@ -266,12 +266,18 @@ class ResourceService(ResourceReads):
         return entry, known
 
     def _as_resource(self, entry: Entry) -> dict[str, Any]:
-        """The resource as the mapping sees it, with references as DNs standing in for ids."""
+        """The resource as the mapping sees it, with references as DNs standing in for ids.
+
+        Values still equal to what their defaults derive are left out, so they follow their
+        sources through this update (translate._hide_derived); reads show them.
+        """
         ids_by_dn = {
             dnlib.normalize(d): ("?", f"dn:{d}")
             for d in translate.reference_dns(self.rm, entry.attributes)
         }
-        return translate.to_resource(self.rm, entry.dn, entry.attributes, ids_by_dn)
+        return translate.to_resource(
+            self.rm, entry.dn, entry.attributes, ids_by_dn, hide_derived=True
+        )
 
     def _refs_for(
         self, entry: Entry, new: dict[str, Any]

@@ -2,7 +2,8 @@
 
 Does: tokenise and parse the whole filter grammar (comparison and presence tests, ``and``
 binding tighter than ``or``, parentheses, ``not (...)``, value filters ``emails[...]``,
-URN-qualified attribute names, JSON literals) and reject anything else with an
+URN-qualified attribute names, JSON literals; Entra's ``emails[type eq "work"].value eq "x"``
+as ``emails[type eq "work" and value eq "x"]``) and reject anything else with an
 ``InvalidFilter`` whose detail says where and what was expected.
 
 Does not: know which attributes exist (``schema.ResourceType.resolve`` does), evaluate
@@ -110,6 +111,7 @@ Filter = Compare | Present | And | Or | Not | ValuePath
 # Characters an attribute path token may contain: names, '.', and the URN before the name.
 _PATH_TOKEN = re.compile(r"[A-Za-z0-9:._$/\-]+")
 _ATTR_NAME = re.compile(r"(?:[A-Za-z][A-Za-z0-9_\-]*|\$ref)\Z")
+_ATTR_NAME_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*|\$ref")
 _SCHEMA_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[A-Za-z0-9:._/\-]+\Z")
 _WORD = re.compile(r"[A-Za-z]+")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
@@ -121,8 +123,8 @@ _OPERATOR_LIST = "an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr)"
 def parse_filter(text: str) -> Filter:
     """Parse a filter (RFC 7644 §3.4.2.2); raise ``InvalidFilter`` saying where it fails.
 
-    ``attr[...]`` followed by ``.sub`` is refused: that form is a PATCH path
-    (RFC 7644 §3.5.2), not a filter.
+    ``attr[filter].sub op value`` (Entra's email matching query) is read as
+    ``attr[filter and sub op value]``.
     """
     if not isinstance(text, str):
         raise InvalidFilter("the filter must be a string")
@@ -248,12 +250,29 @@ class FilterParser:
                 self.refuse("value filters [...] cannot be nested")
             node, depth = self.parse_value_path(path, nesting)
             if self.peek("."):
-                self.refuse(
-                    "'[...].subAttribute' is only valid in PATCH paths (RFC 7644 §3.5.2),"
-                    " not in filters"
-                )
+                node = self._sub_attribute_test(node)
+                depth += 1
             return node, self._checked_depth(depth, start)
         return self._attr_expression(path), 1
+
+    def _sub_attribute_test(self, node: ValuePath) -> ValuePath:
+        """``emails[type eq "work"].value eq "x"`` → ``emails[type eq "work" and value eq "x"]``.
+
+        Not in RFC 7644's filter grammar (``valuePath`` has no ``.subAttr`` there), but Entra
+        ID sends exactly this when email is the matching attribute (Microsoft's SCIM
+        provisioning tutorial; ../shared/reference/entra-scim.md §10). Its only sensible
+        reading is a test on the same value the brackets selected, so it becomes one value
+        filter and needs no other support anywhere.
+        """
+        self.pos += 1  # the "."
+        match = _ATTR_NAME_PREFIX.match(self.text, self.pos)
+        if match is None:
+            self.fail("a sub-attribute name after '].'")
+        self.pos = match.end()
+        if self.peek(".") or self.peek("["):
+            self.fail("an operator after the sub-attribute")
+        test = self._attr_expression(AttrPath(None, match.group()))
+        return ValuePath(node.path, And(node.filter, test))
 
     def parse_value_path(self, path: AttrPath, nesting: int) -> tuple[ValuePath, int]:
         """``attr[valFilter]`` with ``pos`` on the ``[``."""

@@ -245,6 +245,25 @@ def test_value_filter_paths_are_relative_to_the_attribute() -> None:
     )
 
 
+def test_entra_email_matching_filter_is_a_test_on_the_selected_value() -> None:
+    """Entra's ``emails[type eq "work"].value eq "x"`` (entra-scim.md §10)."""
+    node = parse_filter('emails[type eq "work"].value eq "x@contoso.com"')
+    assert node == ValuePath(p("emails"), And(eq("type", "work"), eq("value", "x@contoso.com")))
+    assert format_filter(node) == 'emails[type eq "work" and value eq "x@contoso.com"]'
+
+
+def test_sub_attribute_after_value_filter_keeps_or_grouping_and_joins_with_and() -> None:
+    node = parse_filter('EMAILS[type eq "work" or type eq "home"].Value pr and userName eq "a\\"b"')
+    inner = And(Or(eq("type", "work"), eq("type", "home")), Present(p("Value")))
+    assert node == And(ValuePath(p("EMAILS"), inner), eq("userName", 'a"b'))
+    assert parse_filter(format_filter(node)) == node
+
+
+def test_sub_attribute_after_value_filter_keeps_hostile_values_verbatim() -> None:
+    node = parse_filter('emails[type eq "work"].value eq "*)(uid=*\\\\"')
+    assert node == ValuePath(p("emails"), And(eq("type", "work"), eq("value", "*)(uid=*\\")))
+
+
 def test_urn_qualified_value_filter() -> None:
     node = parse_filter(f'{USER}:emails[type eq "work"]')
     assert node == ValuePath(p("emails", schema=USER), eq("type", "work"))
@@ -287,8 +306,10 @@ ERRORS: list[tuple[str, str]] = [
     ('(userName eq "x"', "position 16: expected ')'"),
     ('userName eq "x")', "position 15: expected 'and', 'or' or the end of the filter, found ')'"),
     ('emails[type eq "work"', "expected ']'"),
-    ('emails[type eq "work"].value eq "x"', "only valid in PATCH paths"),
-    ('emails[type eq "work"].value', "only valid in PATCH paths"),
+    ('emails[type eq "work"].value', "expected a space then an operator"),
+    ('emails[type eq "work"].', "expected a sub-attribute name after '].'"),
+    ('emails[type eq "work"].value.x eq "1"', "expected an operator after the sub-attribute"),
+    ('emails[type eq "work"].value[type eq "x"] pr', "expected an operator after the sub"),
     ('emails[roles[value eq "x"]]', "value filters [...] cannot be nested"),
     ('emails[name.givenName eq "x"]', "a sub-attribute name without '.' inside [...]"),
     (f'emails[{USER}:type eq "x"]', "no schema URN inside [...]"),
