@@ -19,6 +19,7 @@ from gateway.errors import EntryExists, InvalidValue, NotFound, SchemaViolation,
 from gateway.mapping import changes, placement, translate
 from gateway.mapping.exposure import served_type
 from gateway.mapping.model import Mapping, ResourceMapping
+from gateway.provisioning import refusals
 from gateway.provisioning.allocation import Allocator
 from gateway.provisioning.errors import translating
 from gateway.provisioning.membership import Membership, member_item
@@ -336,10 +337,7 @@ class ResourceService(ResourceReads):
         log.debug("%s: ignoring unmapped attributes %s", self.what, sorted(names))
 
     def _refused(self, err: SchemaViolation) -> str:
-        return (
-            f"the directory refused the values for this {self.what} (LDAP result "
-            f"{err.result_code}); a value may be malformed or not allowed"
-        )
+        return refusals.describe(self.rm, err)
 
 
 def _unchanged(csn: str | None) -> lf.LdapFilter | None:

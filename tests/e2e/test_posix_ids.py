@@ -138,3 +138,17 @@ def test_an_exhausted_range_refuses_creates_with_a_clear_error(
         assert gw.entry(env.uid_counter, "uidNumber") == {"uidnumber": ["10002"]}
     finally:
         env.close()
+
+
+def test_a_non_ascii_user_name_is_refused_naming_the_attribute_and_the_rule(
+    posix: Posix,
+) -> None:
+    """homeDirectory is IA5 (ASCII) in nis.schema; the value comes from '/home/{userName}'."""
+    resp = posix.gw.post("/Users", {"userName": "zoë"})
+    assert resp.status_code == 400
+    body = resp.get_json()
+    assert body["scimType"] == "invalidValue"
+    detail = body["detail"]
+    assert "homeDirectory" in detail and "'/home/{userName}'" in detail, detail
+    assert "invalid syntax" in detail
+    assert posix.gw.children(posix.people) == []  # nothing written
