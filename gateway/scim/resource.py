@@ -6,7 +6,7 @@ type checks (``InvalidValue`` naming the attribute), the value quirks of ``compa
 attributes dropped (RFC 7644 §3.3: "SHALL be ignored"), unknown attributes and schema
 URIs ignored (Entra sends ``roles: []`` and
 ``http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group``), required
-attributes checked.
+attributes checked, and a declared ``schemas`` must name the resource's core schema.
 
 Does not: decide which attributes the directory can store (the mapping does).
 """
@@ -30,6 +30,7 @@ def normalize_resource(
     """
     if not isinstance(payload, dict):
         raise InvalidSyntax(f"a {rtype.name} must be a JSON object")
+    _check_core_schema(payload, rtype)
     builder = _Builder(rtype)
     for key, value in payload.items():
         if not isinstance(key, str) or key.casefold() == "schemas":
@@ -120,6 +121,27 @@ class _Builder:
                             f"'{attr.name}' is required for {self.rtype.name} (RFC 7643 §2.2)"
                         )
         return out
+
+
+def _check_core_schema(payload: dict[str, Any], rtype: ResourceType) -> None:
+    """A ``schemas`` member must list the resource type's core schema (RFC 7643 §3).
+
+    Without it the body describes some other kind of resource, so it is refused rather
+    than read as a User or Group. URNs beside the core one (extensions the gateway does not
+    know) stay tolerated: Entra sends its own ``…/ADSCIM/2.0/Group``. A body without any
+    ``schemas`` member is accepted as the endpoint's type (docs/operations.md says why).
+    """
+    key = next((k for k in payload if isinstance(k, str) and k.casefold() == "schemas"), None)
+    if key is None:
+        return
+    declared = payload[key]
+    if not isinstance(declared, list) or not all(isinstance(s, str) for s in declared):
+        raise InvalidValue("'schemas' must be an array of schema URNs (RFC 7643 §3)")
+    core = rtype.schema.id
+    if all(s.casefold() != core.casefold() for s in declared):
+        raise InvalidValue(
+            f"'schemas' must include the core schema of a {rtype.name}, {core!r} (RFC 7643 §3)"
+        )
 
 
 def _declared(payload: dict[str, Any]) -> list[str]:

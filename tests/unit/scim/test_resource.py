@@ -230,3 +230,43 @@ def test_group_display_name_is_required() -> None:
 
 def test_required_check_can_be_skipped() -> None:
     assert normalize_resource({}, GROUP_TYPE, check_required=False) == {"schemas": [GROUP_SCHEMA]}
+
+
+# ------------------------------------------------ the core schema must be declared (item 7)
+
+
+@pytest.mark.parametrize(
+    ("schemas", "rtype"),
+    [
+        (["urn:example:bogus:Thing"], USER_TYPE),
+        ([], USER_TYPE),
+        ([GROUP_SCHEMA], USER_TYPE),  # a Group body sent to /Users
+        ([ENTERPRISE], USER_TYPE),  # an extension alone is not a User
+        ([USER_SCHEMA], GROUP_TYPE),
+        ("urn:ietf:params:scim:schemas:core:2.0:User", USER_TYPE),  # not an array
+        ([USER_SCHEMA, 7], USER_TYPE),
+    ],
+)
+def test_schemas_without_the_core_schema_are_refused(schemas: Any, rtype: Any) -> None:
+    payload = {"schemas": schemas, "userName": "x", "displayName": "x"}
+    with pytest.raises(InvalidValue, match="schemas"):
+        normalize_resource(payload, rtype)
+
+
+@pytest.mark.parametrize(
+    ("schemas", "rtype"),
+    [
+        ([USER_SCHEMA, "urn:example:unknown:extension:2.0:User"], USER_TYPE),
+        (["URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER"], USER_TYPE),  # URNs are case-blind
+        ([GROUP_SCHEMA, ENTRA_TUT_CREATE_GROUP["schemas"][1]], GROUP_TYPE),
+    ],
+)
+def test_unknown_extensions_beside_the_core_schema_are_tolerated(
+    schemas: list[str], rtype: Any
+) -> None:
+    out = normalize_resource({"schemas": schemas, "userName": "x", "displayName": "x"}, rtype)
+    assert out["schemas"] == [rtype.schema.id]
+
+
+def test_a_body_without_schemas_is_read_as_the_endpoint_type() -> None:
+    assert normalize_resource({"userName": "x"}, USER_TYPE)["userName"] == "x"
