@@ -161,7 +161,8 @@ def _check_text(text: str, where: tuple[str | int, ...], what: str = "") -> None
     place = f"{what} at {_pointer(where)}" if what else f"at {_pointer(where)}"
     if bad.group() == "\x00":
         raise InvalidValue(f"NUL characters are not allowed ({place})")
-    raise InvalidSyntax(f"the body holds an unpaired UTF-16 surrogate escape ({place})")
+    # valid JSON (RFC 8259 §8.2 allows the escape), but no character: a value LDAP cannot hold
+    raise InvalidValue(f"the body holds an unpaired UTF-16 surrogate escape ({place})")
 
 
 def _pointer(where: tuple[str | int, ...], limit: int = 200) -> str:

@@ -200,14 +200,22 @@ def test_nul_in_a_group_or_its_members_is_400(gw: Gateway) -> None:
         b'{"userName": "\xff\xfe"}',
         b'{"userName": "caf\xe9"}',  # Latin-1, not UTF-8
         b'{"userName": "\xed\xa0\x80"}',  # a surrogate encoded as UTF-8 (CESU)
-        b'{"userName": "\\ud800"}',  # an unpaired surrogate as a JSON escape
+    ],
+)
+def test_invalid_utf8_is_400_and_writes_nothing(gw: Gateway, raw: bytes) -> None:
+    assert_scim_error(raw_request(gw, "POST", "/Users", raw), 400, "invalidSyntax")
+    assert gw.children(gw.people) == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"userName": "\\ud800"}',  # an unpaired surrogate as a JSON escape: valid JSON
         b'{"userName": "ok", "title": "\\udfff"}',
     ],
 )
-def test_invalid_utf8_and_lone_surrogates_are_400_and_write_nothing(
-    gw: Gateway, raw: bytes
-) -> None:
-    assert_scim_error(raw_request(gw, "POST", "/Users", raw), 400, "invalidSyntax")
+def test_lone_surrogates_are_400_invalid_value_and_write_nothing(gw: Gateway, raw: bytes) -> None:
+    assert_scim_error(raw_request(gw, "POST", "/Users", raw), 400, "invalidValue")
     assert gw.children(gw.people) == []
 
 
