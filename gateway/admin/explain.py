@@ -22,10 +22,11 @@ from gateway.directory.operations import Directory
 from gateway.directory.pool import ConnectionPool, ConnectionSettings
 from gateway.directory.recording import RecordingDirectory
 from gateway.errors import ConfigError, GatewayError, ScimError
-from gateway.mapping import placement
+from gateway.mapping import placement, translate
 from gateway.mapping.loader import load_mapping
 from gateway.mapping.model import Mapping
 from gateway.provisioning.service import Limits, ResourceService
+from gateway.scim.patch import normalize_resource
 
 
 class ExplainError(Exception):
@@ -47,8 +48,12 @@ def explain(
         raise ExplainError(f"{mapping_path} does not map {resource}")
     recorder = RecordingDirectory(directory)
     service = ResourceService(mapping, resource, recorder, Limits())
+    unresolved: list[str] = []
     if method == "POST":
-        service.create(_object(payload))
+        body = _object(payload)
+        if directory is None:
+            body, unresolved = _without_references(service, body)
+        service.create(body)
     else:
         if existing is None or directory is None:
             raise ExplainError(f"{method} needs --existing DN and a directory (--ldap-url)")
@@ -58,6 +63,13 @@ def explain(
         else:
             service.patch(ident, payload)
     header = f"# {method} {resource} through {mapping_path}: what the gateway would write"
+    if unresolved:
+        header += (
+            f"\n# offline: references cannot be resolved without a directory, so "
+            f"{', '.join(unresolved)} {'is' if len(unresolved) == 1 else 'are'} left out below;"
+            f"\n# with --ldap-url the ids are looked up and written as DNs"
+            f" (an unknown id is then a 400)"
+        )
     if not recorder.records:
         return f"{header}\n# nothing: the directory already holds what the request asks for\n"
     return f"{header}\n{render(recorder.records, spelling(mapping))}"
@@ -86,6 +98,24 @@ def _id_of(service: ResourceService, directory: Directory, dn: str) -> str:
     if not ident or not placement.contains(rm, entry.dn):
         raise ExplainError(f"{dn!r} is not a {rm.name} of this mapping (see base_dn and scope)")
     return ident
+
+
+def _without_references(
+    service: ResourceService, payload: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """``payload`` without the ids it names (members, manager, ...), and what was left out."""
+    body = normalize_resource(payload, service.rtype)
+    left_out: list[str] = []
+    if service.rm.members is not None and body.pop("members", None):
+        left_out.append("members")
+    for rule in service.rm.attributes:
+        if not rule.reference:
+            continue
+        slot = translate.slot_of(rule, service.rm)
+        box = body.get(slot.container) if slot.container else body
+        if isinstance(box, dict) and box.pop(slot.attr, None) is not None:
+            left_out.append(rule.scim_text)
+    return body, left_out
 
 
 def _object(payload: Any) -> dict[str, Any]:

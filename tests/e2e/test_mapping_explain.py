@@ -187,3 +187,33 @@ def test_explained_group_creation_with_the_posix_mapping_names_members_by_uid(
         assert normalized(add.attributes) == user_attributes(gw, f"cn=ops,{groups}")
     finally:
         app.extensions["scim"].pool.close_all()
+
+
+def test_offline_explain_of_references_says_they_are_not_resolved_and_shows_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a directory a manager id cannot become a DN: that is said, not shown as a 400."""
+    monkeypatch.delenv("SCIM_GATEWAY_LDAP_URL", raising=False)
+    enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    body = {
+        "userName": "ann",
+        "title": "Guide",
+        enterprise: {"manager": {"value": "2819c223-7f76-453a-919d-413861904646"}},
+    }
+    payload = tmp_path / "with-manager.json"
+    payload.write_text(json.dumps(body), encoding="utf-8")
+    mapping = str(ROOT / "mappings" / "openldap.yaml")
+    code = main(["mapping", "explain", mapping, "--resource", "User", str(payload)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "would answer" not in captured.err
+    assert "offline: references cannot be resolved" in captured.out
+    assert "manager" in captured.out.splitlines()[1]
+    assert "uid: ann" in captured.out and "title: Guide" in captured.out
+    assert "\nmanager:" not in captured.out
+
+    group = tmp_path / "group.json"
+    group.write_text(json.dumps({"displayName": "g", "members": [{"value": "x"}]}), "utf-8")
+    assert main(["mapping", "explain", mapping, "--resource", "Group", str(group)]) == 0
+    out = capsys.readouterr().out
+    assert "members is left out below" in out and "cn: g" in out
