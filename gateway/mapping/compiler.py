@@ -9,6 +9,7 @@ appended (with ``file:line: path:``) to a list so every one is reported at once.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from typing import Any
 
@@ -26,8 +27,9 @@ from gateway.mapping.model import (
     ResourceMapping,
     Template,
 )
-from gateway.scim.path import parse_path
-from gateway.scim.schema import GROUP_TYPE, USER_TYPE
+from gateway.scim.filter import Compare
+from gateway.scim.path import PatchPath, parse_path
+from gateway.scim.schema import GROUP_TYPE, USER_TYPE, Attribute
 
 RESOURCE_TYPES = {"User": USER_TYPE, "Group": GROUP_TYPE}
 NAMING_SCIM = {"User": "userName", "Group": "displayName"}
@@ -127,9 +129,13 @@ def _scim_rule(
             )
     try:
         ppath = parse_path(raw["scim"])
-        RESOURCE_TYPES[name].resolve(ppath.attr)
+        _schema, attribute, _sub = RESOURCE_TYPES[name].resolve(ppath.attr)
     except InvalidPath as err:
         report.add(f"{here}.scim", err.detail)
+        return None
+    problem = _value_selection_problem(ppath, attribute, raw)
+    if problem:
+        report.add(f"{here}.scim", problem)
         return None
     return AttributeRule(
         scim_text=raw["scim"],
@@ -142,6 +148,82 @@ def _scim_rule(
         primary=raw["primary"],
         source=here,
     )
+
+
+def _value_selection_problem(ppath: PatchPath, attribute: Attribute, raw: dict[str, Any]) -> str:
+    """What is wrong with how a rule picks a value of a multi-valued attribute ("" if nothing).
+
+    A rule stores one sub-attribute of the values of one type: ``emails[type eq "work"].value``,
+    ``addresses[type eq "work"].locality``. Anything else would load and then silently store
+    nothing: a misspelt sub-attribute (``.valu``, ``addresses[...].state``), ``display``
+    (RFC 7643 §2.4: read-only, clients send ``value``), or a filter other than ``type eq``.
+    """
+    example = f'{attribute.name}[type eq "work"].{_first_part(attribute)}'
+    if ppath.value_filter is not None:
+        if not attribute.multi_valued:
+            return f"{attribute.name} is single-valued: drop the [...] filter"
+        flt = ppath.value_filter
+        if not (
+            isinstance(flt, Compare)
+            and flt.op == "eq"
+            and flt.path.attr.casefold() == "type"
+            and isinstance(flt.value, str)
+            and flt.value
+        ):
+            return f"a rule selects the values of one type only, as in {example}"
+    sub_name = ppath.sub_attr if ppath.value_filter is not None else ppath.attr.sub_attr
+    if not attribute.multi_valued or raw["reference"]:
+        return ""
+    if sub_name is None:
+        if attribute.sub("value") is None:
+            return f"{attribute.name} values have no 'value': name the part, as in {example}"
+        return ""
+    sub = attribute.sub(sub_name)
+    if sub is None:
+        return (
+            f"unknown sub-attribute {sub_name!r} of {attribute.name}"
+            + _did_you_mean(sub_name, attribute)
+            + " — a rule with it would store nothing"
+        )
+    if sub.name in ("type", "primary"):
+        return (
+            f"{sub.name} is set by the rule itself ('[type eq ...]', 'primary: true'); "
+            f"map a value, as in {example}"
+        )
+    if sub.name == "display" and (raw["write"] or "readWrite") != "readOnly":
+        return (
+            "display is read-only (RFC 7643 §2.4): clients send 'value', so this rule would "
+            f"store nothing; map {attribute.name}[...].value (or set write: readOnly)"
+        )
+    return ""
+
+
+_SUB_ALIASES = {
+    "state": "region",
+    "province": "region",
+    "city": "locality",
+    "town": "locality",
+    "zip": "postalCode",
+    "zipcode": "postalCode",
+    "street": "streetAddress",
+}
+
+
+def _did_you_mean(name: str, attribute: Attribute) -> str:
+    names = [s.name for s in attribute.sub_attributes if s.name not in ("type", "primary")]
+    alias = _SUB_ALIASES.get(name.casefold())
+    if alias and alias in names:
+        return f" (did you mean {alias!r}?)"
+    close = difflib.get_close_matches(name.casefold(), [n.casefold() for n in names], n=1)
+    if close:
+        return f" (did you mean {next(n for n in names if n.casefold() == close[0])!r}?)"
+    return f" (it has {', '.join(names)})"
+
+
+def _first_part(attribute: Attribute) -> str:
+    if attribute.sub("value") is not None or not attribute.sub_attributes:
+        return "value"
+    return attribute.sub_attributes[0].name
 
 
 def _derived_rule(raw: dict[str, Any], here: str, report: _Problems) -> DerivedRule | None:
@@ -194,7 +276,10 @@ def _check_duplicates(
 ) -> None:
     seen: set[str] = set()
     for rule in rules:
-        key = rule.scim_text.lower()
+        # emails[type eq "work"].value and EMAILS[ type eq "Work" ].Value are one place
+        typed = rule.type_value.casefold() if rule.type_value is not None else ""
+        sub = rule.scim.sub_attr or ("value" if typed else "")
+        key = f"{rule.scim.attr.qualified()}[{typed}].{sub}".casefold()
         if key in seen:
             report.add(rule.source, f"{rule.scim_text} is mapped twice")
         seen.add(key)

@@ -33,7 +33,7 @@ def served_type(rm: ResourceMapping) -> ResourceType:
         if slot.is_reference:
             subs.update({"value", "$ref", "type"} if slot.multi_valued else {"value", "$ref"})
         elif slot.multi_valued:
-            subs.update({"value", "type"})
+            subs.update({(slot.sub or "value").lower(), "type"})  # addresses: locality, ...
         elif slot.sub is not None:
             subs.add(slot.sub.lower())
         else:

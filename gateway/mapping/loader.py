@@ -156,7 +156,7 @@ def load_mapping_text(text: str, source: str = "<text>") -> Mapping:
             res = compile_resource(name, loaded[name], problems, located.where)
             if res is not None:
                 resources[name] = res
-    if not resources:
+    if not any(name in loaded for name in RESOURCE_TYPES):
         problems.append(f"{source}: define at least one of User, Group")
     problems += cross_check(resources, located.where)
     if problems:

@@ -27,7 +27,9 @@ insensitively, so ``caseExact`` SCIM attributes (externalId) match ignoring case
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from gateway.directory import dn as dnlib
@@ -102,8 +104,31 @@ class _Translator:
             )
         sub_name = (sub.name if sub else None) or path.sub_attr
         if attribute.multi_valued:
-            return _or(*(self._in_value(rule, sub_name or "value", op, value) for rule in rules))
+            values = self._typed_values(attribute.name, rules)
+            return _or(*(v.condition(self, sub_name or "value", op, value) for v in values))
         return _or(*(self._compare(rule, op, value) for rule in rules))
+
+    def _typed_values(self, attr: str, rules: list[AttributeRule]) -> list[_TypedValue]:
+        """The rules of a multi-valued attribute as the values they give: one per type.
+
+        ``addresses[type eq "work"].streetAddress`` and ``.locality`` are two rules but one
+        work address, so ``addresses[type eq "work" and locality eq "x"]`` is a test on that
+        one value (RFC 7644 §3.4.2.2). References and untyped rules are values of their own.
+        """
+        groups: dict[object, list[AttributeRule]] = {}  # insertion order = mapping order
+        for i, rule in enumerate(rules):
+            slot = slot_of(rule, self.rm)
+            alone = slot.is_reference or slot.type_value is None
+            key: object = i if alone else (slot.type_value or "").casefold()
+            groups.setdefault(key, []).append(rule)
+        out = []
+        for group in groups.values():
+            slot = slot_of(group[0], self.rm)
+            out.append(_TypedValue(attr, slot.type_value, tuple(group), slot.is_reference))
+        known = {"type", "primary"}
+        for v in out:
+            known |= {(slot_of(r, self.rm).sub or "value").casefold() for r in v.rules}
+        return [dataclasses.replace(v, known=frozenset(known)) for v in out]
 
     def _rules(self, path: sf.AttrPath) -> list[AttributeRule]:
         schema, attribute, sub = self.rm.rtype.resolve(path)
@@ -117,18 +142,6 @@ class _Translator:
                 continue
             out.append(rule)
         return out
-
-    def _in_value(self, rule: AttributeRule, sub: str, op: str, value: Any) -> Translated:
-        """A condition on one sub-attribute of a typed value (``emails[type eq "work"]``)."""
-        slot = slot_of(rule, self.rm)
-        s = sub.lower()
-        if slot.is_reference or s == (slot.sub or "value").lower():
-            return self._compare(rule, op, value)
-        if s == "type":
-            return _and(lf.Present(rule.ldap), _static(slot.type_value, op, value))
-        if s == "primary":
-            return _and(lf.Present(rule.ldap), _static(rule.primary, op, value))
-        raise InvalidFilter(f"{slot.attr}.{sub} is not mapped to the directory")
 
     def _compare(self, rule: AttributeRule, op: str, value: Any) -> Translated:
         attr = rule.ldap
@@ -234,8 +247,8 @@ class _Translator:
             )
         return _or(
             *(
-                self._sub_visit(inner, lambda sub, op, v, r=rule: self._in_value(r, sub, op, v))
-                for rule in rules
+                self._sub_visit(inner, lambda sub, op, v, t=typed: t.condition(self, sub, op, v))
+                for typed in self._typed_values(attribute.name, rules)
             )
         )
 
@@ -254,6 +267,36 @@ class _Translator:
             case sf.Compare(path, op, value):
                 return leaf(path.attr, op, value)
         raise InvalidFilter("a value filter cannot contain another value filter")
+
+
+@dataclass(frozen=True, slots=True)
+class _TypedValue:
+    """One value a mapping gives a multi-valued attribute: a type and the rules filling it."""
+
+    attr: str
+    type_value: str | None
+    rules: tuple[AttributeRule, ...]
+    is_reference: bool = False
+    known: frozenset[str] = frozenset()  # sub-attributes some value of the attribute maps
+
+    def condition(self, tr: _Translator, sub: str, op: str, value: Any) -> Translated:
+        """``sub op value`` on this value: the rule storing ``sub``, or what the mapping fixes."""
+        s = sub.casefold()
+        if self.is_reference:
+            return tr._compare(self.rules[0], op, value)
+        if s not in self.known:
+            raise InvalidFilter(f"{self.attr}.{sub} is not mapped to the directory")
+        for rule in self.rules:
+            if (slot_of(rule, tr.rm).sub or "value").casefold() == s:
+                return tr._compare(rule, op, value)
+        exists = _or(*(lf.Present(r.ldap) for r in self.rules))
+        if s == "type":
+            return _and(exists, _static(self.type_value, op, value))
+        if s == "primary":
+            return _and(exists, _static(any(r.primary for r in self.rules), op, value))
+        # this type of value never has that sub-attribute: only "ne" holds, as for any
+        # missing attribute (``(!(a=v))`` matches entries without a)
+        return _and(exists, _static(None, op, value))
 
 
 def _operator(attr: str, op: str, text: str) -> lf.LdapFilter:
@@ -304,13 +347,34 @@ def _static(actual: Any, op: str, value: Any) -> bool:
     return False
 
 
+_ASSERTIONS = (lf.Equal, lf.Substring, lf.GreaterOrEqual, lf.LessOrEqual)
+
+
 def _and(*items: Translated) -> Translated:
     if any(i is False for i in items):
         return False
     rest = [i for i in items if i is not True]
     if not rest:
         return True
-    return lf.conjunction(*rest)  # type: ignore[arg-type]
+    flat = lf.conjunction(*rest)  # type: ignore[arg-type]
+    if not isinstance(flat, lf.And):
+        return flat
+    # A typed value "exists" when one of its attributes is present; a test on one of them
+    # already says so: (&(mail=*)(mail=x)) is (mail=x), (&(|(street=*)(l=*))(l=x)) is (l=x).
+    items = list(dict.fromkeys(flat.items))
+    asserted = {i.attr.lower() for i in items if isinstance(i, _ASSERTIONS)}
+    present = asserted | {i.attr.lower() for i in items if isinstance(i, lf.Present)}
+    kept = [i for i in items if not _implied(i, asserted, present)]
+    return kept[0] if len(kept) == 1 else lf.And(tuple(kept))
+
+
+def _implied(item: lf.LdapFilter, asserted: set[str], present: set[str]) -> bool:
+    """Is ``item`` a presence test that other conjuncts (on ``asserted``/``present``) imply?"""
+    if isinstance(item, lf.Present):
+        return item.attr.lower() in asserted
+    if isinstance(item, lf.Or) and all(isinstance(i, lf.Present) for i in item.items):
+        return any(i.attr.lower() in present for i in item.items)  # type: ignore[union-attr]
+    return False
 
 
 def _or(*items: Translated) -> Translated:

@@ -100,3 +100,67 @@ def test_reference_to_undefined_resource_type_is_reported() -> None:
     with pytest.raises(ConfigError) as caught:
         load_mapping_text(text)
     assert "refers to Group" in "\n".join(caught.value.problems)
+
+
+def _rules(*rules: tuple[str, str, str]) -> str:
+    """MINIMAL plus rules given as (scim, ldap, extra YAML line or "")."""
+    text = MINIMAL
+    for scim, ldap, extra in rules:
+        text += f"    - scim: '{scim}'\n      ldap: {ldap}\n"
+        if extra:
+            text += f"      {extra}\n"
+    return text
+
+
+@pytest.mark.parametrize(
+    ("scim", "extra", "message"),
+    [
+        ('phoneNumbers[type eq "fax"].valu', "", "unknown sub-attribute 'valu' of phoneNumbers"),
+        ('phoneNumbers[type eq "fax"].valu', "", "did you mean 'value'?"),
+        ('phoneNumbers[type eq "fax"].display', "", "display is read-only (RFC 7643 §2.4)"),
+        ('addresses[type eq "work"].state', "", "did you mean 'region'?"),
+        ('addresses[type eq "work"].city', "", "did you mean 'locality'?"),
+        ('addresses[type eq "work"]', "", "addresses values have no 'value'"),
+        ('emails[value eq "x"].value', "", "selects the values of one type only"),
+        ('emails[type co "w"].value', "", "selects the values of one type only"),
+        ('emails[type eq "work"].type', "", "type is set by the rule itself"),
+        ('emails[type eq "work"].primary', "", "primary is set by the rule itself"),
+        ('title[type eq "x"]', "", "title is single-valued"),
+    ],
+)
+def test_a_rule_that_would_store_nothing_is_an_error_with_its_line(
+    scim: str, extra: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_mapping_text(_rules((scim, "description", extra)), "m.yaml")
+    (problem,) = err.value.problems
+    assert problem.startswith("m.yaml:9: User.attributes.1.scim: "), problem
+    assert message in problem
+
+
+@pytest.mark.parametrize(
+    ("scim", "extra"),
+    [
+        ('phoneNumbers[type eq "fax"].value', ""),
+        ('phoneNumbers[type eq "fax"]', ""),
+        ('addresses[type eq "work"].postalCode', ""),
+        ('ADDRESSES[TYPE eq "Work"].LOCALITY', ""),
+        ("emails.value", ""),
+        ('phoneNumbers[type eq "work"].display', "write: readOnly"),
+    ],
+)
+def test_rules_naming_a_stored_part_of_a_typed_value_load(scim: str, extra: str) -> None:
+    user = load_mapping_text(_rules((scim, "description", extra)))["User"]
+    assert user.attributes[1].scim_text == scim
+
+
+def test_one_typed_part_mapped_twice_in_different_spelling_is_an_error() -> None:
+    text = _rules(
+        ('emails[type eq "work"].value', "mail", ""),
+        ('EMAILS[type eq "Work"]', "description", ""),
+    )
+    with pytest.raises(ConfigError) as err:
+        load_mapping_text(text, "m.yaml")
+    assert err.value.problems == [
+        'm.yaml:11: User.attributes.2: EMAILS[type eq "Work"] is mapped twice'
+    ]

@@ -39,10 +39,13 @@ def translate(text: str, resource: str = "User") -> str:
         ('userName ne "a"', "(!(uid=a))"),
         ('userName gt "m"', "(&(uid>=m)(!(uid=m)))"),
         ('userName le "m"', "(uid<=m)"),
-        ('emails[type eq "work" and value co "@example.org"]', "(&(mail=*)(mail=*@example.org*))"),
+        ('emails[type eq "work" and value co "@example.org"]', "(mail=*@example.org*)"),
         ('emails[type eq "home"]', "(!(objectClass=*))"),
         ('emails.value eq "a@b"', "(mail=a@b)"),
-        ('phoneNumbers.value eq "1"', "(|(telephoneNumber=1)(mobile=1))"),
+        (
+            'phoneNumbers.value eq "1"',
+            "(|(telephoneNumber=1)(mobile=1)(facsimileTelephoneNumber=1))",
+        ),
         (
             'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "7"',
             "(employeeNumber=7)",
@@ -58,6 +61,27 @@ def translate(text: str, resource: str = "User") -> str:
             "(&(modifyTimestamp>=20240102030405Z)(!(modifyTimestamp=20240102030405Z)))",
         ),
         ('urn:ietf:params:scim:schemas:core:2.0:User:userName eq "x"', "(uid=x)"),
+        # Entra's email matching query (entra-scim.md §10)
+        ('emails[type eq "work"].value eq "x@contoso.com"', "(mail=x@contoso.com)"),
+        ('emails[type eq "work"].value eq "*)(uid=*"', r"(mail=\2a\29\28uid=\2a)"),
+        ('emails[type eq "home"].value eq "x@contoso.com"', "(!(objectClass=*))"),
+        ('emails[type eq "work"].primary eq true', "(mail=*)"),
+        ('emails[type eq "work"].value eq "a" and userName eq "b"', "(&(mail=a)(uid=b))"),
+        # one work address: a test on it is a test on the one rule storing that part
+        ('addresses[type eq "work" and locality eq "Paris"]', "(l=Paris)"),
+        ('addresses[type eq "work"].postalCode eq "75001"', "(postalCode=75001)"),
+        ('addresses[type eq "work"]', "(|(street=*)(l=*)(st=*)(postalCode=*))"),
+        ('addresses[type eq "home"]', "(!(objectClass=*))"),
+        ('addresses.region sw "Î"', "(st=Î*)"),
+        (
+            'addresses[type eq "work" and (locality eq "a" or region eq "b")]',
+            "(&(|(street=*)(l=*)(st=*)(postalCode=*))(|(l=a)(st=b)))",
+        ),
+        (
+            'addresses[type eq "work" and not (streetAddress pr)]',
+            "(&(|(street=*)(l=*)(st=*)(postalCode=*))(!(street=*)))",
+        ),
+        ('phoneNumbers[type eq "fax"].value pr', "(facsimileTelephoneNumber=*)"),
     ],
 )
 def test_user_filters_translate(scim: str, ldap: str) -> None:
@@ -83,7 +107,8 @@ def test_group_filters_translate(scim: str, ldap: str) -> None:
         ('nickName eq "x"', "'nickName' is not mapped"),
         ('noSuchAttr eq "x"', "unknown attribute 'noSuchAttr'"),
         ("userName co 5", "'co' needs a string"),
-        ('addresses[type eq "work"]', "'addresses' is not mapped"),
+        ('addresses[type eq "work" and country eq "FR"]', "addresses.country is not mapped"),
+        ("addresses.formatted pr", "addresses.formatted is not mapped"),
         ('active co "x"', "active supports eq and ne"),
     ],
 )

@@ -78,7 +78,7 @@ def test_entry_reads_back_as_scim() -> None:
     resource = translate.to_resource(USER, "uid=bjensen,ou=People,dc=example,dc=org", attrs, ids)
     assert resource["id"] == "7e3c5e36-2c8e-103f-8d6b-c5f3a1a3e7c1"
     assert resource["active"] is False
-    assert resource["emails"] == [{"value": "b@example.org", "type": "work"}]
+    assert resource["emails"] == [{"value": "b@example.org", "type": "work", "primary": True}]
     assert resource[ENTERPRISE]["manager"] == {"value": "boss-id", "$ref": "Users/boss-id"}
     assert ENTERPRISE in resource["schemas"]
     assert resource["meta"] == {
@@ -122,3 +122,106 @@ def test_unmapped_attributes_are_listed() -> None:
         },
     )
     assert sorted(found) == ["name.middleName", "nickName"]
+
+
+def test_typed_values_of_one_type_read_back_as_one_object() -> None:
+    attrs = {
+        "uid": ("a",),
+        "street": ("1 Main St",),
+        "l": ("Springfield",),
+        "st": ("IL",),
+        "postalcode": ("62701",),
+        "telephonenumber": ("+1 555",),
+        "facsimiletelephonenumber": ("+1 777",),
+    }
+    resource = translate.to_resource(USER, "uid=a,ou=People,dc=example,dc=org", attrs, {})
+    assert resource["addresses"] == [
+        {
+            "type": "work",
+            "streetAddress": "1 Main St",
+            "locality": "Springfield",
+            "region": "IL",
+            "postalCode": "62701",
+        }
+    ]
+    assert resource["phoneNumbers"] == [
+        {"type": "work", "value": "+1 555"},
+        {"type": "fax", "value": "+1 777"},
+    ]
+
+
+def test_an_address_writes_each_part_to_its_attribute() -> None:
+    address = {"type": "work", "streetAddress": "S", "locality": "L", "postalCode": "P"}
+    image = translate.to_image(USER, {"userName": "a", "addresses": [address]}, {})
+    assert {k: image.attributes.get(k) for k in ("street", "l", "st", "postalcode")} == {
+        "street": ("S",),
+        "l": ("L",),
+        "st": None,
+        "postalcode": ("P",),
+    }
+
+
+def test_reads_show_values_equal_to_what_the_defaults_derive() -> None:
+    """Entra always sends name.formatted = givenName + " " + familyName (issue 13, item 1)."""
+    resource = {
+        "userName": "lee",
+        "name": {"givenName": "Ann", "familyName": "lee", "formatted": "Ann lee"},
+    }
+    image = translate.to_image(USER, resource, {})
+    shown = translate.to_resource(USER, "uid=lee,ou=People,dc=example,dc=org", image.attributes, {})
+    assert shown["name"] == resource["name"]
+    before_update = translate.to_resource(
+        USER, "uid=lee,ou=People,dc=example,dc=org", image.attributes, {}, hide_derived=True
+    )
+    # familyName is what {userName} derives, so it would follow a rename; formatted is then
+    # not what the remaining values derive, so it stays as written
+    assert before_update["name"] == {"givenName": "Ann", "formatted": "Ann lee"}
+
+
+def test_derived_values_follow_their_sources_through_an_update() -> None:
+    stored = translate.to_image(USER, {"userName": "a", "name": {"givenName": "Ann"}}, {})
+    dn = "uid=a,ou=People,dc=example,dc=org"
+    old = translate.to_resource(USER, dn, stored.attributes, {}, hide_derived=True)
+    new = {**old, "name": {**old["name"], "familyName": "Lee"}}
+    change = changes.diff(
+        USER,
+        translate.to_image(USER, old, {}, current_dn=dn),
+        translate.to_image(USER, new, {}, current_dn=dn),
+    )
+    assert {(m.attr, m.values) for m in change.modifications} == {
+        ("sn", ("Lee",)),
+        ("cn", ("Ann Lee",)),
+    }
+
+
+@pytest.mark.parametrize(
+    ("resource", "unmapped"),
+    [
+        ({"phoneNumbers": [{"type": "fax", "value": "1"}]}, []),
+        ({"phoneNumbers": [{"type": "pager", "value": "1"}]}, ['phoneNumbers[type eq "pager"]']),
+        (
+            {"phoneNumbers": [{"type": "work", "value": "1", "display": "d"}]},
+            ['phoneNumbers[type eq "work"].display'],
+        ),
+        ({"emails": [{"value": "a@b"}]}, ["emails (a value without type)"]),
+        ({"emails": [{"type": "work", "value": "a@b", "primary": True}]}, []),
+        (
+            {"phoneNumbers": [{"type": "work", "value": "1", "primary": True}]},
+            ['phoneNumbers[type eq "work"].primary'],
+        ),
+        ({"phoneNumbers": [{"type": "work", "value": "1", "primary": False}]}, []),
+        (
+            {"addresses": [{"type": "work", "locality": "L", "country": "FR"}]},
+            ['addresses[type eq "work"].country'],
+        ),
+        ({"addresses": [{"type": "home", "locality": "L"}]}, ['addresses[type eq "home"]']),
+        (
+            {"emails": [{"type": "work", "value": "a"}, {"type": "WORK", "value": "b"}]},
+            ['emails[type eq "WORK"] (a second value: one is stored per type)'],
+        ),
+    ],
+)
+def test_unmapped_values_of_multi_valued_attributes_are_named(
+    resource: dict, unmapped: list[str]
+) -> None:
+    assert translate.unmapped_attributes(USER, {"userName": "a", **resource}) == unmapped
