@@ -102,6 +102,14 @@ class ServiceUnavailable(ScimError):
         self.retry_after = retry_after
 
 
+class DeadlineExceeded(ServiceUnavailable):
+    """A request ran past its deadline and stopped before writing anything (503).
+
+    Checked between PATCH operations and once more right before the first LDAP write, so
+    an expired request leaves the directory as it was and a retry starts afresh.
+    """
+
+
 # ---------------------------------------------------------------------- directory errors
 
 

@@ -32,6 +32,11 @@ VARIABLES: dict[str, str] = {
     "MAX_RESULTS": "largest SCIM 'count' honoured in one list response (default 1000)",
     "DEFAULT_COUNT": "page size of a list response when the client sends no 'count' (default 100)",
     "RETRY_AFTER": "Retry-After seconds sent with 503 when the directory is down (default 5)",
+    "MAX_PATCH_OPERATIONS": "most operations one PATCH may hold; more: 400 tooMany (default 1000)",
+    "MAX_VALUES": "most values one multi-valued attribute may hold in a request body or after "
+    "a PATCH; more: 400 tooMany (default 10000)",
+    "PATCH_DEADLINE": "seconds a PATCH may work before it stops with 503, nothing written "
+    "(default 20)",
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR (default INFO)",
     "LOG_FORMAT": "json (one JSON object per line; the default) or text (for people)",
     "METRICS_TOKEN": "bearer token for /metrics (or METRICS_TOKEN_FILE); unset: /metrics is open",
@@ -75,6 +80,9 @@ class Settings:
     max_results: int = 1000
     default_count: int = 100
     retry_after: int = 5
+    max_patch_operations: int = 1000
+    max_values: int = 10000
+    patch_deadline: float = 20.0
     log_level: str = "INFO"
     log_format: str = "json"
     metrics_token: str = field(default="", repr=False)
@@ -141,6 +149,9 @@ class Settings:
             max_results=reader.number("MAX_RESULTS", 1000, int, 1, 100000),
             default_count=reader.number("DEFAULT_COUNT", 100, int, 1, 100000),
             retry_after=reader.number("RETRY_AFTER", 5, int, 1, 3600),
+            max_patch_operations=reader.number("MAX_PATCH_OPERATIONS", 1000, int, 1, 100000),
+            max_values=reader.number("MAX_VALUES", 10000, int, 1, 1000000),
+            patch_deadline=reader.number("PATCH_DEADLINE", 20.0, float, 0.1, 3600),
             trusted_proxy_hops=reader.number("TRUSTED_PROXY_HOPS", 0, int, 0, 10),
             ldap_max_connection_age=reader.number(
                 "LDAP_MAX_CONNECTION_AGE", 300.0, float, 1, 86400

@@ -26,6 +26,7 @@ from gateway.provisioning.membership import Membership, member_item
 from gateway.provisioning.reads import DEFAULT_PROJECTION, Limits, ResourceReads
 from gateway.provisioning.references import Ref, References
 from gateway.scim import etag
+from gateway.scim.limits import NO_LIMITS, PatchLimits
 from gateway.scim.patch import (
     ValueDelta,
     apply_patch,
@@ -118,14 +119,19 @@ class ResourceService(ResourceReads):
         body: Any,
         if_match: str | None = None,
         projection: Projection | None = DEFAULT_PROJECTION,
+        limits: PatchLimits = NO_LIMITS,
     ) -> dict[str, Any]:
-        """PATCH (RFC 7644 §3.5.2): one read, the ops applied in memory, one modify."""
-        operations = parse_patch_request(body)
+        """PATCH (RFC 7644 §3.5.2): one read, the ops applied in memory, one modify.
+
+        ``limits``: caps checked before anything is read, and a deadline checked between
+        operations and once more before the first write (docs/operations.md).
+        """
+        operations = parse_patch_request(body, limits)
         entry, known = self._find_with_refs(ident, mentioned_ids(operations, self._ref_names))
         old = self._as_resource(entry)
         csn = etag.require(if_match, old["meta"].get("version"))
         deltas = frozenset({"members"}) if self.rm.members is not None else frozenset()
-        result = apply_patch(old, operations, self.rtype, delta_attributes=deltas)
+        result = apply_patch(old, operations, self.rtype, delta_attributes=deltas, limits=limits)
         new_unmapped = set(translate.unmapped_attributes(self.rm, result.resource))
         self._check_unmapped(
             result.resource,
@@ -133,7 +139,7 @@ class ResourceService(ResourceReads):
             found=new_unmapped,
         )
         with self.refs.remembering(known):
-            return self._update(entry, old, result.resource, result.deltas, csn, projection)
+            return self._update(entry, old, result.resource, result.deltas, csn, projection, limits)
 
     def delete(self, ident: str, if_match: str | None = None) -> None:
         """Memberships first, then the entry: if the delete fails, a retry completes it.
@@ -160,6 +166,7 @@ class ResourceService(ResourceReads):
         deltas: dict[str, Any],
         csn: str | None = None,
         projection: Projection | None = DEFAULT_PROJECTION,
+        limits: PatchLimits = NO_LIMITS,
     ) -> dict[str, Any]:
         """Rename (if the name changed), then one modify; the first write asserts ``csn``.
 
@@ -181,6 +188,7 @@ class ResourceService(ResourceReads):
                 added = member_write.added
                 if any(dnlib.normalize(r.dn) == dnlib.normalize(entry.dn) for r in added):
                     raise InvalidValue(f"members: a {self.what} cannot be a member of itself")
+            limits.check_deadline("before writing to the directory")  # past it: write nothing
             dn = entry.dn
             # groups: no assertion, slapd's memberof overlay ignores writes that carry one
             assertion = _unchanged(csn) if self.rm.members is None else None

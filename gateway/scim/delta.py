@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.errors import InvalidValue
+from gateway.errors import InvalidValue, TooMany
 from gateway.scim.schema import Attribute
 from gateway.scim.values import value_key
 
@@ -36,10 +36,15 @@ class ValueDelta:
 
 
 class DeltaBuilder:
-    """Accumulates operations on one delta attribute, keyed by value identity."""
+    """Accumulates operations on one delta attribute, keyed by value identity.
 
-    def __init__(self, attr: Attribute) -> None:
+    ``max_values`` caps the values one PATCH may name for the attribute (added, removed or
+    replaced, counted after the operations so far have been composed): ``TooMany``.
+    """
+
+    def __init__(self, attr: Attribute, max_values: int | None = None) -> None:
         self.attr = attr
+        self.max_values = max_values
         self._add: dict[Any, dict[str, Any]] = {}
         self._remove: dict[Any, dict[str, Any]] = {}
         self._replace: dict[Any, dict[str, Any]] | None = None
@@ -58,6 +63,7 @@ class DeltaBuilder:
             self._remove.pop(key, None)
             target = self._add if self._replace is None else self._replace
             target.setdefault(key, value)
+        self._check_count()
 
     def remove(self, values: list[Any]) -> None:
         """Remove exactly these values (matched by ``value``); absent ones are no change."""
@@ -67,12 +73,22 @@ class DeltaBuilder:
                 continue
             self._add.pop(key, None)
             self._remove.setdefault(key, {"value": value["value"]})
+        self._check_count()
 
     def replace(self, values: list[Any]) -> None:
         """RFC 7644 §3.5.2.3: the attribute's values become exactly ``values``."""
         self._replace = self._keyed(values)
         self._add.clear()
         self._remove.clear()
+        self._check_count()
+
+    def _check_count(self) -> None:
+        count = len(self._add) + len(self._remove) + len(self._replace or ())
+        if self.max_values is not None and count > self.max_values:
+            raise TooMany(
+                f"this PATCH names {count} values of '{self.attr.name}'; the gateway accepts"
+                f" at most {self.max_values} per attribute in one request"
+            )
 
     def result(self) -> ValueDelta:
         replace = None if self._replace is None else tuple(self._replace.values())

@@ -5,6 +5,12 @@ value at that target, enforcing mutability (RFC 7643 §2.2), required attributes
 (RFC 7644 §3.5.2.2), value types (via ``values``) and ``primary`` uniqueness (RFC 7643
 §2.4). Attribute names are matched case-insensitively and written back in canonical case.
 
+Adding values to, or removing listed values from, a multi-valued attribute goes through a
+``ValueIndex`` kept across operations, so each costs the values it names rather than the
+attribute's current size; the list is written back when another kind of operation reads
+it, and by :meth:`ResourceEditor.finish`. Each attribute may hold at most ``max_values``
+values (``TooMany``).
+
 Does not: copy the resource or roll back — ``patch.apply_patch`` hands it a deep copy and
 drops it on error, which is what makes a PATCH all-or-nothing.
 """
@@ -14,13 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.errors import InvalidPath, InvalidValue, Mutability, NoTarget
+from gateway.errors import InvalidPath, InvalidValue, Mutability, NoTarget, TooMany
 from gateway.scim import compat
 from gateway.scim.filter import Filter, format_filter
 from gateway.scim.match import check_value_filter, equality_template, identity_values, value_matches
 from gateway.scim.path import PatchPath
 from gateway.scim.schema import Attribute, ResourceType, Schema
-from gateway.scim.values import coerce_attribute, coerce_single, value_key
+from gateway.scim.valueindex import ValueIndex, identity
+from gateway.scim.values import coerce_attribute, coerce_single
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +92,19 @@ def check_change(attr: Attribute, label: str, old: Any, new: Any) -> None:
 class ResourceEditor:
     """Applies resolved operations to ``resource`` (a SCIM resource dict), in place."""
 
-    def __init__(self, resource: dict[str, Any], rtype: ResourceType) -> None:
+    def __init__(
+        self, resource: dict[str, Any], rtype: ResourceType, *, max_values: int | None = None
+    ) -> None:
         self.resource = resource
         self.rtype = rtype
+        self.max_values = max_values
+        self._indexes: dict[tuple[str, str], tuple[Target, ValueIndex]] = {}
+
+    def finish(self) -> dict[str, Any]:
+        """Write every indexed attribute back into the resource, and return the resource."""
+        for key in list(self._indexes):
+            self._flush(key)
+        return self.resource
 
     # ------------------------------------------------------------------------ operations
 
@@ -130,10 +147,17 @@ class ResourceEditor:
             self._put(t, None)
             return
         self._require_writable(t)
-        gone = {value_key(t.attr, v) for v in coerce_attribute(t.attr, listed, t.label) or []}
-        values = [v for v in self._values(t) if value_key(t.attr, v) not in gone]
-        check_change(t.attr, t.label, self._get(t), values or None)
-        self._put(t, values)
+        gone = {identity(t.attr, v) for v in coerce_attribute(t.attr, listed, t.label) or []}
+        index = self._index(t)
+        had_values = index.count > 0
+        removed = [key for key in gone if index.remove(key)]
+        if removed:  # check_change's rules, without comparing whole lists
+            if t.attr.mutability == "immutable" and had_values:
+                raise Mutability(
+                    f"'{t.label}' is immutable: it can be set once, not changed or removed"
+                )
+            if index.count == 0 and t.attr.required:
+                raise Mutability(f"'{t.label}' is required and cannot be removed")
 
     # -------------------------------------------------------------------------- helpers
 
@@ -179,22 +203,24 @@ class ResourceEditor:
         if new_values is None:
             return
         self._require_writable(t)
-        values = self._values(t)
-        where: dict[Any, int] = {}  # identity → index, so n additions cost n, not n²
-        for i, v in enumerate(values):
-            where.setdefault(_hashable(value_key(t.attr, v)), i)
+        index = self._index(t)
         written = []
         for new in new_values:
-            key = _hashable(value_key(t.attr, new))
-            index = where.get(key)
-            if index is None:
-                where[key] = len(values)
-                values.append(new)
+            key = identity(t.attr, new)
+            slot = index.find(key)
+            if slot is None:
+                slot = index.append(key, new)
             else:
-                values[index] = new = self._merge_same(t, values[index], new)
-            written.append(new)
-        self._settle_primary(t, values, written)
-        self._put(t, values)
+                index.put(slot, self._merge_same(t, index.get(slot), new))
+            written.append(slot)
+        primaries = [slot for slot in written if _is_primary(index.get(slot))]
+        if len(primaries) > 1:
+            raise InvalidValue(
+                f"the operation would make {len(primaries)} values of '{t.label}'"
+                " primary; at most one may be (RFC 7643 §2.4)"
+            )
+        index.settle_primary(written)
+        self._check_count(t, index.count)
 
     def _write_filtered(self, t: Target, raw: Any, *, replacing: bool) -> None:
         """``attr[filter]`` or ``attr[filter].sub``; creates the value when none matches and
@@ -352,7 +378,30 @@ class ResourceEditor:
         if all(not (isinstance(s, str) and s.casefold() == urn.casefold()) for s in schemas):
             schemas.append(urn)
 
+    def _index(self, t: Target) -> ValueIndex:
+        """The attribute's ValueIndex, built from its current values on first use."""
+        key = (t.schema.id, t.attr.name)
+        found = self._indexes.get(key)
+        if found is None:
+            found = self._indexes[key] = (t, ValueIndex(t.attr, self._values(t)))
+        return found[1]
+
+    def _flush(self, key: tuple[str, str]) -> None:
+        """Write an indexed attribute back and forget its index (other paths edit the list)."""
+        found = self._indexes.pop(key, None)
+        if found is not None:
+            t, index = found
+            self._put(t, index.values())
+
+    def _check_count(self, t: Target, count: int) -> None:
+        if self.max_values is not None and count > self.max_values:
+            raise TooMany(
+                f"'{t.attr_label}' would hold {count} values; the gateway accepts at most"
+                f" {self.max_values} per attribute"
+            )
+
     def _get(self, t: Target) -> Any:
+        self._flush((t.schema.id, t.attr.name))
         container = self._container(t.schema, create=False)
         if container is None:
             return None
@@ -367,6 +416,9 @@ class ResourceEditor:
         return list(current) if isinstance(current, list) else [current]
 
     def _put(self, t: Target, value: Any) -> None:
+        self._indexes.pop((t.schema.id, t.attr.name), None)
+        if isinstance(value, list):
+            self._check_count(t, len(value))
         unassigned = value is None or value == [] or value == {}
         container = self._container(t.schema, create=not unassigned)
         if container is None:
@@ -406,10 +458,5 @@ def _canonical_object(attr: Attribute, value: Any) -> Any:
     return out
 
 
-def _hashable(key: Any) -> Any:
-    """A dict key for a value identity (which may be a dict or list for complex values)."""
-    try:
-        hash(key)
-    except TypeError:
-        return repr(key)
-    return key
+def _is_primary(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("primary") is True

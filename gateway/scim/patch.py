@@ -31,6 +31,7 @@ from gateway.scim import compat
 from gateway.scim.delta import DeltaBuilder, ValueDelta
 from gateway.scim.edit import ResourceEditor, Target, resolve_target
 from gateway.scim.filter import AttrPath
+from gateway.scim.limits import NO_LIMITS, PatchLimits
 from gateway.scim.match import identity_values
 from gateway.scim.messages import PATCH_OP
 from gateway.scim.path import PatchPath, parse_path
@@ -71,11 +72,12 @@ class PatchResult:
     deltas: dict[str, ValueDelta]
 
 
-def parse_patch_request(body: Any) -> list[PatchOperation]:
+def parse_patch_request(body: Any, limits: PatchLimits = NO_LIMITS) -> list[PatchOperation]:
     """Check a PATCH body (RFC 7644 §3.5.2) and parse each operation's path.
 
     Member names (``Operations``, ``op``...) are matched case-insensitively, like attribute
-    names (RFC 7643 §2.1); ``op`` values too (``compat.op_name``, Entra).
+    names (RFC 7643 §2.1); ``op`` values too (``compat.op_name``, Entra). More operations
+    than ``limits.max_operations`` is ``TooMany`` before any is parsed.
     """
     if not isinstance(body, dict):
         raise InvalidSyntax("a PATCH body must be a JSON object (RFC 7644 §3.5.2)")
@@ -87,6 +89,7 @@ def parse_patch_request(body: Any) -> list[PatchOperation]:
     operations = _member(body, "Operations")
     if not isinstance(operations, list) or not operations:
         raise InvalidSyntax("'Operations' must be a non-empty array (RFC 7644 §3.5.2)")
+    limits.check_operations(len(operations))
     return [_parse_operation(index, raw) for index, raw in enumerate(operations)]
 
 
@@ -125,6 +128,7 @@ def apply_patch(
     rtype: ResourceType,
     *,
     delta_attributes: frozenset[str] = frozenset(),
+    limits: PatchLimits = NO_LIMITS,
 ) -> PatchResult:
     """Apply ``operations`` in order to a copy of ``resource``; raise on the first failure.
 
@@ -133,24 +137,34 @@ def apply_patch(
     prefixed with ``Operations[i]``. Attributes named in ``delta_attributes`` (core,
     multi-valued, complex, with a ``value`` sub-attribute — e.g. ``{"members"}``) are left
     untouched in the resource and described by ``PatchResult.deltas`` instead.
+
+    Work is linear in the operations and values sent (``valueindex``); ``limits`` caps the
+    values per attribute (``TooMany``) and stops at its deadline (``DeadlineExceeded``),
+    checked before each operation.
     """
     delta_attrs = _delta_attributes(rtype, delta_attributes)
+    limits.check_operations(len(operations))
     work = copy.deepcopy(resource)
-    editor = ResourceEditor(work, rtype)
+    editor = ResourceEditor(work, rtype, max_values=limits.max_values)
     builders: dict[str, DeltaBuilder] = {}
     for index, operation in enumerate(operations):
+        limits.check_deadline(f"applying PATCH operation {index + 1} of {len(operations)}")
         try:
             for path, value in _assignments(operation, rtype):
                 target = resolve_target(rtype, path)
                 delta = delta_attrs.get(target.attr.name) if target.schema is rtype.schema else None
                 if delta is not None:
-                    builder = builders.setdefault(delta.name, DeltaBuilder(delta))
+                    builder = builders.get(delta.name)
+                    if builder is None:
+                        builder = builders[delta.name] = DeltaBuilder(delta, limits.max_values)
                     _apply_delta(builder, operation.op, target, value)
                 else:
                     getattr(editor, operation.op)(target, value)
         except ScimError as err:
             raise type(err)(f"Operations[{index}]: {err.detail}") from err
-    return PatchResult(work, {name: b.result() for name, b in builders.items()})
+    resource = editor.finish()
+    limits.check_deadline("after applying the PATCH operations")
+    return PatchResult(resource, {name: b.result() for name, b in builders.items()})
 
 
 def _assignments(operation: PatchOperation, rtype: ResourceType) -> list[tuple[PatchPath, Any]]:

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, request
 
 from gateway.errors import InvalidFilter, InvalidValue, MethodNotAllowed, NotFound
 from gateway.scim import etag
+from gateway.scim.limits import Deadline, PatchLimits
 from gateway.scim.messages import LIST_RESPONSE, SEARCH_REQUEST
 from gateway.scim.projection import Projection, apply_projection, parse_projection
 from gateway.web.wire import absolutize, base_url, read_json, read_json_object, scim_response
@@ -197,12 +198,16 @@ def replace_resource(endpoint: str, ident: str) -> Response:
 @bp.patch("/<endpoint>/<ident>")
 def patch_resource(endpoint: str, ident: str) -> Response:
     """200 with the resource; for Groups 204 unless the client asked for attributes (Entra)."""
+    settings = current_app.extensions["scim"].settings
+    limits = PatchLimits(  # the deadline counts from here, reading the body included
+        settings.max_patch_operations, settings.max_values, Deadline.after(settings.patch_deadline)
+    )
     service = _service(endpoint)
     projection = _projection(service, request.args)
     asked = "attributes" in request.args or "excludedAttributes" in request.args
     quiet = service.rm.members is not None and not asked
     resource = service.patch(
-        ident, read_json(), request.headers.get("If-Match"), None if quiet else projection
+        ident, read_json(), request.headers.get("If-Match"), None if quiet else projection, limits
     )
     if quiet:
         return scim_response(None, 204, _with_etag(resource))

@@ -7,10 +7,10 @@ import math
 import re
 from typing import Any
 
-from flask import Response, request
+from flask import Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gateway.errors import InvalidSyntax, InvalidValue, UnsupportedMediaType
+from gateway.errors import InvalidSyntax, InvalidValue, TooMany, UnsupportedMediaType
 
 SCIM_JSON = "application/scim+json"
 ACCEPTED_BODY_TYPES = ("application/scim+json", "application/json")
@@ -37,7 +37,8 @@ def read_json() -> Any:
     RFC 8259 JSON only (no ``NaN``/``Infinity``; numbers finite and of sane length), member
     names unique within an object, at most :data:`MAX_JSON_DEPTH` levels, and no string —
     member name or value — holding NUL or an unpaired surrogate (neither can be stored in
-    LDAP, whose strings are UTF-8: RFC 4517 §3.3.6 and RFC 3629).
+    LDAP, whose strings are UTF-8: RFC 4517 §3.3.6 and RFC 3629). No array may hold more
+    than the app's ``max_values`` setting (``TooMany``, before anything is read or written).
     """
     mimetype = (request.mimetype or "").lower()
     if mimetype not in ACCEPTED_BODY_TYPES:
@@ -64,8 +65,14 @@ def read_json() -> Any:
         ) from None
     except RecursionError:
         raise InvalidSyntax("the body nests too deeply") from None
-    _check_structure(body)
+    _check_structure(body, _max_values())
     return body
+
+
+def _max_values() -> int | None:
+    """The deployment's cap on values per attribute (``SCIM_GATEWAY_MAX_VALUES``), if any."""
+    runtime = current_app.extensions.get("scim")
+    return getattr(getattr(runtime, "settings", None), "max_values", None)
 
 
 def _refuse_cut_body(raw: bytes) -> None:
@@ -119,8 +126,9 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _check_structure(value: Any) -> None:
-    """Depth limit, and no NUL or unpaired surrogate in any member name or string value."""
+def _check_structure(value: Any, max_array: int | None = None) -> None:
+    """Depth and array-length limits, and no NUL or unpaired surrogate in any member name
+    or string value."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
@@ -135,7 +143,26 @@ def _check_structure(value: Any) -> None:
                     _refuse_text(value)
                 stack.append((sub, depth + 1))
         elif isinstance(item, list):
+            if max_array is not None and len(item) > max_array:
+                _refuse_array(value, max_array)
             stack.extend((sub, depth + 1) for sub in item)
+
+
+def _refuse_array(body: Any, limit: int) -> None:
+    """Raise ``TooMany`` for the first array longer than ``limit``, saying where it is."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(body, ())]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((sub, (*where, key)) for key, sub in item.items())
+        elif isinstance(item, list):
+            if len(item) > limit:
+                raise TooMany(
+                    f"the array at {_pointer(where)} holds {len(item)} values; the gateway"
+                    f" accepts at most {limit} in one request"
+                )
+            stack.extend((sub, (*where, i)) for i, sub in enumerate(item))
+    raise AssertionError("unreachable: the first pass found a long array")
 
 
 def _refuse_text(body: Any) -> None:
