@@ -99,22 +99,24 @@ def entry_at(dn: str) -> LdapFilter:
     return And((Equal(attr, value), Equal("entryDN", dn)))
 
 
-_FILTER_SPECIAL = re.compile(r"[\\*()\x00-\x1f\x7f]|^ +| +$")
+_FILTER_SPECIAL = re.compile(r"[\\*()\x00-\x1f\x7f]|^\s+|\s+$")
 
 
 def escape(value: str) -> str:
     """Escape a value for use in a filter (RFC 4515 §3). The only escaping in the gateway.
 
     ``\\ * ( )`` and NUL must be escaped (RFC 4515 §3); control characters (newline, CR,
-    TAB...) are too, so a value cannot break a log line or an LDIF file. Spaces at either
-    end are escaped (``\\20``): a text filter parser may strip them (ldap3's does), which
-    would turn a value of only spaces into an empty assertion.
+    TAB...) are too, so a value cannot break a log line or an LDIF file. Whitespace at
+    either end (a space, U+00A0...) is escaped as its UTF-8 octets (``\\20``, ``\\c2\\a0``):
+    a text filter parser may strip it (ldap3's uses ``str.strip``), which would turn a
+    value of only spaces into an empty assertion.
     """
     return _FILTER_SPECIAL.sub(_hex_escape, value)
 
 
 def _hex_escape(found: re.Match[str]) -> str:
-    return "".join(f"\\{ord(ch):02x}" for ch in found.group())
+    octets = found.group().encode("utf-8", "surrogatepass")  # text only: never sent as such
+    return "".join(f"\\{b:02x}" for b in octets)
 
 
 def conjunction(*filters: LdapFilter | None) -> LdapFilter:

@@ -63,6 +63,7 @@ def test_normalize_equates_a_space_value_however_it_is_escaped() -> None:
         ("  a b  ", "\\20\\20a b\\20\\20"),
         ("a\nb\rc\td", "a\\0ab\\0dc\\09d"),
         ("*()\\\x00", "\\2a\\28\\29\\5c\\00"),
+        ("\xa0x\u3000", "\\c2\\a0x\\e3\\80\\80"),  # str.strip() would eat these
         ("é", "é"),
         ("", ""),
     ],
