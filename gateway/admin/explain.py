@@ -84,7 +84,7 @@ def spelling(mapping: Mapping) -> dict[str, str]:
         if rm.members is not None:
             found.append(rm.members.ldap)
         if rm.disable is not None and rm.disable.strategy != "move":
-            found.append(rm.disable.attribute)
+            found += [attr for attr, _ in rm.disable.marks]
         names.update({n.lower(): n for n in found})
     return names
 

@@ -31,6 +31,8 @@ from gateway.errors import (
     EntryExists,
     InsufficientAccess,
     NoSuchEntry,
+    PasswordRefused,
+    Referral,
     SchemaViolation,
     SizeLimit,
     Unavailable,
@@ -336,12 +338,35 @@ def _deref_control(specs: tuple[tuple[str, Sequence[str]], ...]) -> Control:
     return messages.deref_control(specs)
 
 
+    def set_password(self, dn: str, password: str) -> None:
+        """Set the password of ``dn`` with the Password Modify extended operation (RFC 3062),
+        so the directory hashes it and applies its password policy. Raises PasswordRefused
+        with the policy's reason when the directory will not take it. Not retried.
+
+        Only the DN is logged; the request bytes (which hold the password) go to the socket.
+        """
+        log.debug("passwd dn=%r", dn)
+        request = passwords.password_modify_request(dn, password)
+        control = passwords.policy_request_control()
+        result = self._call("passwd", dn, request, [control], retry=False).result
+        if result.code in _PASSWORD_REFUSALS:
+            value = result.controls.get(passwords.PPOLICY_OID)
+            reason = passwords.refusal_reason(value, result.message)
+            log.debug("LDAP passwd on %r refused: %s %s", dn, result.code, reason)
+            raise PasswordRefused(dn, result.code, reason)
+        self._check("passwd", dn, result)
+
 @functools.lru_cache(maxsize=1024)
 def _assertion_control(flt: ldapfilter.LdapFilter) -> Control:
     """Cached: the same guard goes with every member add."""
     return messages.assertion_control(flt)
 
 
+        self.pool.confirm_write("delete", dn)
+
+
+# constraintViolation (ppolicy: length, quality, history, age), unwillingToPerform
+_PASSWORD_REFUSALS = frozenset({19, 53})
 def _parent_of(dn: str) -> str:
     from gateway.directory.dn import parent
 

@@ -146,6 +146,11 @@ class RecordingDirectory(Directory):
     def delete(self, dn: str, *, assertion: lf.LdapFilter | None = None) -> None:
         self.records.append(ChangeRecord("delete", dn, comments=_about(assertion)))
 
+    def set_password(self, dn: str, password: str) -> None:
+        """Recorded as a comment: an extended operation has no LDIF form, the value stays out."""
+        note = "password set with the Password Modify extended operation (RFC 3062), not shown"
+        self.records.append(ChangeRecord("modify", dn, comments=(note,)))
+
     def _current(self, dn: str, attributes: Sequence[str]) -> Entry | None:
         """The entry as the directory would see it now (None: it does not exist)."""
         if self.real is None and dnlib.normalize(dn) not in self._created:

@@ -325,6 +325,10 @@ def _disable(name: str, spec: dict[str, Any], report: _Problems) -> DisableRule 
             report.add(f"{here}.disabled_base_dn", "must differ from base_dn")
     elif d.get("disabled_base_dn"):
         report.add(f"{here}.disabled_base_dn", "only the move strategy uses it")
+    if bool(d.get("mark_attribute")) != bool(d.get("mark_value")):
+        report.add(here, "'mark_attribute' and 'mark_value' go together")
+    elif d.get("mark_attribute") and d["strategy"] == "move":
+        report.add(f"{here}.mark_attribute", "the move strategy uses no mark")
     return DisableRule(**d)
 
 

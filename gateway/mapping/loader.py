@@ -13,6 +13,7 @@ in docs/mapping.md. In short::
       id_attribute: entryUUID               # SCIM id
       unmapped: ignore                      # ignore | reject SCIM attributes without a rule
       disable: {strategy: ppolicy}          # ppolicy | boolean | move (see DisableRule)
+                                            # (mark_attribute/mark_value: a second mark)
       members: {ldap: member, types: [User, Group], placeholder: <DN>}   # groups only
                                             # (member_of: memberOf, member_value: dn | uid)
       attributes:
@@ -91,6 +92,8 @@ class _DisableSchema(_Strict):
     disabled_value = fields.String()
     enabled_value = fields.String()
     disabled_base_dn = fields.String()
+    mark_attribute = fields.String(validate=validate.Length(min=1))
+    mark_value = fields.String(validate=validate.Length(min=1))
 
 
 class _MembersSchema(_Strict):

@@ -127,6 +127,13 @@ class DisableRule:
     ``ppolicy``: the ppolicy overlay's ``pwdAccountLockedTime: 000001010000Z`` (a bind is then
     refused). ``boolean``: ``attribute`` holds ``disabled_value`` / ``enabled_value``.
     ``move``: disabled entries live under ``disabled_base_dn``.
+
+    ``mark_attribute: mark_value`` (ppolicy, boolean): a second mark written with the first.
+    ppolicy deletes ``pwdAccountLockedTime`` whenever a password is changed, so a help-desk
+    reset would silently re-enable the account; the mark (the shipped mapping: a
+    ``pwdPolicySubentry`` naming a "disabled" policy, which slapd's ACLs refuse binds for) is
+    left alone by password changes. An entry with either one reads as ``active: false``, and
+    any later update of the entry writes back whichever of the two is missing.
     """
 
     strategy: str
@@ -134,6 +141,18 @@ class DisableRule:
     disabled_value: str = "000001010000Z"
     enabled_value: str | None = None
     disabled_base_dn: str | None = None
+    mark_attribute: str | None = None
+    mark_value: str | None = None
+
+    @property
+    def marks(self) -> tuple[tuple[str, str], ...]:
+        """The (attribute, value) pairs a disabled entry carries (empty for ``move``)."""
+        if self.strategy == "move":
+            return ()
+        pairs = [(self.attribute, self.disabled_value)]
+        if self.mark_attribute and self.mark_value:
+            pairs.append((self.mark_attribute, self.mark_value))
+        return tuple(pairs)
 
 
 @dataclass(frozen=True, slots=True)

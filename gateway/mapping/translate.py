@@ -186,8 +186,12 @@ def _disabled(rm: ResourceMapping, dn: str, attributes: Mapping[str, tuple[str, 
     assert rule is not None
     if rule.strategy == "move":
         return dnlib.is_within(dn, rule.disabled_base_dn or "")
-    values = [v.lower() for v in attributes.get(rule.attribute.lower(), ())]
-    return rule.disabled_value.lower() in values
+    # either mark disables: ppolicy drops the lock on a password change, the mark stays
+    return any(_carries(attributes, attr, value) for attr, value in rule.marks)
+
+
+def _carries(attributes: Mapping[str, tuple[str, ...]], name: str, value: str) -> bool:
+    return value.lower() in (v.lower() for v in attributes.get(name.lower(), ()))
 
 
 def _meta(rm: ResourceMapping, attributes: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
@@ -389,7 +393,8 @@ def _apply_active(
             return rule.disabled_base_dn or parent
         return rm.base_dn if dnlib.is_within(parent, rule.disabled_base_dn or "") else parent
     if not active:
-        attrs[rule.attribute.lower()] = (rule.disabled_value,)
+        for name, value in rule.marks:
+            attrs[name.lower()] = (value,)
     elif rule.enabled_value is not None:
         attrs[rule.attribute.lower()] = (rule.enabled_value,)
     return parent
@@ -417,6 +422,8 @@ def unmapped_attributes(rm: ResourceMapping, resource: Mapping[str, Any]) -> lis
         covered.add((slot.container, slot.attr.lower(), None if slot.multi_valued else slot.sub))
     if rm.disable is not None:
         covered.add((None, "active", None))
+        if stored is not None and resource.get("active") is False:
+            _stored_marks(rm, stored, attrs)  # as they are: a lost one is written back
     if rm.members is not None:
         covered.add((None, "members", None))
     out: list[str] = []
@@ -443,6 +450,18 @@ def unmapped_attributes(rm: ResourceMapping, resource: Mapping[str, Any]) -> lis
                 out.append(key)
 
     visit(None, resource)
+def _stored_marks(
+    rm: ResourceMapping, stored: Mapping[str, tuple[str, ...]], attrs: dict[str, tuple[str, ...]]
+) -> None:
+    """The "before" image of a disabled entry holds the marks it really carries, not both."""
+    assert rm.disable is not None
+    for name, value in rm.disable.marks:
+        if _carries(stored, name, value):
+            attrs[name.lower()] = (value,)
+        else:
+            attrs.pop(name.lower(), None)
+
+
     return list(dict.fromkeys(out))
 
 

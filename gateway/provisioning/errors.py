@@ -42,6 +42,8 @@ def to_scim_error(err: DirectoryError, what: str) -> ScimError:
         case SchemaViolation():
             return InvalidValue(
                 f"the directory refused the values for {what} "
+        case PasswordRefused():
+            return InvalidValue(f"password: the directory refused it: {err.reason}")
                 f"(LDAP result {err.result_code}); check the attribute values"
             )
         case SizeLimit():

@@ -74,6 +74,7 @@ class ResourceService(ResourceReads):
     def create(self, payload: dict[str, Any]) -> dict[str, Any]:
         resource = normalize_resource(payload, self.rtype)
         self._check_unmapped(resource)
+        password = take_password(resource)
         with translating(self.what):
             dns_by_id, ids_by_dn = self._outgoing_refs(resource)
             image = translate.to_image(self.rm, resource, dns_by_id)
@@ -89,6 +90,8 @@ class ResourceService(ResourceReads):
             except SchemaViolation as err:
                 raise InvalidValue(self._refused(err)) from err
             if member_refs and self.membership is not None:
+            if password is not None:
+                set_on_new_entry(self.directory, entry.dn, password)
                 self.membership.settle(entry.dn, member_refs)
         out = translate.to_resource(self.rm, entry.dn, entry.attributes, ids_by_dn)
         if self.rm.members is not None:
@@ -105,10 +108,13 @@ class ResourceService(ResourceReads):
         """PUT (RFC 7644 §3.5.1): attributes the client leaves out are removed."""
         new = normalize_resource(payload, self.rtype)
         self._check_unmapped(new)
+        password = take_password(new)
         entry = self._find(ident, members=False)
         old = self._as_resource(entry)
         csn = etag.require(if_match, old["meta"].get("version"))
         if self.rm.members is not None:
+        if password is not None:
+            entry, csn = self._password_first(ident, entry, password)
             delta = ValueDelta(replace=tuple(new.get("members") or ()))
             return self._update(entry, old, new, {"members": delta}, csn, projection)
         return self._update(entry, old, new, {}, csn, projection)
@@ -133,6 +139,9 @@ class ResourceService(ResourceReads):
         deltas = frozenset({"members"}) if self.rm.members is not None else frozenset()
         result = apply_patch(old, operations, self.rtype, delta_attributes=deltas, limits=limits)
         new_unmapped = set(translate.unmapped_attributes(self.rm, result.resource))
+        password = take_password(result.resource)
+        if password is not None:
+            entry, csn = self._password_first(ident, entry, password)
         self._check_unmapped(
             result.resource,
             ignore=set(translate.unmapped_attributes(self.rm, old)),
@@ -251,6 +260,13 @@ class ResourceService(ResourceReads):
         return new_dn
 
     def _is_member_type(self) -> bool:
+    def _password_first(self, ident: str, entry: Entry, password: str) -> tuple[Entry, None]:
+        """Set the password before any other change, so a refused one changes nothing; then
+        read the entry again (the write changed its version; If-Match was checked before)."""
+        with translating(self.what):
+            self.directory.set_password(entry.dn, password)
+        return self._find(ident, members=False), None
+
         return self.membership is not None and self.rm.name in self.membership.rule.types
 
     def _undo_rename(self, original: str, current: str) -> None:

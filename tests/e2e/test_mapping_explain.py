@@ -42,9 +42,8 @@ def directory(slapd: Slapd) -> Iterator[Directory]:
 
 
 def user_attributes(gw: Gateway, dn: str) -> dict[str, list[str]]:
-    entry = gw.entry(
-        dn, "*", "pwdAccountLockedTime"
-    )  # user attributes + the one operational we write
+    # user attributes + the operational ones the disable strategy writes
+    entry = gw.entry(dn, "*", "pwdAccountLockedTime", "pwdPolicySubentry")
     assert entry is not None, dn
     return {k: sorted(v) for k, v in entry.items()}
 

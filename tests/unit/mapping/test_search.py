@@ -54,8 +54,8 @@ def translate(text: str, resource: str = "User") -> str:
             f'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager eq "{UUID}"',
             "(manager=uid=boss,ou=People,dc=example,dc=org)",
         ),
-        ("active eq false", "(pwdAccountLockedTime=000001010000Z)"),
-        ("active eq true", "(!(pwdAccountLockedTime=000001010000Z))"),
+        ("active eq false", f"(|(pwdAccountLockedTime=000001010000Z)(pwdPolicySubentry={OFF}))"),
+        ("active eq true", f"(!(|(pwdAccountLockedTime=000001010000Z)(pwdPolicySubentry={OFF})))"),
         (
             'meta.lastModified gt "2024-01-02T03:04:05Z"',
             "(&(modifyTimestamp>=20240102030405Z)(!(modifyTimestamp=20240102030405Z)))",

@@ -104,11 +104,45 @@ def test_diff_sends_only_what_changed_and_renames_on_username() -> None:
     assert changes.diff(USER, old, old).empty
 
 
-def test_enable_removes_the_lock_attribute() -> None:
+def test_enable_removes_the_lock_attribute_and_the_mark() -> None:
     old = translate.to_image(USER, {"userName": "a", "active": False}, {})
     new = translate.to_image(USER, {"userName": "a", "active": True}, {})
-    (mod,) = changes.diff(USER, old, new).modifications
-    assert (mod.attr, mod.op, mod.values) == ("pwdaccountlockedtime", ModOp.REPLACE, ())
+    mods = changes.diff(USER, old, new).modifications
+    assert [(m.attr, m.op, m.values) for m in mods] == [
+        ("pwdaccountlockedtime", ModOp.REPLACE, ()),
+        ("pwdpolicysubentry", ModOp.REPLACE, ()),
+    ]
+
+
+DISABLED_MARK = ("cn=disabled,ou=Policies,dc=example,dc=org",)
+
+
+@pytest.mark.parametrize(
+    ("stored", "active"),
+    [
+        ({}, True),
+        ({"pwdaccountlockedtime": ("000001010000Z",)}, False),
+        ({"pwdpolicysubentry": DISABLED_MARK}, False),  # lock lost to a password reset
+        ({"pwdaccountlockedtime": ("20260101000000Z",)}, True),  # locked by failed binds
+        ({"pwdpolicysubentry": ("cn=strict,ou=Policies,dc=example,dc=org",)}, True),
+    ],
+)
+def test_active_is_read_from_the_lock_and_the_mark(stored: dict, active: bool) -> None:
+    resource = translate.to_resource(USER, "uid=a,ou=People,dc=example,dc=org", stored, {})
+    assert resource["active"] is active
+
+
+def test_an_update_of_a_disabled_entry_writes_back_a_lost_lock() -> None:
+    stored = {"uid": ("a",), "sn": ("a",), "cn": ("a",), "pwdpolicysubentry": DISABLED_MARK}
+    dn = "uid=a,ou=People,dc=example,dc=org"
+    old_resource = translate.to_resource(USER, dn, stored, {})
+    old = translate.to_image(USER, old_resource, {}, current_dn=dn, stored=stored)
+    new = translate.to_image(USER, {**old_resource, "title": "t"}, {}, current_dn=dn)
+    mods = changes.diff(USER, old, new).modifications
+    assert [(m.attr, m.values) for m in mods] == [
+        ("pwdaccountlockedtime", ("000001010000Z",)),
+        ("title", ("t",)),
+    ]
 
 
 def test_unmapped_attributes_are_listed() -> None:
@@ -223,5 +257,37 @@ def test_derived_values_follow_their_sources_through_an_update() -> None:
 )
 def test_unmapped_values_of_multi_valued_attributes_are_named(
     resource: dict, unmapped: list[str]
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        {"userName": "solo"},
+        {"userName": "solo", "displayName": "Solo D"},
+        {"userName": "solo", "name": {"familyName": "solo"}},  # the one write read as derived
+    ],
+)
+def test_an_attribute_made_only_of_derived_values_reads_as_absent(resource: dict) -> None:
+    image = translate.to_image(USER, resource, {})
+    assert image.attributes["sn"] and image.attributes["cn"]  # inetOrgPerson MUSTs
+    shown = translate.to_resource(
+        USER, "uid=solo,ou=People,dc=example,dc=org", image.attributes, {}
+    )
+    assert "name" not in shown
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        {"givenName": "Ann", "familyName": "Lee", "formatted": "Ann Lee"},  # Entra's default
+        {"givenName": "Ann", "familyName": "lee"},  # familyName equal to the userName
+        {"familyName": "lee", "formatted": "Lee, Ann"},
+        {"formatted": "Dr. Lee"},
+    ],
+)
+def test_a_written_name_reads_back_exactly(name: dict) -> None:
+    image = translate.to_image(USER, {"userName": "lee", "name": name}, {})
+    shown = translate.to_resource(USER, "uid=lee,ou=People,dc=example,dc=org", image.attributes, {})
+    assert {k: v for k, v in shown["name"].items() if k in name} == name
 ) -> None:
     assert translate.unmapped_attributes(USER, {"userName": "a", **resource}) == unmapped
