@@ -129,6 +129,7 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _check_structure(value: Any, max_array: int | None = None) -> None:
     """Depth and array-length limits, and no NUL or unpaired surrogate in any member name
     or string value."""
+    operations = _operations(value)
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
@@ -143,20 +144,28 @@ def _check_structure(value: Any, max_array: int | None = None) -> None:
                     _refuse_text(value)
                 stack.append((sub, depth + 1))
         elif isinstance(item, list):
-            if max_array is not None and len(item) > max_array:
+            if max_array is not None and len(item) > max_array and item is not operations:
                 _refuse_array(value, max_array)
             stack.extend((sub, depth + 1) for sub in item)
 
 
+def _operations(body: Any) -> Any:
+    """A PATCH body's ``Operations`` array: capped by ``max_patch_operations``, not here."""
+    if not isinstance(body, dict):
+        return None
+    return next((v for k, v in body.items() if k.casefold() == "operations"), None)
+
+
 def _refuse_array(body: Any, limit: int) -> None:
     """Raise ``TooMany`` for the first array longer than ``limit``, saying where it is."""
+    operations = _operations(body)
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(body, ())]
     while stack:
         item, where = stack.pop()
         if isinstance(item, dict):
             stack.extend((sub, (*where, key)) for key, sub in item.items())
         elif isinstance(item, list):
-            if len(item) > limit:
+            if len(item) > limit and item is not operations:
                 raise TooMany(
                     f"the array at {_pointer(where)} holds {len(item)} values; the gateway"
                     f" accepts at most {limit} in one request"
