@@ -69,6 +69,10 @@ def served_type(rm: ResourceMapping) -> ResourceType:
                         continue
                     if sub.name == "type" and key in types:
                         sub = dataclasses.replace(sub, canonical_values=tuple(sorted(types[key])))
+                    if sub.name == "primary":
+                        # fixed by the mapping's 'primary: true', not stored: a client's value
+                        # is ignored (RFC 7643 §2.2 readOnly)
+                        sub = dataclasses.replace(sub, mutability="readOnly")
                     kept.append(sub)
                 attr = dataclasses.replace(attr, sub_attributes=tuple(kept))
             if key in read_only:

@@ -204,7 +204,8 @@ class _Translator:
                 "with eq or ne and true or false, joined to the rest of the filter with 'and' "
                 "(e.g. 'active eq false and userName sw \"a\"')"
             )
-        disabled: Translated = lf.Equal(rule.attribute, rule.disabled_value)
+        marks = [lf.Equal(attr, mark) for attr, mark in rule.marks]
+        disabled: Translated = marks[0] if len(marks) == 1 else lf.Or(tuple(marks))
         want_active = value if op == "eq" else not value
         return _not(disabled) if want_active else disabled
 

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[3]
 MAPPING = load_mapping(ROOT / "mappings" / "openldap.yaml")
 UUID = "7e3c5e36-2c8e-103f-8d6b-c5f3a1a3e7c1"
 DNS = {UUID: "uid=boss,ou=People,dc=example,dc=org"}
+OFF = "cn=disabled,ou=Policies,dc=example,dc=org"  # the shipped disable mark
 
 
 def translate(text: str, resource: str = "User") -> str:
@@ -65,7 +66,7 @@ def translate(text: str, resource: str = "User") -> str:
         ('emails[type eq "work"].value eq "x@contoso.com"', "(mail=x@contoso.com)"),
         ('emails[type eq "work"].value eq "*)(uid=*"', r"(mail=\2a\29\28uid=\2a)"),
         ('emails[type eq "home"].value eq "x@contoso.com"', "(!(objectClass=*))"),
-        ('emails[type eq "work"].primary eq true', "(mail=*)"),
+        ('emails[type eq "work"].primary eq true', "(!(objectClass=*))"),  # not stored
         ('emails[type eq "work"].value eq "a" and userName eq "b"', "(&(mail=a)(uid=b))"),
         # one work address: a test on it is a test on the one rule storing that part
         ('addresses[type eq "work" and locality eq "Paris"]', "(l=Paris)"),

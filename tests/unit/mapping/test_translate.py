@@ -44,6 +44,7 @@ def test_full_user_maps_to_inetorgperson_attributes() -> None:
         "employeenumber": ("42",),
         "manager": ("uid=boss,ou=People,dc=example,dc=org",),
         "pwdaccountlockedtime": ("000001010000Z",),
+        "pwdpolicysubentry": ("cn=disabled,ou=Policies,dc=example,dc=org",),
     }
 
 
@@ -78,7 +79,7 @@ def test_entry_reads_back_as_scim() -> None:
     resource = translate.to_resource(USER, "uid=bjensen,ou=People,dc=example,dc=org", attrs, ids)
     assert resource["id"] == "7e3c5e36-2c8e-103f-8d6b-c5f3a1a3e7c1"
     assert resource["active"] is False
-    assert resource["emails"] == [{"value": "b@example.org", "type": "work", "primary": True}]
+    assert resource["emails"] == [{"value": "b@example.org", "type": "work"}]
     assert resource[ENTERPRISE]["manager"] == {"value": "boss-id", "$ref": "Users/boss-id"}
     assert ENTERPRISE in resource["schemas"]
     assert resource["meta"] == {
@@ -239,10 +240,7 @@ def test_derived_values_follow_their_sources_through_an_update() -> None:
         ),
         ({"emails": [{"value": "a@b"}]}, ["emails (a value without type)"]),
         ({"emails": [{"type": "work", "value": "a@b", "primary": True}]}, []),
-        (
-            {"phoneNumbers": [{"type": "work", "value": "1", "primary": True}]},
-            ['phoneNumbers[type eq "work"].primary'],
-        ),
+        ({"phoneNumbers": [{"type": "work", "value": "1", "primary": True}]}, []),
         ({"phoneNumbers": [{"type": "work", "value": "1", "primary": False}]}, []),
         (
             {"addresses": [{"type": "work", "locality": "L", "country": "FR"}]},
@@ -257,6 +255,8 @@ def test_derived_values_follow_their_sources_through_an_update() -> None:
 )
 def test_unmapped_values_of_multi_valued_attributes_are_named(
     resource: dict, unmapped: list[str]
+) -> None:
+    assert translate.unmapped_attributes(USER, {"userName": "a", **resource}) == unmapped
 
 
 @pytest.mark.parametrize(
@@ -289,5 +289,3 @@ def test_a_written_name_reads_back_exactly(name: dict) -> None:
     image = translate.to_image(USER, {"userName": "lee", "name": name}, {})
     shown = translate.to_resource(USER, "uid=lee,ou=People,dc=example,dc=org", image.attributes, {})
     assert {k: v for k, v in shown["name"].items() if k in name} == name
-) -> None:
-    assert translate.unmapped_attributes(USER, {"userName": "a", **resource}) == unmapped
