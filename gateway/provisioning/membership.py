@@ -17,6 +17,7 @@ from typing import Any
 from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
 from gateway.directory.entry import Entry, Modification, ModOp
+from gateway.directory.messages import DEREF_OID
 from gateway.directory.operations import Directory
 from gateway.errors import InvalidValue, SchemaViolation
 from gateway.mapping import placement
@@ -53,15 +54,41 @@ class Membership:
 
     # ------------------------------------------------------------------ reads
 
-    def members_of(self, group_dn: str, stored: Sequence[str] | None) -> list[dict[str, Any]]:
-        """The SCIM ``members`` of a group; ``stored`` = its member values if already read.
+    def deref_spec(self) -> tuple[str, tuple[str, ...]] | None:
+        """The dereference spec that brings members' ids with the group in the same search,
+        when the directory offers the control (slapo-deref); None otherwise."""
+        spec = self.refs.member_deref_spec(self.group)
+        if spec is None or DEREF_OID not in self.directory.supported_controls():
+            return None
+        return spec
 
-        With a ``member_of`` back-link: one paged search, whatever the size and member types.
-        Without: the member values are resolved in chunks (DNs: References.by_dns; names,
-        as in posixGroup's memberUid: References.by_rdn_values).
+    def reads_values(self) -> bool:
+        """Whether listing members needs the group's member values read with the group:
+        yes with the dereference control, or when there is no back-link to search."""
+        return self.deref_spec() is not None or not self.rule.member_of
+
+    def members_of(
+        self, group_dn: str, stored: Sequence[str] | None, entry: Entry | None = None
+    ) -> list[dict[str, Any]]:
+        """The SCIM ``members`` of a group; ``stored`` = its member values if already read,
+        ``entry`` = the group as read (with dereferenced members, see :meth:`deref_spec`).
+
+        With dereferenced members: nothing more to ask, whatever the size — and what is
+        shown is what ``member`` holds, not what a back-link says. Else, with a ``member_of``
+        back-link: one paged search. Else the member values are resolved in chunks (DNs:
+        References.by_dns; names, as in posixGroup's memberUid: References.by_rdn_values).
         """
         refs: list[Ref] = []
-        if self.rule.member_of:
+        linked = (
+            self.refs.linked_refs(entry, self.rule.ldap, self.rule.types)
+            if entry is not None
+            else None
+        )
+        if linked is not None:
+            refs, pending = linked
+            if pending:
+                refs += self.refs.by_dns(pending, self.rule.types).values()
+        elif self.rule.member_of:
             refs = self.refs.holding(self.rule.member_of, group_dn, self.rule.types)
         elif self.rule.by_dn:
             placeholder = dnlib.normalize(self.rule.placeholder or "")
@@ -72,6 +99,17 @@ class Membership:
             values = [v for v in stored or () if v.lower() != placeholder]
             refs = list(self.refs.by_rdn_values(values, self.rule.types).values())
         return [member_item(r) for r in refs]
+
+    def read_members(self, group_dn: str) -> list[dict[str, Any]]:
+        """The SCIM ``members`` of the group at ``group_dn``, read now (after a write)."""
+        spec = self.deref_spec()
+        if spec is None and self.rule.member_of:
+            return self.members_of(group_dn, None)
+        found = self.directory.search(
+            group_dn, "base", lf.MATCH_ALL, [self.rule.ldap], deref=(spec,) if spec else ()
+        )
+        entry = found[0] if found else None
+        return self.members_of(group_dn, entry.get(self.rule.ldap) if entry else (), entry)
 
     def value_of(self, member_dn: str) -> str:
         """The member attribute value naming the entry at ``member_dn`` (its DN, or its uid)."""

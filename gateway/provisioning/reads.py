@@ -55,6 +55,8 @@ class ResourceReads:
     what: str
 
     def get(self, ident: str, projection: Projection = DEFAULT_PROJECTION) -> dict[str, Any]:
+        if not self.rm.accepts_id(ident):  # before anything that may ask the directory
+            raise NotFound(f"{self.what} {ident!r} not found")
         members = self._wants_members(projection)
         entry = self._find(ident, members=self._reads_member_values(members))
         return self._resources([entry], members=members)[0]
@@ -102,7 +104,7 @@ class ResourceReads:
                 attrs,
                 page_size=self.limits.page_size,
                 sort=sort,
-                deref=self.refs.deref_specs(self.rm) if attrs else (),
+                deref=self._deref(members=with_members) if attrs else (),
             ):
                 if placement.needs_filtering(self.rm) and not placement.contains(
                     self.rm, entry.dn, active
@@ -129,7 +131,7 @@ class ResourceReads:
         for i in range(0, len(dns), 200):
             chunk = dns[i : i + 200]
             flt = lf.conjunction(self.rm.filter, lf.Or(tuple(lf.entry_at(d) for d in chunk)))
-            deref = self.refs.deref_specs(self.rm)
+            deref = self._deref(members=members)
             for entry in self.directory.search(where.base, where.scope, flt, attrs, deref=deref):
                 found[dnlib.normalize(entry.dn)] = entry
         return [found[k] for k in map(dnlib.normalize, dns) if k in found]
@@ -170,7 +172,7 @@ class ResourceReads:
                 flt,
                 attrs,
                 size_limit=2,
-                deref=self.refs.deref_specs(self.rm) if links else (),
+                deref=self._deref(members=members) if links else (),
             )
         if placement.needs_filtering(self.rm):
             found = [e for e in found if placement.contains(self.rm, e.dn)]
@@ -179,16 +181,25 @@ class ResourceReads:
         return found[0]
 
     def _reads_member_values(self, members_wanted: bool) -> bool:
-        """Read a group's member attribute with it? Only if members are wanted and there is
-        no back-link to search instead (uniqueMember, memberUid: see Membership.members_of)."""
-        return members_wanted and self.rm.members is not None and not self.rm.members.member_of
+        """Read a group's member attribute with it? Only if members are wanted and either the
+        server dereferences them in the same search, or there is no back-link to search
+        instead (uniqueMember, memberUid: see Membership.members_of)."""
+        return (
+            members_wanted
+            and self.rm.members is not None
+            and self.membership is not None
+            and self.membership.reads_values()
+        )
 
-    def _member_values(self, dn: str) -> tuple[str, ...] | None:
-        """A group's member values, read now (None when the back-link is used instead)."""
-        if self.rm.members is None or self.rm.members.member_of:
-            return None
-        entry = self.directory.read(dn, [self.rm.members.ldap])
-        return entry.get(self.rm.members.ldap) if entry is not None else ()
+    def _deref(self, *, members: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """What a read asks the server to dereference: references (memberOf, manager), and
+        a group's members when they are read with it."""
+        specs = self.refs.deref_specs(self.rm)
+        if members and self.rm.members is not None and self.membership is not None:
+            member = self.membership.deref_spec()
+            if member is not None:
+                specs = (*specs, member)
+        return specs
 
     def _back_link(self) -> list[str]:
         if self.membership is not None and self.membership.rule.member_of:
@@ -208,7 +219,7 @@ class ResourceReads:
             if members and self.membership is not None and self.rm.members is not None:
                 stored = entry.get(self.rm.members.ldap)
                 with translating(self.what):
-                    resource["members"] = self.membership.members_of(entry.dn, stored)
+                    resource["members"] = self.membership.members_of(entry.dn, stored, entry)
             out.append(resource)
         return out
 

@@ -139,6 +139,37 @@ class References:
         """
         return _deref_specs(self.mapping, rm)
 
+    def member_deref_spec(self, group: ResourceMapping) -> tuple[str, tuple[str, ...]] | None:
+        """The dereference spec that brings a group's members' ids with the group, or None
+        when member values are not DNs or a member type's filter needs a search to check."""
+        return _member_deref_spec(self.mapping, group)
+
+    def linked_refs(
+        self, entry: Entry, attribute: str, types: Iterable[str]
+    ) -> tuple[list[Ref], list[str]] | None:
+        """The resources ``entry``'s ``attribute`` names, from what the server dereferenced
+        with it; and the DNs only the server can classify (for :meth:`by_dns`). None when the
+        server dereferenced nothing (no overlay): the caller resolves another way.
+
+        A value naming no entry (or one the bind may not read) comes back without
+        attributes and is left out, as a search for it would find nothing.
+        """
+        linked = entry.linked.get(attribute.lower()) if entry.linked is not None else None
+        if linked is None:
+            return None
+        mappings = self._mappings(types)
+        found: list[Ref] = []
+        pending: list[str] = []
+        for target in linked:
+            ref = self._classify(target, mappings)
+            if ref is None:
+                continue
+            if _has_filter_class(self.mapping[ref.type], target):
+                found.append(ref)
+            else:
+                pending.append(target.dn)
+        return found, pending
+
     def from_links(
         self, rm: ResourceMapping, entries: Iterable[Entry]
     ) -> tuple[dict[str, Ref], set[str]]:
@@ -280,6 +311,19 @@ def _deref_specs(mapping: Mapping, rm: ResourceMapping) -> tuple[tuple[str, tupl
         attrs = (*dict.fromkeys(t.id_attribute for t in targets), "objectClass")
         specs[rule.ldap.lower()] = attrs
     return tuple(specs.items())
+
+
+@functools.lru_cache(maxsize=64)
+def _member_deref_spec(
+    mapping: Mapping, group: ResourceMapping
+) -> tuple[str, tuple[str, ...]] | None:
+    rule = group.members
+    if rule is None or not rule.by_dn:
+        return None
+    targets = [mapping.resources[t] for t in rule.types if t in mapping.resources]
+    if not targets or any(_filter_class(t) is None for t in targets):
+        return None
+    return rule.ldap.lower(), (*dict.fromkeys(t.id_attribute for t in targets), "objectClass")
 
 
 def _where(mappings: list[ResourceMapping]) -> tuple[str, str]:

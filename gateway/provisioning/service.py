@@ -23,6 +23,7 @@ from gateway.provisioning import refusals
 from gateway.provisioning.allocation import Allocator
 from gateway.provisioning.errors import translating
 from gateway.provisioning.membership import Membership, member_item
+from gateway.provisioning.passwords import set_on_new_entry, take_password
 from gateway.provisioning.reads import DEFAULT_PROJECTION, Limits, ResourceReads
 from gateway.provisioning.references import Ref, References
 from gateway.scim import etag
@@ -73,8 +74,8 @@ class ResourceService(ResourceReads):
 
     def create(self, payload: dict[str, Any]) -> dict[str, Any]:
         resource = normalize_resource(payload, self.rtype)
-        self._check_unmapped(resource)
         password = take_password(resource)
+        self._check_unmapped(resource)
         with translating(self.what):
             dns_by_id, ids_by_dn = self._outgoing_refs(resource)
             image = translate.to_image(self.rm, resource, dns_by_id)
@@ -89,9 +90,9 @@ class ResourceService(ResourceReads):
                 entry = self.directory.add(image.dn, attrs, read_back=read_back)
             except SchemaViolation as err:
                 raise InvalidValue(self._refused(err)) from err
-            if member_refs and self.membership is not None:
             if password is not None:
                 set_on_new_entry(self.directory, entry.dn, password)
+            if member_refs and self.membership is not None:
                 self.membership.settle(entry.dn, member_refs)
         out = translate.to_resource(self.rm, entry.dn, entry.attributes, ids_by_dn)
         if self.rm.members is not None:
@@ -107,14 +108,14 @@ class ResourceService(ResourceReads):
     ) -> dict[str, Any]:
         """PUT (RFC 7644 §3.5.1): attributes the client leaves out are removed."""
         new = normalize_resource(payload, self.rtype)
-        self._check_unmapped(new)
         password = take_password(new)
+        self._check_unmapped(new)
         entry = self._find(ident, members=False)
         old = self._as_resource(entry)
         csn = etag.require(if_match, old["meta"].get("version"))
-        if self.rm.members is not None:
         if password is not None:
             entry, csn = self._password_first(ident, entry, password)
+        if self.rm.members is not None:
             delta = ValueDelta(replace=tuple(new.get("members") or ()))
             return self._update(entry, old, new, {"members": delta}, csn, projection)
         return self._update(entry, old, new, {}, csn, projection)
@@ -138,10 +139,10 @@ class ResourceService(ResourceReads):
         csn = etag.require(if_match, old["meta"].get("version"))
         deltas = frozenset({"members"}) if self.rm.members is not None else frozenset()
         result = apply_patch(old, operations, self.rtype, delta_attributes=deltas, limits=limits)
-        new_unmapped = set(translate.unmapped_attributes(self.rm, result.resource))
         password = take_password(result.resource)
         if password is not None:
             entry, csn = self._password_first(ident, entry, password)
+        new_unmapped = set(translate.unmapped_attributes(self.rm, result.resource))
         self._check_unmapped(
             result.resource,
             ignore=set(translate.unmapped_attributes(self.rm, old)),
@@ -222,7 +223,7 @@ class ResourceService(ResourceReads):
         out = translate.to_resource(self.rm, dn, attributes, ids_by_dn)
         if projection is not None and self._wants_members(projection) and self.membership:
             with translating(self.what):
-                out["members"] = self.membership.members_of(dn, self._member_values(dn))
+                out["members"] = self.membership.read_members(dn)
         return out
 
     def _modify(
@@ -259,7 +260,6 @@ class ResourceService(ResourceReads):
             self.membership.sweep(entry.dn, new_dn)
         return new_dn
 
-    def _is_member_type(self) -> bool:
     def _password_first(self, ident: str, entry: Entry, password: str) -> tuple[Entry, None]:
         """Set the password before any other change, so a refused one changes nothing; then
         read the entry again (the write changed its version; If-Match was checked before)."""
@@ -267,6 +267,7 @@ class ResourceService(ResourceReads):
             self.directory.set_password(entry.dn, password)
         return self._find(ident, members=False), None
 
+    def _is_member_type(self) -> bool:
         return self.membership is not None and self.rm.name in self.membership.rule.types
 
     def _undo_rename(self, original: str, current: str) -> None:
