@@ -43,6 +43,7 @@ warnings.filterwarnings("ignore", message="(tagMap|typeMap) is deprecated")
 
 import ldap3  # noqa: E402
 from ldap3.protocol.rfc4527 import post_read_control  # noqa: E402
+from ldap3.utils.conv import escape_filter_chars  # noqa: E402
 from support.slapd import Slapd, free_port  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef"
@@ -99,6 +100,9 @@ class Result:
     @property
     def rate(self) -> float:
         return self.ops / self.seconds if self.seconds else 0.0
+
+
+PLACEHOLDER = "cn=empty-membership-placeholder,dc=example,dc=org"  # mappings/openldap.yaml
 
 
 @dataclass
@@ -255,22 +259,35 @@ def raw_op(name: str, world: World, conn: ldap3.Connection, rnd: random.Random) 
             {"title": [(ldap3.MODIFY_REPLACE, [f"title {n}"])]},
             controls=[post_read_control(READ_BACK)],
         )
-    if name == "add_member":
+    if name == "add_member":  # lookup; add (placeholder out in the same modify); re-check
         _, ident = world.joiners[n % len(world.joiners)]
         conn.search(world.people, user_filter.format(ident), ldap3.LEVEL, attributes=["1.1"])
         dn = conn.response[0]["dn"]
-        return conn.modify(
+        ok = conn.modify(
             world.raw_group_dn,
-            {"member": [(ldap3.MODIFY_ADD, [dn])]},
+            {
+                "member": [
+                    (ldap3.MODIFY_ADD, [dn, PLACEHOLDER]),
+                    (ldap3.MODIFY_DELETE, [PLACEHOLDER]),
+                ]
+            },
             controls=[("1.2.840.113556.1.4.1413", False, None)],
         )
-    if name == "delete":
+        conn.search(world.people, user_filter.format(ident), ldap3.LEVEL, attributes=["1.1"])
+        return ok and conn.response[0]["dn"] == dn
+    if name == "delete":  # lookup; delete; sweep groups that gained it meanwhile
         with world.lock:
             if not world.created["raw"]:
                 raise StopIteration
             _, ident = world.created["raw"].pop()
         conn.search(world.people, user_filter.format(ident), ldap3.LEVEL, attributes=["1.1"])
-        return conn.delete(conn.response[0]["dn"])
+        dn = conn.response[0]["dn"]
+        ok = conn.delete(dn)
+        member = escape_filter_chars(dn)
+        conn.search(
+            world.groups, f"(&(objectClass=groupOfNames)(member={member}))", attributes=["1.1"]
+        )
+        return ok
     raise ValueError(name)
 
 
