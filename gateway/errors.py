@@ -155,6 +155,15 @@ class InsufficientAccess(DirectoryError):
     """Results 48-50: the bind identity may not do this."""
 
 
+class PasswordRefused(DirectoryError):
+    """The directory would not set a password (Password Modify, RFC 3062): its policy refused
+    it (length, quality, history) or the value; ``reason`` says why in words safe to show."""
+
+    def __init__(self, dn: str | None, result_code: int | None, reason: str) -> None:
+        super().__init__("passwd", dn, result_code, reason)
+        self.reason = reason
+
+
 class Unavailable(DirectoryError):
     """No directory answered: connect failure, timeout, busy (51), unavailable (52)."""
 
@@ -170,34 +179,3 @@ class ConfigError(GatewayError):
         self.source = source
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"invalid {source}:\n{lines}")
-class PasswordRefused(DirectoryError):
-    """The directory would not set a password (Password Modify, RFC 3062): its policy refused
-    it (length, quality, history) or the value; ``reason`` says why in words safe to show."""
-
-    def __init__(self, dn: str | None, result_code: int | None, reason: str) -> None:
-        super().__init__("passwd", dn, result_code, reason)
-        self.reason = reason
-
-
-class Referral(DirectoryError):
-    """Result 10, or a search answered with continuation references: the entry, or part of
-    the subtree searched, is held by another server. The gateway does not follow referrals
-    (it would bind with its credentials wherever a server points), so the operation fails
-    rather than answer with part of the data; ``referrals`` says where the server pointed."""
-
-    def __init__(self, operation: str, dn: str | None, referrals: tuple[str, ...]) -> None:
-        super().__init__(operation, dn, 10, f"referral to {', '.join(referrals) or '?'}")
-        self.referrals = referrals
-
-
-class UnreadableValue(DirectoryError):
-    """The directory holds a DN or value that is not UTF-8 text where the gateway reads text.
-
-    Refused rather than rewritten (a U+FFFD copy would overwrite the original at the next
-    PUT); ``attribute`` names it, for the operator to fix the data or the mapping."""
-
-    def __init__(self, dn: str | None, attribute: str) -> None:
-        super().__init__("read", dn, None, f"{attribute} holds a value that is not UTF-8")
-        self.attribute = attribute
-
-

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from gateway import metrics
-from gateway.directory import ldapfilter, messages, sorting
+from gateway.directory import ldapfilter, messages, passwords, sorting
 from gateway.directory.entry import Entry, Modification
 from gateway.directory.exchange import ConnectionLost, Reply, exchange
 from gateway.directory.messages import Control, Result
@@ -32,7 +32,6 @@ from gateway.errors import (
     InsufficientAccess,
     NoSuchEntry,
     PasswordRefused,
-    Referral,
     SchemaViolation,
     SizeLimit,
     Unavailable,
@@ -321,23 +320,6 @@ class Directory:
         parent = new_superior if new_superior is not None else _parent_of(dn)
         return f"{new_rdn},{parent}" if parent else new_rdn
 
-    def delete(self, dn: str, *, assertion: ldapfilter.LdapFilter | None = None) -> None:
-        log.debug("delete dn=%r", dn)
-        controls = [_assertion_control(assertion)] if assertion is not None else []
-        reply = self._call("delete", dn, messages.delete_request(dn), controls, retry=False)
-        self._check("delete", dn, reply.result)
-
-
-def _post_read(result: Result) -> dict[str, tuple[str, ...]]:
-    value = result.controls.get(messages.POST_READ_OID)
-    return messages.post_read_entry(value).attributes if value else {}
-
-
-@functools.lru_cache(maxsize=64)
-def _deref_control(specs: tuple[tuple[str, Sequence[str]], ...]) -> Control:
-    return messages.deref_control(specs)
-
-
     def set_password(self, dn: str, password: str) -> None:
         """Set the password of ``dn`` with the Password Modify extended operation (RFC 3062),
         so the directory hashes it and applies its password policy. Raises PasswordRefused
@@ -356,17 +338,33 @@ def _deref_control(specs: tuple[tuple[str, Sequence[str]], ...]) -> Control:
             raise PasswordRefused(dn, result.code, reason)
         self._check("passwd", dn, result)
 
+    def delete(self, dn: str, *, assertion: ldapfilter.LdapFilter | None = None) -> None:
+        log.debug("delete dn=%r", dn)
+        controls = [_assertion_control(assertion)] if assertion is not None else []
+        reply = self._call("delete", dn, messages.delete_request(dn), controls, retry=False)
+        self._check("delete", dn, reply.result)
+
+
+# constraintViolation (ppolicy: length, quality, history, age), unwillingToPerform
+_PASSWORD_REFUSALS = frozenset({19, 53})
+
+
+def _post_read(result: Result) -> dict[str, tuple[str, ...]]:
+    value = result.controls.get(messages.POST_READ_OID)
+    return messages.post_read_entry(value).attributes if value else {}
+
+
+@functools.lru_cache(maxsize=64)
+def _deref_control(specs: tuple[tuple[str, Sequence[str]], ...]) -> Control:
+    return messages.deref_control(specs)
+
+
 @functools.lru_cache(maxsize=1024)
 def _assertion_control(flt: ldapfilter.LdapFilter) -> Control:
     """Cached: the same guard goes with every member add."""
     return messages.assertion_control(flt)
 
 
-        self.pool.confirm_write("delete", dn)
-
-
-# constraintViolation (ppolicy: length, quality, history, age), unwillingToPerform
-_PASSWORD_REFUSALS = frozenset({19, 53})
 def _parent_of(dn: str) -> str:
     from gateway.directory.dn import parent
 

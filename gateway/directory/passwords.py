@@ -59,7 +59,7 @@ def policy_error(value: bytes | None) -> int | None:
     tag, start, end = ber.header(value, 0)
     if tag != ber.SEQUENCE:
         raise ber.BerError("password policy response: not a sequence")
-    for child_tag, s, e in ber.children(value, start, end, at_most=2):
+    for child_tag, s, e in ber.children(value, start, end):
         if child_tag == 0x81:
             return ber.read_integer(value, s, e)
     return None

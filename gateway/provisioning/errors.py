@@ -17,6 +17,7 @@ from gateway.errors import (
     InvalidValue,
     NoSuchEntry,
     NotFound,
+    PasswordRefused,
     PreconditionFailed,
     SchemaViolation,
     ScimError,
@@ -39,11 +40,11 @@ def to_scim_error(err: DirectoryError, what: str) -> ScimError:
             return NotFound(f"{what} not found")
         case AssertionFailed():
             return PreconditionFailed(f"{what} was modified by someone else (ETag mismatch)")
+        case PasswordRefused():
+            return InvalidValue(f"password: the directory refused it: {err.reason}")
         case SchemaViolation():
             return InvalidValue(
                 f"the directory refused the values for {what} "
-        case PasswordRefused():
-            return InvalidValue(f"password: the directory refused it: {err.reason}")
                 f"(LDAP result {err.result_code}); check the attribute values"
             )
         case SizeLimit():
