@@ -1,9 +1,9 @@
 """The add/replace/remove rules of RFC 7644 §3.5.2, applied to one resource dict in place.
 
-Does: resolve a ``PatchPath`` against a resource type, then add, replace or remove the
-value at that target, enforcing mutability (RFC 7643 §2.2), required attributes
-(RFC 7644 §3.5.2.2), value types (via ``values``) and ``primary`` uniqueness (RFC 7643
-§2.4). Attribute names are matched case-insensitively and written back in canonical case.
+Does: add, replace or remove the value at a resolved ``target.Target``, enforcing
+mutability (RFC 7643 §2.2), required attributes (RFC 7644 §3.5.2.2), value types (via
+``values``) and ``primary`` uniqueness (RFC 7643 §2.4). Attribute names are matched
+case-insensitively and written back in canonical case.
 
 Adding values to, or removing listed values from, a multi-valued attribute goes through a
 ``ValueIndex`` kept across operations, so each costs the values it names rather than the
@@ -17,76 +17,15 @@ drops it on error, which is what makes a PATCH all-or-nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from gateway.errors import InvalidPath, InvalidValue, Mutability, NoTarget, TooMany
+from gateway.errors import InvalidValue, Mutability, NoTarget, TooMany
 from gateway.scim import compat
-from gateway.scim.filter import Filter, format_filter
-from gateway.scim.match import check_value_filter, equality_template, identity_values, value_matches
-from gateway.scim.path import PatchPath
+from gateway.scim.match import equality_template, identity_values, value_matches
 from gateway.scim.schema import Attribute, ResourceType, Schema
+from gateway.scim.target import Target, check_change
 from gateway.scim.valueindex import ValueIndex, identity
 from gateway.scim.values import coerce_attribute, coerce_single
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """A resolved PATCH target: ``attr``, or ``attr.sub``, or ``attr[filter].filter_sub``."""
-
-    schema: Schema
-    attr: Attribute
-    attr_label: str  # canonical, URN-qualified for extension attributes
-    sub: Attribute | None = None
-    value_filter: Filter | None = None
-    filter_sub: Attribute | None = None
-
-    @property
-    def label(self) -> str:
-        """The target as it appears in error details, in canonical case."""
-        if self.value_filter is not None:
-            tail = "" if self.filter_sub is None else f".{self.filter_sub.name}"
-            return f"{self.attr_label}[{format_filter(self.value_filter)}]{tail}"
-        return self.attr_label if self.sub is None else f"{self.attr_label}.{self.sub.name}"
-
-
-def resolve_target(rtype: ResourceType, path: PatchPath) -> Target:
-    """Check ``path`` against the schema (``InvalidPath`` for anything unknown or misplaced)."""
-    schema, attr, sub = rtype.resolve(path.attr)
-    key = rtype.canonical_key(schema)
-    attr_label = attr.name if key is None else f"{key}:{attr.name}"
-    if path.value_filter is None:
-        if sub is not None and attr.multi_valued:
-            raise InvalidPath(
-                f"'{attr.name}.{sub.name}' would address every value of '{attr.name}': select"
-                f' values with a filter, e.g. {attr.name}[type eq "work"].{sub.name}'
-            )
-        return Target(schema, attr, attr_label, sub)
-    if not (attr.multi_valued and attr.type == "complex"):
-        raise InvalidPath(f"'{attr_label}' is not multi-valued and complex: it takes no filter")
-    check_value_filter(path.value_filter, attr)
-    filter_sub = None
-    if path.sub_attr is not None:
-        filter_sub = attr.sub(path.sub_attr)
-        if filter_sub is None:
-            raise InvalidPath(f"unknown sub-attribute '{path.sub_attr}' of '{attr_label}'")
-    return Target(schema, attr, attr_label, None, path.value_filter, filter_sub)
-
-
-def check_change(attr: Attribute, label: str, old: Any, new: Any) -> None:
-    """Mutability (RFC 7643 §2.2) and required (RFC 7644 §3.5.2.2) rules for one change.
-
-    Writing the value already there is no change and always allowed, except that a
-    read-only attribute cannot be targeted while it has no value.
-    """
-    if old == new and not (attr.mutability == "readOnly" and old is None):
-        return
-    if attr.mutability == "readOnly":
-        raise Mutability(f"'{label}' is read-only")
-    if attr.mutability == "immutable" and old is not None:
-        raise Mutability(f"'{label}' is immutable: it can be set once, not changed or removed")
-    if new is None and attr.required:
-        raise Mutability(f"'{label}' is required and cannot be removed")
 
 
 class ResourceEditor:

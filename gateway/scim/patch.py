@@ -29,7 +29,7 @@ from gateway.errors import (
 )
 from gateway.scim import compat
 from gateway.scim.delta import DeltaBuilder, ValueDelta
-from gateway.scim.edit import ResourceEditor, Target, resolve_target
+from gateway.scim.edit import ResourceEditor
 from gateway.scim.filter import AttrPath
 from gateway.scim.limits import NO_LIMITS, PatchLimits
 from gateway.scim.match import identity_values
@@ -37,6 +37,7 @@ from gateway.scim.messages import PATCH_OP
 from gateway.scim.path import PatchPath, parse_path
 from gateway.scim.resource import normalize_resource
 from gateway.scim.schema import Attribute, ResourceType, Schema
+from gateway.scim.target import Target, resolve_target
 from gateway.scim.values import coerce_attribute
 
 __all__ = [
