@@ -107,8 +107,9 @@ def to_resource(
 ) -> dict[str, Any]:
     """The SCIM resource for an entry. ``ids_by_dn``: normalized DN → (resource type, id).
 
-    Every stored value is shown, derived ones included: a client reads back exactly what it
-    wrote (Entra compares what it reads with what it would send, entra-scim.md §10).
+    A client reads back what it wrote (Entra compares what it reads with what it would send,
+    entra-scim.md §10), including values equal to what the mapping would derive; only an
+    attribute made entirely of derived values is left out (``_hide_unwritten``).
     ``hide_derived`` is for the "before" state of an update only (see ``_hide_derived``).
     """
     resource: dict[str, Any] = {"schemas": [rm.rtype.schema.id]}
@@ -137,6 +138,8 @@ def to_resource(
         _put(resource, slot, value, primary=rule.primary)
     if hide_derived:
         _hide_derived(rm, resource, attributes)
+    else:
+        _hide_unwritten(rm, resource)
     if rm.disable is not None:
         resource["active"] = not _disabled(rm, dn, attributes)
     resource["meta"] = _meta(rm, attributes)
@@ -180,6 +183,50 @@ def _hide_derived(
             holder[key] = value
         elif slot.sub is not None and not holder:
             box.pop(slot.attr, None)
+
+
+def _hide_unwritten(rm: ResourceMapping, resource: dict[str, Any]) -> None:
+    """Leave out an attribute whose every stored part is what the mapping derives.
+
+    The gateway keeps no state, so what tells a derived value from a written one is the
+    attribute as a whole: a client that writes ``name`` writes something of its own in it
+    (Entra: ``givenName``, ``familyName`` and ``formatted`` = the two joined, all shown). A
+    ``name`` holding only ``familyName``/``formatted`` equal to what the defaults render from
+    the other attributes (``{userName}`` after a create with no name, or after ``remove name``)
+    is one no client wrote, and reads as absent. The one write read back wrongly: an
+    attribute whose every part happens to equal its derivation (userName "lee" with
+    ``name: {familyName: "lee"}`` and nothing else); docs/mapping.md says so.
+    """
+    groups: dict[tuple[str | None, str], list[AttributeRule]] = {}
+    for rule in rm.attributes:
+        slot = slot_of(rule, rm)
+        if slot.multi_valued or slot.is_reference:
+            continue
+        groups.setdefault((slot.container, slot.attr), []).append(rule)
+    for (container, attr), rules in groups.items():
+        box = resource.get(container) if container else resource
+        if not isinstance(box, dict) or attr not in box:
+            continue
+        held = box[attr]
+        others = {k: v for k, v in resource.items() if k != attr or container}
+        if container:
+            others[container] = {k: v for k, v in box.items() if k != attr}
+        flat = template_values(others)
+        by_part = {slot_of(r, rm).sub: r for r in rules}
+        parts = held if isinstance(held, dict) else {None: held}
+        if all(_derives(by_part.get(part), value, flat) for part, value in parts.items()):
+            del box[attr]
+            if container and not box:
+                del resource[container]
+                resource["schemas"].remove(container)
+
+
+def _derives(rule: AttributeRule | None, value: Any, flat: Mapping[str, str]) -> bool:
+    """Is ``value`` what ``rule``'s defaults render from ``flat``?"""
+    if rule is None or not rule.defaults:
+        return False
+    rendered = next((r for t in rule.defaults if (r := t.render(flat))), None)
+    return rendered is not None and rendered == value
 
 
 def _disabled(rm: ResourceMapping, dn: str, attributes: Mapping[str, tuple[str, ...]]) -> bool:
@@ -497,8 +544,8 @@ def _unmapped_values(
         used.append(subs)
         for sub, v in item.items():
             s = sub.casefold()
-            if _empty(v) or s == "type" or (s == "primary" and (v is False or subs.primary)):
-                continue
+            if _empty(v) or s in ("type", "primary"):
+                continue  # primary says which value is preferred; it holds no data to store
             if s not in subs.names:
                 out.append(f"{label}.{sub}")
     return out

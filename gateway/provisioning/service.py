@@ -223,7 +223,7 @@ class ResourceService(ResourceReads):
         out = translate.to_resource(self.rm, dn, attributes, ids_by_dn)
         if projection is not None and self._wants_members(projection) and self.membership:
             with translating(self.what):
-                out["members"] = self.membership.members_of(dn, self._member_values(dn))
+                out["members"] = self.membership.read_members(dn)
         return out
 
     def _modify(
