@@ -1,7 +1,5 @@
-"""mappings/389ds.yaml, translation only: there is no 389 Directory Server in the test setup.
-
-What 389 DS would be sent (and how what it returns is read) is checked here; whether 389 DS
-accepts it is for `scim-gateway mapping check` against a real server (see the file header).
+"""mappings/389ds.yaml, translation only: what 389 DS would be sent and how what it returns
+is read. tests/e2e/test_389ds.py runs the same mapping against a real 389 DS.
 """
 
 from __future__ import annotations
@@ -64,12 +62,12 @@ def test_active_filters_use_nsaccountlock() -> None:
     assert lf.render(flt) == "(!(nsAccountLock=TRUE))"
 
 
-def test_groups_are_unique_names_with_a_placeholder() -> None:
+def test_groups_are_unique_names_without_a_placeholder() -> None:
     image = translate.to_image(GROUP, {"displayName": "Staff"}, {})
     assert changes.add_attributes(GROUP, image)["objectclass"] == ["top", "groupOfUniqueNames"]
     members = GROUP.members
     assert members is not None and members.ldap == "uniqueMember" and members.by_dn
-    assert members.placeholder and members.member_of is None
+    assert members.placeholder is None and members.member_of is None
     flt = search.to_ldap_filter(
         GROUP, parse_filter('members.value eq "u1"'), lambda _i: "uid=a,ou=people,dc=example,dc=com"
     )
