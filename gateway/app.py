@@ -22,6 +22,7 @@ from gateway.settings import Settings
 from gateway.web import discovery, errors, health, prometheus, requestlog, resources
 from gateway.web.auth import BearerAuth
 from gateway.web.jwt_auth import JwtValidator
+from gateway.web.public_url import PublicUrl
 from gateway.web.wire import BASE_PATH
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         pool,
         limits,
         BearerAuth(list(settings.tokens), jwt=_jwt_validator(settings)),
-        Readiness(mapping, directory),
+        Readiness(mapping, directory, cache_seconds=settings.ready_cache_seconds),
         BearerAuth([settings.metrics_token], "metrics") if settings.metrics_token else None,
     )
     runtime.services = {
@@ -77,6 +78,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
     app.extensions["scim"] = runtime
+    if settings.public_url:  # inside ProxyFix: the configured URL wins over X-Forwarded-Host
+        app.wsgi_app = PublicUrl(app.wsgi_app, settings.public_url)  # type: ignore[method-assign]
     if settings.trusted_proxy_hops:
         hops = settings.trusted_proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
@@ -99,4 +102,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 def _jwt_validator(settings: Settings) -> JwtValidator | None:
     if not settings.jwt_jwks:
         return None
-    return JwtValidator(settings.jwt_jwks, settings.jwt_issuer, settings.jwt_audience)
+    return JwtValidator(
+        settings.jwt_jwks,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        max_lifetime=settings.jwt_max_lifetime,
+    )

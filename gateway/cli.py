@@ -14,7 +14,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scim-gateway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="serve the SCIM API with gunicorn")
+    serve = sub.add_parser(
+        "serve", help="serve the SCIM API with gunicorn (asyncio workers, a thread pool each)"
+    )
     serve.add_argument("--bind", default="127.0.0.1:8080", help="HOST:PORT (default %(default)s)")
     serve.add_argument(
         "--workers", type=int, default=2, help="worker processes (default %(default)s)"
@@ -65,6 +67,11 @@ def _serve(args: argparse.Namespace) -> int:
             log_level=settings.log_level,
             certfile=settings.tls_cert_file,
             keyfile=settings.tls_key_file,
+            queue=settings.queue_size,
+            header_timeout=settings.header_timeout,
+            body_timeout=settings.body_timeout,
+            max_body=int(app.config["MAX_CONTENT_LENGTH"]),
+            retry_after=settings.retry_after,
         )
         server.run(app, options)
         return 0

@@ -5,6 +5,12 @@ being served (if any) and the structured ``fields`` a caller passed with
 ``log.info(..., extra={"fields": {...}})`` (the access and audit lines do). Text lines are for
 people: ``time LEVEL logger: message``.
 
+Every line is one line whatever a client sent: control characters (CR, LF, ESC, C1, the
+Unicode line and paragraph separators, ...) in a message or a field are written as escapes
+(``\\n``, ``\\x1b``, ``\\u2028``), so a request path holding a newline cannot forge a second
+line. A traceback is the only multi-line text: in the text format its lines are indented, so
+none of them can pass for a line of its own.
+
 Secrets never reach the output: nothing logs them on purpose, and as a safety net the
 formatter replaces the configured secret values (bearer tokens, the LDAP bind password)
 wherever they would appear. ldap3's own logger is held at WARNING whatever the level: its
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable
 from contextvars import ContextVar
@@ -31,6 +38,34 @@ request_id: ContextVar[str] = ContextVar("request_id", default="")
 """The id of the request this thread is serving; set by the web layer, read by every log line."""
 
 _CORE_KEYS = ("time", "level", "logger", "message", "request_id")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+TRACEBACK_INDENT = "    "
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    named = _NAMED.get(char)
+    if named:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character written as an escape: one line, no terminal codes."""
+    return _CONTROL.sub(_escape_char, text) if _CONTROL.search(text) else text
+
+
+def _printable_value(value: object) -> object:
+    """A structured field with every string inside it made :func:`printable`."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable(str(k)): _printable_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable_value(v) for v in value]
+    return value
 
 
 class _Redacting(logging.Formatter):
@@ -65,14 +100,18 @@ class JsonFormatter(_Redacting):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": printable(record.getMessage()),
         }
         rid = getattr(record, "request_id", "") or request_id.get()
         if rid:
-            out["request_id"] = rid
+            out["request_id"] = printable(str(rid))
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
-            out.update((k, v) for k, v in fields.items() if k not in _CORE_KEYS)
+            out.update(
+                (printable(str(k)), _printable_value(v))
+                for k, v in fields.items()
+                if k not in _CORE_KEYS
+            )
         if record.exc_info:
             out["exception"] = self.formatException(record.exc_info)
         elif record.exc_text:
@@ -83,17 +122,22 @@ class JsonFormatter(_Redacting):
 class TextFormatter(_Redacting):
     """``2025-01-01 12:00:00,000 INFO gateway.access: GET /scim/v2/Users 200 ...``."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__(secrets)
-        self._plain = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-
     def render(self, record: logging.LogRecord) -> str:
-        text = self._plain.format(record)
-        rid = getattr(record, "request_id", "") or request_id.get()
-        if rid and rid not in record.getMessage():
-            first, sep, rest = text.partition("\n")
-            text = f"{first} request_id={rid}{sep}{rest}"
-        return text
+        message = printable(record.getMessage())
+        line = f"{self.formatTime(record)} {record.levelname} {printable(record.name)}: {message}"
+        rid = printable(str(getattr(record, "request_id", "") or request_id.get()))
+        if rid and rid not in message:
+            line = f"{line} request_id={rid}"
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        details = [record.exc_text] if record.exc_text else []
+        if record.stack_info:
+            details.append(self.formatStack(record.stack_info))
+        for text in details:  # tracebacks: indented, so no line of theirs starts like a record
+            line += "".join(
+                f"\n{TRACEBACK_INDENT}{printable(part)}" for part in text.splitlines() or [""]
+            )
+        return line
 
 
 def make_formatter(fmt: str, secrets: Iterable[str] = ()) -> logging.Formatter:

@@ -72,6 +72,14 @@ AUTH_FAILURES = Counter(
 )
 
 
+FRONT_DOOR_REFUSALS = Counter(
+    "scim_gateway_front_door_refusals_total",
+    "Requests the front door answered or dropped itself, by reason: overload (429), too_large "
+    "(413), body_timeout (408), header_timeout (connection closed), error (500)",
+    ["reason"],
+)
+
+
 def ldap_result_label(code: int | None) -> str:
     """The ``result`` label of an LDAP operation: its result code, or why there is none."""
     return "connection_error" if code is None else str(code)

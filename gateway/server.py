@@ -1,5 +1,8 @@
 """Serving the app under gunicorn: options, TLS, log routing and Prometheus multi-process mode.
 
+- Each worker reads requests with an asyncio server and runs the Flask app on a bounded thread
+  pool (:mod:`gateway.frontdoor`): slow clients hold no thread, a request's headers and body
+  each have a deadline, and a full pool answers 429.
 - The app is built once in the master (``preload_app``) and forked into workers; the LDAP
   pool opens lazily in each worker, so nothing is shared across the fork.
 - gunicorn's own log lines go through the root logger, so they come out in the gateway's
@@ -19,12 +22,17 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
+if TYPE_CHECKING:
+    from gateway.frontdoor.bridge import Limits
+
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+WORKER_CLASS = "gateway.frontdoor.worker.GatewayWorker"
+KEEPALIVE_SECONDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +44,23 @@ class ServeOptions:
     log_level: str = "INFO"
     certfile: Path | None = None
     keyfile: Path | None = None
+    queue: int = 64
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    max_body: int = 1024 * 1024
+    retry_after: int = 5
+
+    def limits(self) -> Limits:
+        from gateway.frontdoor.bridge import Limits  # after prepare_metrics_dir (it records)
+
+        return Limits(
+            threads=self.threads,
+            queue=self.queue,
+            header_timeout=self.header_timeout,
+            body_timeout=self.body_timeout,
+            max_body=self.max_body,
+            retry_after=self.retry_after,
+        )
 
 
 def prepare_metrics_dir() -> Callable[[], None]:
@@ -83,23 +108,27 @@ def _child_exit(_server: Any, worker: Any) -> None:
 
 
 def _on_reload(arbiter: Any) -> None:
-    from gateway.reloading import on_reload
+    """SIGHUP, in the master: reload the mapping of the Flask app behind the front door."""
+    from gateway.reloading import reload_mapping
 
-    on_reload(arbiter)
+    reload_mapping(arbiter.app.application)
 
 
 class GatewayServer(BaseApplication):
     def __init__(self, app: Any, options: ServeOptions) -> None:
-        self.application = app
+        self.application = app  # the Flask app
         self.options = options
+        from gateway.frontdoor.bridge import FrontDoor
+
+        self.front_door = FrontDoor(app, options.limits())  # what the workers serve
         super().__init__()
 
     def load_config(self) -> None:
         o = self.options
         self.cfg.set("bind", [o.bind])
         self.cfg.set("workers", o.workers)
-        self.cfg.set("threads", o.threads)
-        self.cfg.set("worker_class", "gthread")
+        self.cfg.set("worker_class", WORKER_CLASS)  # threads: the front door's pool
+        self.cfg.set("keepalive", KEEPALIVE_SECONDS)
         self.cfg.set("timeout", o.timeout)
         self.cfg.set("preload_app", True)  # safe: the LDAP pool opens lazily per worker
         self.cfg.set("accesslog", None)  # the app logs one line per request itself
@@ -116,7 +145,7 @@ class GatewayServer(BaseApplication):
             self.cfg.set("keyfile", str(o.keyfile))
 
     def load(self) -> Any:
-        return self.application
+        return self.front_door
 
 
 def run(app: Any, options: ServeOptions) -> None:

@@ -35,6 +35,7 @@ from gateway.errors import (
     SchemaViolation,
     SizeLimit,
     Unavailable,
+    WriteUnanswered,
 )
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,10 @@ _RESULT_ERRORS: dict[int, type[DirectoryError]] = {
     **dict.fromkeys((48, 49, 50), InsufficientAccess),
     **dict.fromkeys((3, 51, 52, 80, 81), Unavailable),
 }
+
+
+_WRITES = frozenset({"add", "modify", "modrdn", "delete"})
+"""Operations that change the directory: never repeated, and unanswered means outcome unknown."""
 
 
 class LdapOperation(NamedTuple):
@@ -127,9 +132,10 @@ class Directory:
     ) -> Reply:
         """Send ``request`` once; on a dead connection reconnect and retry reads only.
 
-        A write whose connection broke mid-flight has an unknown outcome, so it is reported
-        as unavailable rather than repeated (the pool already replaces connections the
-        server closed while idle, before anything is sent).
+        A write whose answer never came (timeout, connection broken mid-flight) may have been
+        made: it is raised as :class:`~gateway.errors.WriteUnanswered` (the client is told
+        the outcome is unknown) rather than repeated or reported as not done (the pool already
+        replaces connections the server closed while idle, before anything is sent).
         """
         attempts = 2 if retry else 1
         for attempt in range(attempts):
@@ -142,6 +148,8 @@ class Directory:
                 _record(operation, dn, None, started)
                 self.pool.discard()
                 log.warning("LDAP %s on %r lost its connection: %s", operation, dn, err)
+                if operation in _WRITES:
+                    raise WriteUnanswered(operation, dn, None, "no answer") from err
                 if attempt + 1 == attempts:
                     raise Unavailable(operation, dn, None, "connection lost") from err
                 continue

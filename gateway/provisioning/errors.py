@@ -17,6 +17,7 @@ from gateway.errors import (
     InvalidValue,
     NoSuchEntry,
     NotFound,
+    OutcomeUnknown,
     PasswordRefused,
     PreconditionFailed,
     SchemaViolation,
@@ -26,6 +27,7 @@ from gateway.errors import (
     TooMany,
     Unavailable,
     Uniqueness,
+    WriteUnanswered,
 )
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,11 @@ def to_scim_error(err: DirectoryError, what: str) -> ScimError:
             )
         case SizeLimit():
             return TooMany("the directory returned too many results; narrow the filter")
+        case WriteUnanswered():
+            return OutcomeUnknown(
+                f"the directory did not answer a change to {what} in time; it may or may not "
+                "have been made: read the resource before repeating the request"
+            )
         case Unavailable():
             return ServiceUnavailable("the directory is unavailable; retry later")
         case InsufficientAccess():

@@ -12,7 +12,7 @@ import uuid
 from flask import Flask, Response, g
 from werkzeug.exceptions import HTTPException
 
-from gateway.errors import ScimError, ServiceUnavailable
+from gateway.errors import OutcomeUnknown, ScimError, ServiceUnavailable
 from gateway.scim.messages import ERROR
 from gateway.web.wire import scim_response
 
@@ -31,14 +31,14 @@ def error_response(
 
 
 def register(app: Flask, retry_after: int) -> None:
-    """``retry_after``: the Retry-After seconds every 503 carries (a deployment setting)."""
+    """``retry_after``: the Retry-After seconds every 503 and 504 carries (a deployment setting)."""
 
     @app.errorhandler(ScimError)
     def _scim(err: ScimError) -> Response:
         headers = dict(err.headers)
         if err.status >= 500:
             log.warning("%s %s", err.status, err.detail)
-        if isinstance(err, ServiceUnavailable):
+        if isinstance(err, ServiceUnavailable | OutcomeUnknown):
             headers["Retry-After"] = str(retry_after)
         return error_response(err.status, err.detail, err.scim_type, headers)
 

@@ -3,7 +3,8 @@
 ``/healthz``: the process is alive and serving HTTP (it touches nothing else).
 ``/readyz``: it can serve SCIM now: the mapping is loaded and the directory accepts the
 gateway's bind and a read (see :mod:`gateway.provisioning.readiness`). 503 names the check that
-failed and a fixed reason; no DN, server message or credential.
+failed and a fixed reason; no DN, server message or credential. The outcome is reused for a few
+seconds (``SCIM_GATEWAY_READY_CACHE_SECONDS``): the ``Age`` header says how old it is.
 """
 
 from __future__ import annotations
@@ -28,4 +29,5 @@ def readyz() -> tuple[Response, int, dict[str, str]]:
         for c in report.checks
     }
     body = jsonify(status="ok" if report.ok else "unavailable", checks=checks)
-    return body, 200 if report.ok else 503, _NO_STORE
+    headers = {**_NO_STORE, "Age": str(int(report.age()))}
+    return body, 200 if report.ok else 503, headers

@@ -4,7 +4,8 @@ Every request gets one line on ``gateway.access`` (method, path, the query param
 shape a SCIM query, status, duration, LDAP operation count, resource type); every SCIM write
 (POST/PUT/PATCH/DELETE on a resource, succeeded or failed, refused ones included) one more on
 ``gateway.audit`` (SCIM operation, resource type, id, the DNs written, the LDAP operations with
-their result codes, outcome). Neither ever carries a header value, a request or response body,
+their result codes, outcome: success, failure, or unknown when a change was sent but never
+answered). Neither ever carries a header value, a request or response body,
 or a query value other than those of :data:`LOGGED_QUERY_KEYS`.
 
 The LDAP operations come from a recorder the composition root passes in (the directory layer's
@@ -153,7 +154,7 @@ def _audit_line(response: Response, change: str, resource: str, trips: Any) -> N
             for op in operations[:MAX_AUDITED_OPERATIONS]
         ],
         "status": status,
-        "outcome": "success" if status < 400 else "failure",
+        "outcome": _outcome(status),
     }
     omitted = max(0, len(operations) - MAX_AUDITED_OPERATIONS) + dropped
     if omitted:
@@ -169,14 +170,22 @@ def _audit_line(response: Response, change: str, resource: str, trips: Any) -> N
         summary += f"; ... {len(operations) - 10 + dropped} more"
     audit_log.log(
         logging.WARNING if status >= 500 else logging.INFO,
-        "audit %s %s id=%s status=%s ldap=[%s]",
+        "audit %s %s id=%s status=%s outcome=%s ldap=[%s]",
         change,
         resource,
         fields["id"],
         status,
+        fields["outcome"],
         summary,
         extra={"fields": fields},
     )
+
+
+def _outcome(status: int) -> str:
+    """``unknown`` for a 504: the change was sent but the directory's answer never came."""
+    if status == 504:
+        return "unknown"
+    return "success" if status < 400 else "failure"
 
 
 def _scim_id(response: Response) -> str | None:

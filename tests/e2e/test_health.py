@@ -87,7 +87,8 @@ def test_readyz_follows_a_directory_that_stops_and_comes_back(tmp_path: Path) ->
             people, groups = make_subtree(conn, own.suffix)
         finally:
             conn.unbind()
-        app = _app(own, isolated_mapping(tmp_path, people, groups), ldap_connect_timeout=1.0)
+        mapping = isolated_mapping(tmp_path, people, groups)
+        app = _app(own, mapping, ldap_connect_timeout=1.0, ready_cache_seconds=0.0)  # uncached
         client = app.test_client()
         headers = {"Authorization": "Bearer test-token-0123456789abcdef"}
         assert client.get("/readyz").status_code == 200

@@ -85,3 +85,29 @@ def test_configure_logging_is_idempotent_and_pins_ldap3_and_audit() -> None:
         root.setLevel(before[1])
     with pytest.raises(ValueError):
         make_formatter("xml")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_control_characters_in_messages_and_fields_are_escaped(fmt: str) -> None:
+    forged = "/x\n2026-01-01 00:00:00,000 INFO gateway.audit: audit delete\r\x1b[31m\x85\u2028"
+    rec = record("GET %s 401", forged, fields={"path": forged, "query": {"f\n": [forged]}})
+    out = make_formatter(fmt).format(rec)
+    for breaker in ("\n", "\r", "\x1b", "\x85", "\u2028"):
+        assert breaker not in out
+    escaped = "/x\\n2026-01-01 00:00:00,000 INFO gateway.audit: audit delete\\r\\x1b[31m\\x85"
+    if fmt == "json":
+        line = json.loads(out)
+        assert line["path"].startswith(escaped) and escaped in line["message"]
+        assert list(line["query"]) == ["f\\n"]
+    else:
+        assert escaped in out
+
+
+def test_a_traceback_is_indented_so_no_line_of_it_passes_for_a_record() -> None:
+    try:
+        raise ValueError("bad\n2026-01-01 00:00:00,000 INFO gateway.audit: forged")
+    except ValueError:
+        rec = logging.LogRecord("gateway", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
+    lines = TextFormatter().format(rec).split("\n")
+    assert lines[0].endswith("ERROR gateway: boom")
+    assert len(lines) > 2 and all(line.startswith("    ") for line in lines[1:])

@@ -27,6 +27,8 @@ def test_a_created_metrics_dir_is_removed_by_its_creator_only(
     monkeypatch.setenv(server.MULTIPROC_ENV, str(created))
     cleanup()
     assert not created.exists() and server.MULTIPROC_ENV not in os.environ
+    monkeypatch.undo()  # puts back the path prepare_metrics_dir set directly: take it away
+    os.environ.pop(server.MULTIPROC_ENV, None)
 
 
 def test_an_operator_metrics_dir_is_kept_but_emptied_of_old_samples(

@@ -1,0 +1,344 @@
+"""ASGI → WSGI: buffer the whole request, then run the Flask app on a bounded thread pool.
+
+Why not hand the WSGI app a stream (as generic bridges do): a thread that reads the body from
+the network waits as long as the client cares to trickle it, and a few slow clients then hold
+every thread. Here the event loop reads the body, within :attr:`Limits.body_timeout` and at
+most :attr:`Limits.max_body` bytes, and a thread only ever sees a request that is complete in
+memory. The response is built whole in the thread and written by the event loop, so a client
+that reads slowly does not hold a thread either.
+
+Admission: at most ``threads + queue`` requests per worker are running or waiting for a
+thread; past that the answer is an immediate ``429`` with ``Retry-After`` (RFC 6585 §4),
+which Entra treats as "pause and resume" where repeated timeouts would put the job in
+quarantine. ``/healthz`` is never refused (it touches nothing and liveness probes must not fail
+because the gateway is busy). Refusals made here (413, 408, 429) are SCIM errors, counted in
+the metrics and logged on ``gateway.access`` like any other request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from io import BytesIO
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from gateway.scim.messages import ERROR
+
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("gateway.access")
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+NEVER_REFUSED = frozenset({"/healthz"})
+SCIM_PREFIX = "/scim/v2/"
+_RESOURCE_LABELS = {"Users": "User", "Groups": "Group"}
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one worker accepts; defaults are ``scim-gateway serve``'s."""
+
+    threads: int = 4
+    queue: int = 64
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    max_body: int = 1024 * 1024
+    retry_after: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    status: int
+    reason: str  # the metrics label
+    detail: str
+    scim_type: str | None = None
+    close: bool = True  # the request was not read to its end: the connection cannot be reused
+
+
+class ClientGone(Exception):
+    """The client closed the connection before its request was complete."""
+
+
+class FrontDoor:
+    """The ASGI application a worker serves; ``wsgi_app`` is the Flask app."""
+
+    def __init__(self, wsgi_app: WsgiApp, limits: Limits) -> None:
+        self.wsgi_app = wsgi_app
+        self.limits = limits
+        self._admitted = 0  # running or waiting for a thread; touched by the event loop only
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
+
+    @property
+    def admitted(self) -> int:
+        return self._admitted
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            await self._http(scope, receive, send)
+
+    # ------------------------------------------------------------------ one request
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        try:
+            body = await self._read_body(scope, receive)
+        except ClientGone:
+            return
+        if isinstance(body, Refusal):
+            await self._refuse(scope, send, body, started)
+            return
+        capacity = self.limits.threads + self.limits.queue
+        if self._admitted >= capacity and scope["path"] not in NEVER_REFUSED:
+            await self._refuse(scope, send, self._busy(), started, close=False)
+            return
+        loop = asyncio.get_running_loop()
+        self._admitted += 1
+        job = self._executor().submit(self._call_wsgi, wsgi_environ(scope, body))
+        # Released when the thread is done, even if this task is cancelled meanwhile.
+        job.add_done_callback(lambda _: self._release_from_thread(loop))
+        try:
+            status, headers, content = await asyncio.wrap_future(job)
+        except Exception:
+            log.exception("the application failed outside its own error handling")
+            await self._refuse(
+                scope, send, Refusal(500, "error", "internal error", close=False), started
+            )
+            return
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+    def _release(self) -> None:
+        self._admitted -= 1
+
+    def _release_from_thread(self, loop: asyncio.AbstractEventLoop) -> None:
+        # A closed loop means the worker is exiting: nothing left to count.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._release)
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes | Refusal:
+        """The whole body, or why not: too large (413) or not sent in time (408)."""
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limits.max_body:
+            return _too_large()
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(self.limits.body_timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        raise ClientGone
+                    data = message.get("body", b"")
+                    size += len(data)
+                    if size > self.limits.max_body:
+                        return _too_large()
+                    if data:
+                        chunks.append(data)
+                    if not message.get("more_body", False):
+                        return b"".join(chunks)
+        except TimeoutError:
+            return Refusal(
+                408,
+                "body_timeout",
+                f"the request body did not arrive within {self.limits.body_timeout:g} seconds",
+            )
+
+    def _busy(self) -> Refusal:
+        return Refusal(
+            429,
+            "overload",
+            f"the gateway is busy; retry after {self.limits.retry_after} seconds",
+            close=False,
+        )
+
+    def _call_wsgi(self, environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """Run the WSGI app to the end in this (pool) thread; return the whole response."""
+        started: list[Any] = []
+        chunks: list[bytes] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None):
+            if exc_info is not None and started and chunks:
+                raise exc_info[1].with_traceback(exc_info[2])
+            started[:] = [status, headers]
+            return chunks.append
+
+        result = self.wsgi_app(environ, start_response)
+        try:
+            chunks.extend(chunk for chunk in result if chunk)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        status, headers = started
+        # Names keep Flask's casing (h11 compares them case-insensitively): clients written
+        # against the previous server, and some that should know better, expect it.
+        encoded = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        return int(status.split(" ", 1)[0]), encoded, b"".join(chunks)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        """The worker's pool, made on first use in the process that uses it (after the fork)."""
+        if self._pool is None or self._pool_pid != os.getpid():
+            self._pool = ThreadPoolExecutor(self.limits.threads, thread_name_prefix="scim")
+            self._pool_pid = os.getpid()
+        return self._pool
+
+    # ------------------------------------------------------------------ refusals
+
+    async def _refuse(
+        self,
+        scope: Scope,
+        send: Send,
+        refusal: Refusal,
+        started: float,
+        *,
+        close: bool | None = None,
+    ) -> None:
+        request_id = uuid.uuid4().hex
+        body: dict[str, Any] = {
+            "schemas": [ERROR],
+            "status": str(refusal.status),
+            "detail": refusal.detail,
+        }
+        if refusal.scim_type:
+            body["scimType"] = refusal.scim_type
+        content = json.dumps(body, separators=(",", ":")).encode()
+        headers = [
+            (b"Content-Type", b"application/scim+json; charset=utf-8"),
+            (b"Content-Length", str(len(content)).encode()),
+            (b"X-Request-Id", request_id.encode()),
+        ]
+        if refusal.status in (429, 503):
+            headers.append((b"Retry-After", str(self.limits.retry_after).encode()))
+        if refusal.close if close is None else close:
+            headers.append((b"Connection", b"close"))
+        await send({"type": "http.response.start", "status": refusal.status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+        self._record(scope, refusal, started, request_id)
+
+    @staticmethod
+    def _record(scope: Scope, refusal: Refusal, started: float, request_id: str) -> None:
+        from gateway import metrics  # not at import: serve builds this before the metrics dir
+
+        seconds = time.perf_counter() - started
+        method = scope.get("method", "")
+        resource = resource_label(scope.get("path", ""))
+        metrics.HTTP_REQUESTS.labels(resource, method, str(refusal.status)).inc()
+        metrics.FRONT_DOOR_REFUSALS.labels(refusal.reason).inc()
+        client = (scope.get("client") or ("", 0))[0]
+        access_log.info(
+            "%s %s %s %.1fms refused=%s request_id=%s",
+            method,
+            scope.get("path", ""),
+            refusal.status,
+            seconds * 1000,
+            refusal.reason,
+            request_id,
+            extra={
+                "request_id": request_id,
+                "fields": {
+                    "event": "request",
+                    "method": method,
+                    "path": scope.get("path", ""),
+                    "status": refusal.status,
+                    "duration_ms": round(seconds * 1000, 1),
+                    "ldap_ops": 0,
+                    "resource_type": resource,
+                    "client": client,
+                    "refused": refusal.reason,
+                },
+            },
+        )
+
+    # ------------------------------------------------------------------ lifespan
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._pool is not None and self._pool_pid == os.getpid():
+                    self._pool.shutdown(wait=True)
+                    self._pool = None
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _too_large() -> Refusal:
+    return Refusal(413, "too_large", "the request body is too large", "tooLarge")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1").strip()
+    return None
+
+
+def resource_label(path: str) -> str:
+    """The metrics' ``resource_type`` of a path the app never saw (User, Group or unknown)."""
+    if path.startswith(SCIM_PREFIX):
+        return _RESOURCE_LABELS.get(path[len(SCIM_PREFIX) :].split("/", 1)[0], "unknown")
+    return "unknown"
+
+
+def wsgi_environ(scope: Scope, body: bytes) -> dict[str, Any]:
+    """A PEP 3333 environ for a buffered ASGI HTTP request.
+
+    Header names holding ``_`` are dropped (as gunicorn does): ``X_Forwarded_For`` would
+    otherwise arrive as the same key as ``X-Forwarded-For``. The body is already complete,
+    so ``Transfer-Encoding`` is dropped and ``CONTENT_LENGTH`` says its length.
+    """
+    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+    server = scope.get("server") or ("localhost", 80)
+    client = scope.get("client") or ("", 0)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope["method"],
+        "SCRIPT_NAME": scope.get("root_path", "").encode("utf-8").decode("latin-1"),
+        "PATH_INFO": unquote_to_bytes(raw_path).decode("latin-1"),
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_NAME": str(server[0]),
+        "SERVER_PORT": str(server[1] if server[1] is not None else 80),
+        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+        "REMOTE_ADDR": str(client[0]),
+        "REMOTE_PORT": str(client[1]),
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.input": BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    for raw_name, raw_value in scope.get("headers", ()):
+        name = raw_name.decode("latin-1").upper()
+        if "_" in name:
+            continue
+        key = name.replace("-", "_")
+        value = raw_value.decode("latin-1")
+        if key == "CONTENT_TYPE":
+            environ["CONTENT_TYPE"] = value
+        elif key in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
+            continue
+        else:
+            key = "HTTP_" + key
+            environ[key] = f"{environ[key]},{value}" if key in environ else value
+    return environ
