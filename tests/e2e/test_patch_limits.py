@@ -33,14 +33,15 @@ def gateway_with(slapd: Slapd, ldap_admin: Connection, tmp_path: Path) -> Iterat
 
     def build(**overrides: Any) -> Gateway:
         people, groups = make_subtree(ldap_admin, slapd.suffix)
-        mapping = isolated_mapping(tmp_path / f"m{len(apps)}", people, groups)
+        folder = tmp_path / f"m{len(apps)}"
+        folder.mkdir()
+        mapping = isolated_mapping(folder, people, groups)
         app = create_app(settings_for(slapd, mapping, **overrides))
         app.testing = True
         apps.append(app)
         headers = {"Authorization": f"Bearer {TOKEN}"}
         return Gateway(app.test_client(), ldap_admin, people, groups, headers)
 
-    (tmp_path / "m0").mkdir()
     yield build
     for app in apps:
         app.extensions["scim"].pool.close_all()
