@@ -19,6 +19,8 @@ SCIM                  LDAP
 ``active``            the disable strategy's attribute (or the disabled OU)
 ``members.value``     ``(member=<DN of that id>)``
 ``emails[type eq "work" and value co "x"]``  the rule for work emails: ``(mail=*x*)``
+``emails[type eq "work"].value eq "x"``  (Entra) read as ``emails[type eq "work" and value eq "x"]``
+``addresses[type eq "work" and locality eq "x"]``  the rules of one type are one value: ``(l=x)``
 ====================  ==========================================
 
 Matching follows the directory's matching rules: most LDAP attributes compare case-
