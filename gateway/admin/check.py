@@ -2,13 +2,11 @@
 
 Without a directory: the YAML is validated (every problem, with line). With one
 (``--ldap-url`` or ``SCIM_GATEWAY_LDAP_URL``): its schema is read and compared
-(gateway.mapping.check), and its data probed with reads only: base DNs exist and the bind DN
-can read them and the id attribute of entries there, allocation counters exist (or can be
-created) and are in range, no entry already uses the numbers a counter will hand out.
-
-Write access is not checked: nothing here writes. (OpenLDAP's no-op control looks like a way
-to try an add without applying it, but on slapd 2.5 back-mdb a no-op add that introduces an
-attribute the database has not stored yet crashes slapd — tried, and dropped.)
+(gateway.mapping.check), and its data probed without changing anything: base DNs exist and
+the bind DN can read them and the id attribute of entries there, allocation counters exist (or
+can be created) and are in range, no entry already uses the numbers a counter will hand out;
+the bind DN may modify entries, is not stopped by a size limit when paging, and the attributes
+the gateway searches by are indexed (gateway.admin.capacity says how each is found out).
 Exit status 1 if any error was found.
 """
 
@@ -18,6 +16,7 @@ import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from gateway.admin import capacity
 from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
 from gateway.directory.operations import Directory
@@ -133,6 +132,10 @@ class _Probe:
     def run(self) -> list[Finding]:
         if self._exists(self.rm.base_dn, "base_dn"):
             self._ids_readable()
+            capacity.probe_write(self.rm, self.directory, self.add)
+            capacity.probe_size_limit(self.rm, self.directory, self.add)
+            indexes = capacity.index_config(self.directory, self.rm.base_dn)
+            capacity.probe_indexes(self.rm, self.directory, self.add, indexes)
         if self.rm.disable is not None and self.rm.disable.disabled_base_dn:
             self._exists(self.rm.disable.disabled_base_dn, "disable.disabled_base_dn")
         for rule in self.rm.derived:
