@@ -23,7 +23,6 @@ from gateway.web import discovery, errors, health, prometheus, requestlog, resou
 from gateway.web.auth import BearerAuth
 from gateway.web.jwt_auth import JwtValidator
 from gateway.web.public_url import PublicUrl
-from gateway.web.public_url import PublicUrl
 from gateway.web.wire import BASE_PATH
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -79,8 +78,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
     app.extensions["scim"] = runtime
-    if settings.public_url:  # inside ProxyFix: the configured URL wins over X-Forwarded-Host
-        app.wsgi_app = PublicUrl(app.wsgi_app, settings.public_url)  # type: ignore[method-assign]
     if settings.public_url:  # inside ProxyFix: the configured URL wins over X-Forwarded-Host
         app.wsgi_app = PublicUrl(app.wsgi_app, settings.public_url)  # type: ignore[method-assign]
     if settings.trusted_proxy_hops:

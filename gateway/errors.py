@@ -125,21 +125,6 @@ class OutcomeUnknown(ScimError):
         self.retry_after = retry_after
 
 
-class OutcomeUnknown(ScimError):
-    """A change was sent to the directory but its answer never came: it may have been made.
-
-    504, not 503: "retry later" would claim nothing happened. The client should read the
-    resource before repeating the change; a repeated create of a name that now exists is a 409
-    (``uniqueness``), which Entra resolves by matching the existing object.
-    """
-
-    status = 504
-
-    def __init__(self, detail: str, *, retry_after: int = 5) -> None:
-        super().__init__(detail, headers={"Retry-After": str(retry_after)})
-        self.retry_after = retry_after
-
-
 # ---------------------------------------------------------------------- directory errors
 
 
@@ -196,10 +181,6 @@ class PasswordRefused(DirectoryError):
 
 class Unavailable(DirectoryError):
     """No directory answered: connect failure, timeout, busy (51), unavailable (52)."""
-
-
-class WriteUnanswered(Unavailable):
-    """A write was sent but no answer came (timeout, connection lost): its outcome is unknown."""
 
 
 class WriteUnanswered(Unavailable):

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
-from urllib.parse import urlsplit
 
 from gateway.errors import ConfigError
 
@@ -54,14 +53,6 @@ VARIABLES: dict[str, str] = {
     "JWT_ISSUER": "required 'iss' of JWT bearer tokens, e.g. https://sts.windows.net/<tenant>/",
     "JWT_AUDIENCE": "required 'aud' of JWT bearer tokens "
     "(Entra: 8adf8e6e-67b2-4cf2-a259-e3dc5476c621)",
-    "JWT_MAX_LIFETIME": "longest accepted JWT lifetime (exp - iat) and age (now - iat), in seconds "
-    "(default 86400)",
-    "PUBLIC_URL": "the gateway's public base URL, e.g. https://scim.example.org (Location, "
-    "meta.location, $ref); unset: taken from each request's Host header",
-    "READY_CACHE_SECONDS": "seconds /readyz reuses its last directory check (default 5; 0: none)",
-    "HEADER_TIMEOUT": "seconds a client has to send a request's headers (default 10)",
-    "BODY_TIMEOUT": "seconds a client has to send a request's body after its headers (default 30)",
-    "QUEUE_SIZE": "requests a worker holds waiting for a thread before answering 429 (default 64)",
     "JWT_MAX_LIFETIME": "longest accepted JWT lifetime (exp - iat) and age (now - iat), in seconds "
     "(default 86400)",
     "PUBLIC_URL": "the gateway's public base URL, e.g. https://scim.example.org (Location, "
@@ -114,12 +105,6 @@ class Settings:
     jwt_jwks: str = ""
     jwt_issuer: str = ""
     jwt_audience: str = ""
-    jwt_max_lifetime: int = 86400
-    public_url: str = ""
-    ready_cache_seconds: float = 5.0
-    header_timeout: float = 10.0
-    body_timeout: float = 30.0
-    queue_size: int = 64
     jwt_max_lifetime: int = 86400
     public_url: str = ""
     ready_cache_seconds: float = 5.0
@@ -195,12 +180,6 @@ class Settings:
             header_timeout=reader.number("HEADER_TIMEOUT", 10.0, float, 1, 300),
             body_timeout=reader.number("BODY_TIMEOUT", 30.0, float, 1, 600),
             queue_size=reader.number("QUEUE_SIZE", 64, int, 0, 10000),
-            jwt_max_lifetime=reader.number("JWT_MAX_LIFETIME", 86400, int, 60, 31 * 86400),
-            public_url=_public_url(reader.text("PUBLIC_URL"), problems),
-            ready_cache_seconds=reader.number("READY_CACHE_SECONDS", 5.0, float, 0, 300),
-            header_timeout=reader.number("HEADER_TIMEOUT", 10.0, float, 1, 300),
-            body_timeout=reader.number("BODY_TIMEOUT", 30.0, float, 1, 600),
-            queue_size=reader.number("QUEUE_SIZE", 64, int, 0, 10000),
         )
         level = (reader.text("LOG_LEVEL") or "INFO").upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -226,25 +205,6 @@ class Settings:
             jwt_audience=jwt["JWT_AUDIENCE"],
             **settings,  # type: ignore[arg-type]
         )
-
-
-def _public_url(value: str, problems: list[str]) -> str:
-    """``scheme://host[:port][/prefix]`` without a trailing slash, query or fragment."""
-    if not value:
-        return ""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        problems.append(
-            f"{PREFIX}PUBLIC_URL: {value!r} is not an http(s)://host[:port][/path] URL "
-            "without query or fragment"
-        )
-        return ""
-    try:
-        parts.port  # noqa: B018 - raises for a port that is not a number
-    except ValueError:
-        problems.append(f"{PREFIX}PUBLIC_URL: {value!r} has an invalid port")
-        return ""
-    return value.rstrip("/")
 
 
 def _public_url(value: str, problems: list[str]) -> str:

@@ -60,10 +60,6 @@ _WRITES = frozenset({"add", "modify", "modrdn", "delete"})
 """Operations that change the directory: never repeated, and unanswered means outcome unknown."""
 
 
-_WRITES = frozenset({"add", "modify", "modrdn", "delete"})
-"""Operations that change the directory: never repeated, and unanswered means outcome unknown."""
-
-
 class LdapOperation(NamedTuple):
     """One LDAP request as the audit log shows it: no filter, no values, no credentials."""
 
@@ -152,8 +148,6 @@ class Directory:
                 _record(operation, dn, None, started)
                 self.pool.discard()
                 log.warning("LDAP %s on %r lost its connection: %s", operation, dn, err)
-                if operation in _WRITES:
-                    raise WriteUnanswered(operation, dn, None, "no answer") from err
                 if operation in _WRITES:
                     raise WriteUnanswered(operation, dn, None, "no answer") from err
                 if attempt + 1 == attempts:

@@ -18,7 +18,6 @@ from gateway.errors import (
     NoSuchEntry,
     NotFound,
     OutcomeUnknown,
-    OutcomeUnknown,
     PasswordRefused,
     PreconditionFailed,
     SchemaViolation,
@@ -52,11 +51,6 @@ def to_scim_error(err: DirectoryError, what: str) -> ScimError:
             )
         case SizeLimit():
             return TooMany("the directory returned too many results; narrow the filter")
-        case WriteUnanswered():
-            return OutcomeUnknown(
-                f"the directory did not answer a change to {what} in time; it may or may not "
-                "have been made: read the resource before repeating the request"
-            )
         case WriteUnanswered():
             return OutcomeUnknown(
                 f"the directory did not answer a change to {what} in time; it may or may not "
