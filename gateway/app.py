@@ -56,6 +56,11 @@ def create_app(settings: Settings | None = None) -> Flask:
             ca_file=str(settings.ldap_ca_file) if settings.ldap_ca_file else None,
             verify=settings.ldap_tls_verify,
             max_age=settings.ldap_max_connection_age,
+            # several URLs = a replicated directory: one node written by the whole host
+            single_writer=True,
+            writer_state_path=settings.ldap_writer_state_file or None,
+            replicated_bases=tuple(rm.base_dn for rm in mapping.resources.values()),
+            write_concern_timeout=settings.ldap_write_concern_timeout,
         )
     )
     directory = Directory(pool)

@@ -49,6 +49,11 @@ VARIABLES: dict[str, str] = {
     "LDAP_TLS_VERIFY": "false turns certificate verification off: test set-ups only (default true)",
     "LDAP_MAX_CONNECTION_AGE": "seconds before a connection is reopened, so a failover returns "
     "to the first URL (default 300)",
+    "LDAP_WRITE_CONCERN_TIMEOUT": "with several LDAP_URLs (multi-provider): seconds a write waits "
+    "for every other node to hold it before it is acknowledged, else 504; 0 = acknowledge at "
+    "once (default 0; docs/replication.md)",
+    "LDAP_WRITER_STATE_FILE": "file the gateway processes of one host share to write to one LDAP "
+    "node at a time (default: derived from LDAP_URL in the temporary directory)",
     "JWT_JWKS": "JWKS file or https URL with the keys of accepted JWT bearer tokens (Entra)",
     "JWT_ISSUER": "required 'iss' of JWT bearer tokens, e.g. https://sts.windows.net/<tenant>/",
     "JWT_AUDIENCE": "required 'aud' of JWT bearer tokens "
@@ -102,6 +107,8 @@ class Settings:
     ldap_ca_file: Path | None = None
     ldap_tls_verify: bool = True
     ldap_max_connection_age: float = 300.0
+    ldap_write_concern_timeout: float = 0.0
+    ldap_writer_state_file: str = ""
     jwt_jwks: str = ""
     jwt_issuer: str = ""
     jwt_audience: str = ""
@@ -171,6 +178,10 @@ class Settings:
             ldap_max_connection_age=reader.number(
                 "LDAP_MAX_CONNECTION_AGE", 300.0, float, 1, 86400
             ),
+            ldap_write_concern_timeout=reader.number(
+                "LDAP_WRITE_CONCERN_TIMEOUT", 0.0, float, 0, 600
+            ),
+            ldap_writer_state_file=reader.text("LDAP_WRITER_STATE_FILE"),
             ldap_start_tls=reader.flag("LDAP_START_TLS", False),
             ldap_tls_verify=reader.flag("LDAP_TLS_VERIFY", True),
             ldap_ca_file=reader.path("LDAP_CA_FILE"),

@@ -35,6 +35,14 @@
 #   SLAPD_MAX_FDS         cap on the open-files limit for slapd, default 4096 (slapd sizes tables
 #                         by it; container defaults of 1M+ make it slow and memory hungry)
 #
+# Replicated (multi-provider) mode, one node per DIR; unset SLAPD_SERVER_ID = the single directory:
+#   SLAPD_SERVER_ID       1..4095, unique per node: renders slapd-provider.conf.template instead
+#                         (delta-syncrepl, accesslog, dynlist memberOf; no slapo-memberof)
+#   SLAPD_PEER_URLS       required with it: the other nodes' ldap:// URLs, comma-separated; this
+#                         node replicates from each, binding as the rootdn with the admin password
+#   Every node is seeded with the same entries (entryUUID and entryCSN derived from the DN), so
+#   any node can start first. See docs/replication.md.
+#
 # Exit codes: 0 ok, 1 failure, 2 usage, 3 slapd not installed and cannot be installed here.
 set -euo pipefail
 
@@ -147,6 +155,7 @@ load_settings() {
         /usr/local/etc/openldap/schema /opt/homebrew/etc/openldap/schema)}
     DB_MAXSIZE=${SLAPD_DB_MAXSIZE:-1073741824}
     DEBUG_LEVEL=${SLAPD_DEBUG_LEVEL:-none}
+    load_replication_settings
 
     check_plain SLAPD_SUFFIX "$SUFFIX"
     check_plain SLAPD_MODULE_PATH "$MODULE_PATH"
@@ -187,6 +196,64 @@ load_settings() {
     else
         PROBE_URL="ldap://$probe_host:$PORT/"
     fi
+}
+
+# Pair mode (SLAPD_SERVER_ID set): SERVER_ID and PEER_URLS; the single mode leaves SERVER_ID empty.
+load_replication_settings() {
+    SERVER_ID=${SLAPD_SERVER_ID:-}
+    PEER_URLS=()
+    [[ -n $SERVER_ID ]] || return 0
+    if ! [[ $SERVER_ID =~ ^[0-9]{1,4}$ ]] || ((10#$SERVER_ID < 1 || 10#$SERVER_ID > 4095)); then
+        die "SLAPD_SERVER_ID must be a number from 1 to 4095 (got '$SERVER_ID')"
+    fi
+    SERVER_ID=$((10#$SERVER_ID))
+    local url url_re='^ldaps?://[A-Za-z0-9._-]+(:[0-9]{1,5})?/?$'
+    local -a urls=()
+    IFS=', ' read -r -a urls <<<"${SLAPD_PEER_URLS:-}"
+    for url in "${urls[@]}"; do
+        [[ -n $url ]] || continue
+        [[ $url =~ $url_re ]] || die "SLAPD_PEER_URLS: '$url' is not an ldap://HOST:PORT URL"
+        PEER_URLS+=("$url")
+    done
+    ((${#PEER_URLS[@]} > 0)) || die "SLAPD_PEER_URLS must name the other node(s) with SLAPD_SERVER_ID"
+    ((${#PEER_URLS[@]} < 999)) || die "SLAPD_PEER_URLS: too many nodes"
+    # The admin password goes into a quoted syncrepl credentials="..." value of the (0600) config.
+    check_plain SLAPD_ADMIN_PASSWORD "$SLAPD_ADMIN_PASSWORD"
+}
+
+# One syncrepl directive per peer: delta-syncrepl from its accesslog (OpenLDAP Admin Guide).
+syncrepl_lines() {
+    local i=0 url
+    for url in "${PEER_URLS[@]}"; do
+        i=$((i + 1))
+        printf 'syncrepl rid=%03d provider=%s bindmethod=simple binddn="%s" credentials="%s"\n' \
+            "$i" "${url%/}" "$ROOTDN" "$SLAPD_ADMIN_PASSWORD"
+        printf '        searchbase="%s" type=refreshAndPersist retry="1 +" timeout=3\n' "$SUFFIX"
+        printf '        network-timeout=3 keepalive=30:3:5 schemachecking=on\n'
+        printf '        logbase="cn=accesslog" syncdata=accesslog\n'
+        printf '        logfilter="(&(objectClass=auditWriteObject)(reqResult=0))"\n'
+    done
+}
+
+# The seed with an entryUUID and entryCSN derived from each DN: every node of a pair then starts
+# with identical entries (no replication conflict over the seed, whichever node starts first).
+pin_seed_identities() {
+    local seed=$1
+    local line dn hex
+    {
+        while IFS= read -r line || [[ -n $line ]]; do
+            printf '%s\n' "$line"
+            if [[ $line == 'dn: '* ]]; then
+                dn=${line#dn: }
+                hex=$(printf '%s' "${dn,,}" | md5sum)
+                hex=${hex%% *}
+                printf 'entryUUID: %s-%s-%s-%s-%s\n' "${hex:0:8}" "${hex:8:4}" "${hex:12:4}" \
+                    "${hex:16:4}" "${hex:20:12}"
+                printf 'entryCSN: 20000101000000.000000Z#000000#000#000000\n'
+            fi
+        done <"$seed"
+    } >"$seed.tmp"
+    mv -f -- "$seed.tmp" "$seed"
 }
 
 set_run_dir() {
@@ -262,20 +329,42 @@ TLSCertificateKeyFile \"$SLAPD_TLS_KEY_FILE\""
     if [[ ${SLAPD_DEREF:-1} == 0 ]]; then
         deref_lines='# no dereference overlay (SLAPD_DEREF=0)'
     fi
-    render "$SCRIPT_DIR/slapd.conf.template" "$CONF" \
-        "SCHEMA_DIR=$SCHEMA_DIR" "MODULE_PATH=$MODULE_PATH" "RUN_DIR=$RUN_DIR" \
-        "DATA_DIR=$DATA_DIR" "SUFFIX=$SUFFIX" "ROOTDN=$ROOTDN" "ROOTPW_HASH=$hash" \
-        "DB_MAXSIZE=$DB_MAXSIZE" "DBNOSYNC_LINE=$dbnosync_line" "TLS_LINES=$tls_lines" \
-        "DEREF_LINES=$deref_lines"
+    if [[ -n $SERVER_ID ]]; then
+        mkdir -p -- "$DATA_DIR/accesslog"
+        render "$SCRIPT_DIR/slapd-provider.conf.template" "$CONF" \
+            "SCHEMA_DIR=$SCHEMA_DIR" "MODULE_PATH=$MODULE_PATH" "RUN_DIR=$RUN_DIR" \
+            "DATA_DIR=$DATA_DIR" "SUFFIX=$SUFFIX" "ROOTDN=$ROOTDN" "ROOTPW_HASH=$hash" \
+            "DB_MAXSIZE=$DB_MAXSIZE" "DBNOSYNC_LINE=$dbnosync_line" "TLS_LINES=$tls_lines" \
+            "DEREF_LINES=$deref_lines" "SERVER_ID=$SERVER_ID" "SYNCREPL_LINES=$(syncrepl_lines)"
+    else
+        render "$SCRIPT_DIR/slapd.conf.template" "$CONF" \
+            "SCHEMA_DIR=$SCHEMA_DIR" "MODULE_PATH=$MODULE_PATH" "RUN_DIR=$RUN_DIR" \
+            "DATA_DIR=$DATA_DIR" "SUFFIX=$SUFFIX" "ROOTDN=$ROOTDN" "ROOTPW_HASH=$hash" \
+            "DB_MAXSIZE=$DB_MAXSIZE" "DBNOSYNC_LINE=$dbnosync_line" "TLS_LINES=$tls_lines" \
+            "DEREF_LINES=$deref_lines"
+    fi
     render "$SCRIPT_DIR/seed.ldif.template" "$SEED" "SUFFIX=$SUFFIX" "DC=$DC"
+    if [[ -n $SERVER_ID ]]; then
+        pin_seed_identities "$SEED"
+    fi
 
     # The marker is written only after a successful slapadd: no marker = no usable database yet.
     local marker=$DATA_DIR/.seeded-suffix out
     if [[ ! -f $marker ]]; then
         log "creating database in $DATA_DIR (suffix $SUFFIX)"
         rm -f -- "$DATA_DIR/data.mdb" "$DATA_DIR/lock.mdb"
+        rm -f -- "$DATA_DIR/accesslog/data.mdb" "$DATA_DIR/accesslog/lock.mdb"
         out=$(slaptool test -u -f "$CONF" 2>&1) || die "slaptest -u failed:"$'\n'"$out"
-        out=$(slaptool add -f "$CONF" -l "$SEED" 2>&1) || die "slapadd of the seed failed:"$'\n'"$out"
+        local -a add_flags=()
+        if [[ -n $SERVER_ID ]]; then
+            add_flags=(-w -b "$SUFFIX") # -w: contextCSN from the seed's entryCSNs
+        fi
+        out=$(slaptool add -f "$CONF" "${add_flags[@]}" -l "$SEED" 2>&1) ||
+            die "slapadd of the seed failed:"$'\n'"$out"
+        if [[ -n $SERVER_ID ]]; then # create the (empty) change log database too
+            out=$(slaptool add -f "$CONF" -b cn=accesslog -l /dev/null 2>&1) ||
+                die "creating the accesslog database failed:"$'\n'"$out"
+        fi
         printf '%s\n' "$SUFFIX" >"$marker"
     elif [[ $(<"$marker") != "$SUFFIX" ]]; then
         die "$DATA_DIR holds a database for suffix '$(<"$marker")', not '$SUFFIX'; use another DIR or delete $DATA_DIR"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from gateway import metrics
-from gateway.directory import ldapfilter, messages, passwords, sorting
+from gateway.directory import ldapfilter, messages, passwords, replication, sorting
 from gateway.directory.entry import Entry, Modification
 from gateway.directory.exchange import ConnectionLost, Reply, exchange
 from gateway.directory.messages import Control, Result
@@ -277,8 +277,10 @@ class Directory:
         attrs = {k: list(v) for k, v in attributes.items() if v}
         controls = [messages.post_read_control(read_back)] if read_back else []
         log.debug("add dn=%r attributes=%s", dn, sorted(attrs))
-        reply = self._call("add", dn, messages.add_request(dn, attrs), controls, retry=False)
+        with self.pool.writing():
+            reply = self._call("add", dn, messages.add_request(dn, attrs), controls, retry=False)
         self._check("add", dn, reply.result)
+        self.pool.confirm_write("add", dn)
         merged = {k.lower(): tuple(str(x) for x in v) for k, v in attrs.items()}
         merged.update(_post_read(reply.result))
         return Entry(dn, merged)
@@ -296,6 +298,8 @@ class Directory:
         ``changes`` sends nothing."""
         if not changes:
             return None
+        if permissive and self.pool.replicated:
+            return self._modify_exactly(dn, changes, read_back, assertion)
         controls: list[Control] = []
         if permissive:
             controls.append(PERMISSIVE_MODIFY)
@@ -305,11 +309,46 @@ class Directory:
             controls.append(messages.post_read_control(read_back))
         log.debug("modify dn=%r changes=%s", dn, [(m.attr, m.op.value) for m in changes])
         request = messages.modify_request(dn, changes)
-        reply = self._call("modify", dn, request, controls, retry=False)
+        with self.pool.writing():
+            reply = self._call("modify", dn, request, controls, retry=False)
         self._check("modify", dn, reply.result)
+        self.pool.confirm_write("modify", dn)
         if not read_back:
             return None
         return Entry(dn, _post_read(reply.result))
+
+    def _modify_exactly(
+        self,
+        dn: str,
+        changes: Sequence[Modification],
+        read_back: Sequence[str],
+        assertion: ldapfilter.LdapFilter | None,
+    ) -> Entry | None:
+        """A permissive modify for a replicated directory: only the value changes that change
+        something, guarded by assertions (see ``replication.plan_exact`` for why)."""
+
+        def present(attr: str, value: str) -> bool:
+            flt = ldapfilter.Equal(attr, value)
+            return bool(self.search(dn, "base", flt, ["1.1"]))
+
+        for attempt in range(3):
+            plan = replication.plan_exact(changes, present)
+            if plan is None:
+                break
+            if not plan.changes:  # nothing to change: the entry as it is
+                entry = self.read(dn, read_back or ["1.1"])
+                if entry is None:
+                    raise NoSuchEntry("modify", dn, 32, "")
+                return entry if read_back else None
+            guard = ldapfilter.conjunction(assertion, *plan.guards)
+            try:
+                return self.modify(
+                    dn, plan.changes, read_back=read_back, assertion=guard, permissive=False
+                )
+            except AssertionFailed:
+                if attempt == 2:
+                    raise
+        return self.modify(dn, changes, read_back=read_back, assertion=assertion, permissive=False)
 
     def rename(
         self,
@@ -323,8 +362,10 @@ class Directory:
         log.debug("modrdn dn=%r newrdn=%r superior=%r", dn, new_rdn, new_superior)
         controls = [_assertion_control(assertion)] if assertion is not None else []
         request = messages.modify_dn_request(dn, new_rdn, new_superior=new_superior)
-        reply = self._call("modrdn", dn, request, controls, retry=False)
+        with self.pool.writing():
+            reply = self._call("modrdn", dn, request, controls, retry=False)
         self._check("modrdn", dn, reply.result)
+        self.pool.confirm_write("modrdn", dn)
         parent = new_superior if new_superior is not None else _parent_of(dn)
         return f"{new_rdn},{parent}" if parent else new_rdn
 
@@ -349,8 +390,10 @@ class Directory:
     def delete(self, dn: str, *, assertion: ldapfilter.LdapFilter | None = None) -> None:
         log.debug("delete dn=%r", dn)
         controls = [_assertion_control(assertion)] if assertion is not None else []
-        reply = self._call("delete", dn, messages.delete_request(dn), controls, retry=False)
+        with self.pool.writing():
+            reply = self._call("delete", dn, messages.delete_request(dn), controls, retry=False)
         self._check("delete", dn, reply.result)
+        self.pool.confirm_write("delete", dn)
 
 
 # constraintViolation (ppolicy: length, quality, history, age), unwillingToPerform

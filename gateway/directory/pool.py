@@ -4,6 +4,11 @@ Each worker thread owns one bound ldap3 SYNC connection: no lock around every op
 (a shared SAFE_SYNC connection serialises all threads) and no polling pool (ldap3's
 REUSABLE strategy polls every 50 ms). Connections belong to the process that opened them:
 after a fork (gunicorn workers) the child opens its own, lazily, on first use.
+
+With several URLs and ``single_writer`` (a replicated directory), every connection goes to
+the node a :class:`~gateway.directory.writer.WriterChoice` shared by all processes of the host
+has chosen, never simply to "the first URL that answers": see ``writer`` for failover and
+failback and ``replication`` for the optional write concern.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from ldap3.core.exceptions import LDAPException
 from ldap3.utils.log import set_library_log_hide_sensitive_data
 
 from gateway import metrics
+from gateway.directory import replication
+from gateway.directory.exchange import ConnectionLost
+from gateway.directory.writer import WriterChoice, default_state_path
 from gateway.errors import Unavailable
 
 log = logging.getLogger(__name__)
@@ -45,7 +53,12 @@ class ConnectionSettings:
     start_tls: bool = False  # upgrade ldap:// connections (ldaps:// URLs use TLS anyway)
     ca_file: str | None = None  # PEM bundle; None: the system's CAs
     verify: bool = True  # verify the directory's certificate and name
-    max_age: float = 300.0  # reopen after this long, so a failover returns to the first URL
+    max_age: float = 300.0  # reopen after this long (to the chosen node with single_writer)
+    single_writer: bool = False  # several URLs: one node for every process of the host
+    writer_state_path: str | None = None  # None: derived from the URLs in the temp directory
+    replicated_bases: tuple[str, ...] = ()  # subtrees whose contextCSN tells who caught up
+    failback_interval: float = 1.0  # seconds between checks whether the preferred node is back
+    write_concern_timeout: float = 0.0  # > 0: a write is acknowledged once all nodes hold it
 
     def __repr__(self) -> str:  # never show the password
         return f"ConnectionSettings(urls={self.urls!r}, bind_dn={self.bind_dn!r})"
@@ -61,6 +74,19 @@ class ConnectionPool:
         self._all: list[ldap3.Connection] = []
         self._lock = threading.Lock()
         self._tls = _tls(settings)
+        self._writer: WriterChoice | None = None
+        if settings.single_writer and len(settings.urls) > 1:
+            path = settings.writer_state_path or default_state_path(settings.urls, settings.bind_dn)
+            self._writer = WriterChoice(
+                settings.urls, path, failback_interval=settings.failback_interval
+            )
+        self._contexts: tuple[str, ...] | None = None
+        self._concern = (
+            replication.WriteConcern(settings.write_concern_timeout)
+            if settings.write_concern_timeout > 0 and self._writer is not None
+            else None
+        )
+        self._peers = replication.PeerConnections(self._open_peer, _close_quietly)
         if not settings.verify and self._tls is not None:
             log.warning(
                 "TLS certificate verification of the directory is OFF (LDAP_TLS_VERIFY="
@@ -73,11 +99,13 @@ class ConnectionPool:
             self._pid = os.getpid()
             self._local = threading.local()
             self._all = []
+            self._peers.reset()
         conn: ldap3.Connection | None = getattr(self._local, "conn", None)
         if (
             conn is not None
             and not conn.closed
             and time.monotonic() - getattr(conn, "_gateway_opened", 0.0) < self.settings.max_age
+            and self._on_chosen_node(conn)
             and _idle_socket_is_alive(conn)
         ):
             return conn
@@ -100,12 +128,15 @@ class ConnectionPool:
         _close_quietly(conn)
 
     def _open(self, connect_timeout: float, operation_timeout: float) -> ldap3.Connection:
-        """Connect and bind to the first URL that answers, in the configured order.
+        """Connect and bind to the first URL that answers, in the configured order (with a
+        single writer: to the chosen node, failing everyone over if it does not answer).
 
         Failover is done here rather than with ldap3's ServerPool, whose "all servers
         down" path sleeps 10 s between rounds: with every directory down the caller gets
         its 503 after one connect timeout per URL.
         """
+        if self._writer is not None:
+            return self._open_chosen(connect_timeout, operation_timeout)
         last: Unavailable | None = None
         for url in self.settings.urls:
             try:
@@ -156,6 +187,86 @@ class ConnectionPool:
         log.debug("opened LDAP connection to %s", url)
         conn._gateway_opened = time.monotonic()  # type: ignore[attr-defined]
         return conn
+
+    # ------------------------------------------------------------------ single writer
+
+    def _open_chosen(self, connect_timeout: float, operation_timeout: float) -> ldap3.Connection:
+        assert self._writer is not None
+        state = self._writer.current(self._probe)
+        try:
+            conn = self._open_one(
+                self.settings.urls[state.index], connect_timeout, operation_timeout
+            )
+        except Unavailable as err:
+            if err.operation == "bind":
+                raise
+            state = self._writer.fail_over(state, self._probe)
+            conn = self._open_one(
+                self.settings.urls[state.index], connect_timeout, operation_timeout
+            )
+        conn._gateway_generation = state.generation  # type: ignore[attr-defined]
+        conn._gateway_url = self.settings.urls[state.index]  # type: ignore[attr-defined]
+        return conn
+
+    def _on_chosen_node(self, conn: ldap3.Connection) -> bool:
+        """With a single writer: is ``conn`` on the node chosen now? (A failback is tried
+        here, by whichever request comes first once it is due.)"""
+        if self._writer is None:
+            return True
+        state = self._writer.read()
+        if self._writer.failback_due(state):
+            state = self._writer.try_failback(self._probe)
+        return getattr(conn, "_gateway_generation", None) == state.generation
+
+    def _probe(self, url: str) -> replication.Vector:
+        """The contextCSN vector of the node at ``url`` over a connection of its own."""
+        conn = self._open_one(url, self.settings.connect_timeout, self.settings.operation_timeout)
+        try:
+            if self._contexts is None:
+                self._contexts = replication.replicated_contexts(
+                    conn, self.settings.replicated_bases
+                )
+            return replication.read_vector(conn, self._contexts)
+        except ConnectionLost as err:
+            raise Unavailable("connect", None, None, "connection lost") from err
+        finally:
+            _close_quietly(conn)
+
+    def _open_peer(self, url: str) -> ldap3.Connection:
+        return self._open_one(url, self.settings.connect_timeout, self.settings.operation_timeout)
+
+    @property
+    def replicated(self) -> bool:
+        """Several nodes written through one chosen node (multi-provider replication)."""
+        return self._writer is not None
+
+    def writing(self) -> contextlib.AbstractContextManager[object]:
+        """Around each write: with a single writer, waits out a failback and holds it off."""
+        if self._writer is None:
+            return contextlib.nullcontext()
+        return self._writer.writing()
+
+    def confirm_write(self, operation: str, dn: str | None) -> None:
+        """With the write concern on: return once every other node holds this thread's last
+        write, or raise WriteUnanswered after the bounded wait."""
+        if self._concern is None:
+            return
+        conn = getattr(self._local, "conn", None)
+        url = getattr(conn, "_gateway_url", None)
+        if conn is None or url is None:
+            return
+        if self._contexts is None:
+            self._probe(url)
+        peers = [u for u in self.settings.urls if u != url]
+        self._concern.confirm(
+            operation,
+            dn,
+            conn,
+            peers,
+            self._contexts or (),
+            self._peers.get,
+            self._peers.drop,
+        )
 
     def discard(self) -> None:
         """Forget (and close) this thread's connection, e.g. after a socket error."""

@@ -207,3 +207,48 @@ class Slapd:
             f"--- script output ---\n{proc.stdout}{proc.stderr}"
             f"--- tail of {self.log_file} ---\n{self.log_tail()}"
         )
+
+
+class SlapdPair:
+    """Two multi-provider slapd nodes replicating each other (run-slapd.sh pair mode: serverID
+    1 and 2, delta-syncrepl, dynlist memberOf), each in its own run directory and port."""
+
+    def __init__(self, run_dir: Path, *, dbnosync: bool = True, **options: Any) -> None:
+        ports = [free_port(), free_port()]
+        while ports[1] == ports[0]:
+            ports[1] = free_port()
+        urls = [f"ldap://127.0.0.1:{p}" for p in ports]
+        self.nodes = tuple(
+            Slapd(
+                Path(run_dir) / f"node{i + 1}",
+                port=ports[i],
+                dbnosync=dbnosync,
+                extra_env={"SLAPD_SERVER_ID": str(i + 1), "SLAPD_PEER_URLS": urls[1 - i]},
+                **options,
+            )
+            for i in range(2)
+        )
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return tuple(f"ldap://127.0.0.1:{n.port}" for n in self.nodes)
+
+    def start(self) -> Self:
+        for node in self.nodes:
+            node.start()
+        return self
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,461 @@
+"""A replicated directory: a real slapd pair, real gateway processes, the writing node killed.
+
+Two multi-provider nodes (run-slapd.sh pair mode) and two `scim-gateway serve` processes (2
+workers each) sharing one writer state file, so "one writer" is tested across processes. Eight
+clients create users, PATCH them, add them to two shared groups and create-then-delete scratch
+users, each acknowledged write followed at once by a read of it. Node 1 (the writer) is
+SIGKILLed at a third of the run and restarted at two thirds. After convergence both nodes must
+hold every acknowledged write, equal entries, and agreeing member / memberOf.
+
+The run lasts SCIM_TEST_REPLICATION_SECONDS (default 8; CI runs the default, a soak test sets
+more). Figures are printed (pytest -s) for the report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.scim_http import Answer, ScimHttp, gateway_env
+from support.served import Served
+from support.slapd import REPO_ROOT, Slapd, SlapdPair
+
+from e2e.conftest import TOKEN
+from gateway.directory.dn import normalize
+from gateway.directory.writer import State
+
+MAPPING = Path(__file__).resolve().parents[1] / "data" / "replication" / "openldap-pair.yaml"
+RUN_S = float(os.environ.get("SCIM_TEST_REPLICATION_SECONDS", "8"))
+CLIENTS = 8
+CONVERGE_S = 60.0
+RETRY_AFTER_S = 1
+OK_FAILURES = {503, 504}  # directory away / outcome unknown: honest, never 500
+
+
+@dataclass
+class Rig:
+    pair: SlapdPair
+    gateways: list[Served]
+    state_file: Path
+
+    def scim(self, n: int) -> ScimHttp:
+        return ScimHttp(self.gateways[n % len(self.gateways)].base, TOKEN, timeout=30)
+
+    def writer_index(self) -> int | None:
+        try:
+            state = State.decode(self.state_file.read_bytes()[:96])
+        except FileNotFoundError:
+            return None
+        return state.index if state else None
+
+
+def start_rig(tmp_path: Path, *, gateways: int = 2, **extra: str) -> Rig:
+    pair = SlapdPair(tmp_path / "pair").start()
+    state_file = tmp_path / "writer-state"
+    served: list[Served] = []
+    try:
+        for n in range(gateways):
+            env = gateway_env(
+                ",".join(pair.urls),
+                pair.nodes[0].admin_dn,
+                pair.nodes[0].admin_password,
+                MAPPING,
+                TOKEN,
+                tmp_path / f"secrets{n}",
+                threads="4",
+                ldap_connect_timeout="1",
+                ldap_timeout="2",
+                retry_after=str(RETRY_AFTER_S),
+                log_level="WARNING",
+                ldap_writer_state_file=str(state_file),
+                **extra,
+            )
+            # the served processes import this checkout, whatever the venv's editable install
+            env["PYTHONPATH"] = str(REPO_ROOT)
+            served.append(Served(env, tmp_path / f"gateway{n}.log", workers=2).start())
+    except BaseException:
+        for s in served:
+            s.stop()
+        pair.stop()
+        raise
+    return Rig(pair, served, state_file)
+
+
+def stop_rig(rig: Rig) -> None:
+    for s in rig.gateways:
+        s.stop()
+    for node in rig.pair.nodes:
+        pid = node.pid
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+    rig.pair.stop()
+
+
+@pytest.fixture
+def rig(slapd: Slapd, tmp_path: Path) -> Iterator[Rig]:
+    """`slapd` (the session one) is only asked for so that a missing slapd skips or fails."""
+    made = start_rig(tmp_path)
+    try:
+        yield made
+    finally:
+        stop_rig(made)
+
+
+@pytest.fixture
+def confirmed_rig(slapd: Slapd, tmp_path: Path) -> Iterator[Rig]:
+    made = start_rig(tmp_path, ldap_write_concern_timeout="1")
+    try:
+        yield made
+    finally:
+        stop_rig(made)
+
+
+# ------------------------------------------------------------------------------ the load
+
+
+@dataclass
+class Load:
+    """Clients writing, each acknowledged write read back at once; everything is logged."""
+
+    rig: Rig
+    groups: list[str]
+    statuses: Counter[int] = field(default_factory=Counter)
+    created: dict[str, str] = field(default_factory=dict)  # userName -> id (acknowledged)
+    titled: dict[str, str] = field(default_factory=dict)  # userName -> title (acknowledged)
+    joined: dict[str, str] = field(default_factory=dict)  # userName -> group id (acknowledged)
+    deleted: set[str] = field(default_factory=set)  # userNames whose delete was acknowledged
+    delete_sent: set[str] = field(default_factory=set)  # userNames a delete was sent for
+    unconfirmed: set[str] = field(default_factory=set)  # userNames with a 503/504 write
+    misses: list[str] = field(default_factory=list)  # read right after an ack lacked the write
+    unexpected: list[tuple[str, int, Any]] = field(default_factory=list)
+    first_ok_after: dict[float, float] = field(default_factory=dict)
+    acks: list[float] = field(default_factory=list)  # monotonic times of acknowledged writes
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self) -> None:
+        for n in range(CLIENTS):
+            t = threading.Thread(target=self._client, args=(n,), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(90)
+            assert not t.is_alive(), "a client hung"
+
+    def _note(self, what: str, name: str, answer: Answer) -> bool:
+        with self._lock:
+            self.statuses[answer.status] += 1
+            if 200 <= answer.status < 300:
+                self.acks.append(time.monotonic())
+                return True
+            if answer.status in OK_FAILURES:
+                self.unconfirmed.add(name)
+            else:
+                self.unexpected.append((f"{what} {name}", answer.status, answer.body))
+        return False
+
+    def _read_back(self, scim: ScimHttp, path: str, check: Any, what: str) -> None:
+        """Right after an acknowledged write: the read must show it (503s are retried)."""
+        deadline = time.monotonic() + 10
+        while True:
+            answer = scim.get(path)
+            with self._lock:
+                self.statuses[answer.status] += 1
+            if answer.status not in OK_FAILURES or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if not check(answer):
+            with self._lock:
+                self.misses.append(f"{what}: {answer.status} {str(answer.body)[:200]}")
+
+    def _client(self, n: int) -> None:
+        scim = self.rig.scim(n)
+        rnd = random.Random(n)
+        i = 0
+        while not self._stop.is_set():
+            i += 1
+            name = f"c{n}u{i}"
+            made = scim.post("/Users", {"userName": name})
+            if not self._note("create", name, made):
+                time.sleep(0.05)
+                continue
+            uid = made.body["id"]
+            with self._lock:
+                self.created[name] = uid
+            path = f"/Users/{uid}"
+            self._read_back(scim, path, lambda a: a.status == 200, f"create {name}")
+            title = f"t-{name}"
+            op = {"op": "replace", "path": "title", "value": title}
+            if self._note("title", name, scim.patch(path, op)):
+                with self._lock:
+                    self.titled[name] = title
+                self._read_back(
+                    scim,
+                    path,
+                    lambda a, t=title: a.status == 200 and a.body.get("title") == t,
+                    f"title {name}",
+                )
+            gid = self.groups[rnd.randrange(len(self.groups))]
+            add = {"op": "add", "path": "members", "value": [{"value": uid}]}
+            if self._note("member", name, scim.patch(f"/Groups/{gid}", add)):
+                with self._lock:
+                    self.joined[name] = gid
+                self._read_back(
+                    scim,
+                    path,
+                    lambda a, g=gid: (
+                        a.status == 200 and g in [x.get("value") for x in a.body.get("groups", [])]
+                    ),
+                    f"member {name}",
+                )
+            if i % 3 == 0:  # a scratch user, created and deleted
+                scratch = f"{name}x"
+                tmp = scim.post("/Users", {"userName": scratch})
+                if self._note("create", scratch, tmp):
+                    with self._lock:
+                        self.created[scratch] = tmp.body["id"]
+                    with self._lock:
+                        self.delete_sent.add(scratch)
+                    gone = scim.delete(f"/Users/{tmp.body['id']}")
+                    if self._note("delete", scratch, gone):
+                        with self._lock:
+                            self.deleted.add(scratch)
+                        self._read_back(
+                            scim,
+                            f"/Users/{tmp.body['id']}",
+                            lambda a: a.status == 404,
+                            f"delete {scratch}",
+                        )
+
+
+# ------------------------------------------------------------------------------ the nodes
+
+
+def snapshot(node: Slapd) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Every entry below the suffix: normalised DN -> its attributes (and entryUUID, memberOf)."""
+    conn = node.admin_connection()
+    try:
+        entries = conn.extend.standard.paged_search(
+            node.suffix,
+            "(objectClass=*)",
+            "SUBTREE",
+            attributes=["*", "entryUUID", "memberOf"],
+            paged_size=500,
+            generator=False,
+        )
+        out = {}
+        for e in entries:
+            if e.get("type") != "searchResEntry":
+                continue
+            attrs = {
+                k.lower(): tuple(
+                    sorted(
+                        normalize(str(v)) if k.lower() in ("member", "memberof") else str(v)
+                        for v in vals
+                    )
+                )
+                for k, vals in e["raw_attributes"].items()
+                for vals in [[x.decode() for x in vals]]
+            }
+            out[normalize(e["dn"])] = attrs
+        return out
+    finally:
+        conn.unbind()
+
+
+def context_csns(node: Slapd) -> tuple[str, ...]:
+    conn = node.admin_connection()
+    try:
+        conn.search(node.suffix, "(objectClass=*)", "BASE", attributes=["contextCSN"])
+        return tuple(sorted(str(v) for v in conn.response[0]["attributes"].get("contextCSN", [])))
+    finally:
+        conn.unbind()
+
+
+def converge(pair: SlapdPair) -> float:
+    """Seconds until both nodes hold the same contextCSN vector (and keep it for 0.5 s)."""
+    started = time.monotonic()
+    deadline = started + CONVERGE_S
+    while time.monotonic() < deadline:
+        a, b = (context_csns(n) for n in pair.nodes)
+        if a == b:
+            time.sleep(0.5)
+            if (context_csns(pair.nodes[0]), context_csns(pair.nodes[1])) == (a, b):
+                return time.monotonic() - started
+        time.sleep(0.2)
+    raise AssertionError("the nodes did not converge within {CONVERGE_S}s")
+
+
+def crash(node: Slapd) -> None:
+    pid = node.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        if state in ("Z", "X"):
+            return
+        time.sleep(0.01)
+    raise AssertionError("slapd survived SIGKILL")
+
+
+# ------------------------------------------------------------------------------ the tests
+
+
+def run_with_crash(rig: Rig) -> dict[str, Any]:
+    scim = rig.scim(0)
+    groups = []
+    for name in ("shared-a", "shared-b"):
+        made = scim.post("/Groups", {"displayName": name})
+        assert made.status == 201, made.body
+        groups.append(made.body["id"])
+    assert rig.writer_index() == 0
+    load = Load(rig, groups)
+    node1 = rig.pair.nodes[0]
+    load.start()
+    try:
+        time.sleep(RUN_S / 3)
+        killed_at = time.monotonic()
+        crash(node1)
+        while rig.writer_index() != 1 and time.monotonic() < killed_at + 10:
+            time.sleep(0.01)
+        moved_at = time.monotonic()
+        time.sleep(max(0.0, killed_at + RUN_S / 3 - time.monotonic()))
+        restart_at = time.monotonic()
+        node1.start()
+        back_at = time.monotonic()
+        while rig.writer_index() != 0 and time.monotonic() < back_at + 30:
+            time.sleep(0.01)
+        failback_at = time.monotonic()
+        time.sleep(max(0.0, restart_at + RUN_S / 3 - time.monotonic()))
+    finally:
+        load.stop()
+    acks_after_kill = [t for t in load.acks if t > killed_at]
+    return dict(
+        load=load,
+        groups=groups,
+        moved=moved_at - killed_at,
+        first_ack_after_kill=(min(acks_after_kill) - killed_at) if acks_after_kill else None,
+        restart=back_at - restart_at,
+        failback=failback_at - restart_at if rig.writer_index() == 0 else None,
+        converge=converge(rig.pair),
+    )
+
+
+def check_nodes(rig: Rig, load: Load, groups: list[str]) -> dict[str, int]:
+    """Lost acknowledged writes, entries differing between the nodes, member/memberOf
+    disagreements (on both nodes)."""
+    snaps = [snapshot(n) for n in rig.pair.nodes]
+    people = normalize(rig.pair.nodes[0].people_dn)
+    lost: list[str] = []
+    for node, snap in enumerate(snaps, 1):
+        by_uid = {a["uid"][0]: a for dn, a in snap.items() if dn.endswith(people) and "uid" in a}
+        group_members = {
+            a["entryuuid"][0]: set(a.get("member", ()))
+            for a in snap.values()
+            if "groupofnames" in {o.lower() for o in a.get("objectclass", ())}
+        }
+        for name in load.created:
+            if name in load.deleted:
+                if name in by_uid:
+                    lost.append(f"node{node}: delete of {name}")
+                continue
+            if name not in by_uid and name not in load.delete_sent:  # 504: may be gone
+                lost.append(f"node{node}: create of {name}")
+        for name, title in load.titled.items():
+            if by_uid.get(name, {}).get("title") != (title,):
+                lost.append(f"node{node}: title of {name}")
+        for name, gid in load.joined.items():
+            dn = normalize(f"uid={name},{rig.pair.nodes[0].people_dn}")
+            if dn not in group_members.get(gid, set()):
+                lost.append(f"node{node}: member {name} of {gid}")
+    differ = sorted(set(snaps[0]) ^ set(snaps[1])) + [
+        dn for dn in set(snaps[0]) & set(snaps[1]) if snaps[0][dn] != snaps[1][dn]
+    ]
+    for i, dn in enumerate(differ[:5]):  # say how they differ
+        a, b = snaps[0].get(dn, {}), snaps[1].get(dn, {})
+        keys = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+        differ[i] = (
+            f"{dn}: node1 {[(k, a.get(k)) for k in keys]} node2 {[(k, b.get(k)) for k in keys]}"
+        )
+    disagreements = []
+    for snap in snaps:
+        member_of: dict[str, set[str]] = {}
+        for dn, a in snap.items():
+            for m in a.get("member", ()):
+                member_of.setdefault(m, set()).add(dn)
+        for dn, a in snap.items():
+            if dn.endswith(people) and set(a.get("memberof", ())) != member_of.get(dn, set()):
+                disagreements.append(dn)
+    return {
+        "lost": len(lost),
+        "differ": len(differ),
+        "member_memberof": len(disagreements),
+        "_detail": (lost[:10], differ[:10], disagreements[:10]),  # type: ignore[dict-item]
+    }
+
+
+def report(kind: str, rig: Rig, run: dict[str, Any], counts: dict[str, Any]) -> None:
+    load: Load = run["load"]
+    total = sum(load.statuses.values())
+    print(
+        f"\n[{kind}] requests={total} statuses={dict(sorted(load.statuses.items()))} "
+        f"lost={counts['lost']} differ={counts['differ']} "
+        f"member_memberOf={counts['member_memberof']} read_misses={len(load.misses)} "
+        f"unexpected={len(load.unexpected)} failover_decided={run['moved']:.2f}s "
+        f"first_ack_after_kill={run['first_ack_after_kill']} restart={run['restart']:.2f}s "
+        f"failback_after_restart_cmd={run['failback']} converge={run['converge']:.2f}s"
+    )
+
+
+def assert_clean(run: dict[str, Any], counts: dict[str, Any], *, strict_reads: bool) -> None:
+    load: Load = run["load"]
+    assert 500 not in load.statuses and not any(
+        s >= 500 and s not in OK_FAILURES for s in load.statuses
+    ), load.statuses
+    assert counts["lost"] == 0, counts["_detail"][0]
+    assert counts["differ"] == 0, counts["_detail"][1]
+    assert counts["member_memberof"] == 0, counts["_detail"][2]
+    assert run["failback"] is not None, "the gateway never returned to node 1"
+    assert len(load.created) > 20, "too little load to mean anything"
+    if strict_reads:
+        assert not load.unexpected, load.unexpected[:5]
+        assert not load.misses, load.misses[:5]
+
+
+def test_writer_killed_mid_load_loses_no_acknowledged_write(rig: Rig) -> None:
+    run = run_with_crash(rig)
+    counts = check_nodes(rig, run["load"], run["groups"])
+    report("async", rig, run, counts)
+    assert_clean(run, counts, strict_reads=False)
+    # Without the write concern a write node 1 acknowledged just before dying may be missing
+    # on node 2 until node 1 is back: allowed here (reported), never after convergence.
+    for what, status, _body in run["load"].unexpected:
+        assert status in (400, 404), (what, status)
+
+
+def test_with_write_concern_every_acknowledged_write_is_readable_at_once(
+    confirmed_rig: Rig,
+) -> None:
+    run = run_with_crash(confirmed_rig)
+    counts = check_nodes(confirmed_rig, run["load"], run["groups"])
+    report("write concern", confirmed_rig, run, counts)
+    assert_clean(run, counts, strict_reads=True)
