@@ -13,8 +13,16 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gateway.errors import DeadlineExceeded, InvalidValue, ServiceUnavailable, TooMany
+from gateway.errors import (
+    DeadlineExceeded,
+    InvalidValue,
+    ScimError,
+    ServiceUnavailable,
+    TooMany,
+)
 from gateway.scim import valueindex
 from gateway.scim.limits import Deadline, PatchLimits
 from gateway.scim.patch import apply_patch, parse_patch_request
@@ -192,3 +200,46 @@ def test_two_primaries_written_by_one_add_are_refused() -> None:
     value = [{"value": "a@x", "primary": True}, {"value": "b@x", "primary": True}]
     with pytest.raises(InvalidValue, match="primary"):
         apply(user(), [{"op": "add", "path": "emails", "value": value}], PatchLimits())
+
+
+# ------------------------------------------------ the index across operations (property)
+
+_VALUES = st.sampled_from(["a@x", "b@x", "A@X", "c@x"])
+_ITEM = st.fixed_dictionaries(
+    {"value": _VALUES},
+    optional={"type": st.sampled_from(["work", "home"]), "primary": st.booleans()},
+)
+_OPERATION = st.one_of(
+    st.builds(lambda v: {"op": "add", "path": "emails", "value": v}, st.lists(_ITEM, max_size=3)),
+    st.builds(lambda v: {"op": "remove", "path": "emails", "value": [{"value": v}]}, _VALUES),
+    st.builds(
+        lambda v, d: {"op": "replace", "path": f'emails[value eq "{v}"].display', "value": d},
+        _VALUES,
+        st.sampled_from(["one", "two"]),
+    ),
+    st.builds(
+        lambda v: {"op": "replace", "path": "emails", "value": v}, st.lists(_ITEM, max_size=2)
+    ),
+)
+
+
+def _outcome(resource: dict[str, Any], ops: list[dict[str, Any]]) -> Any:
+    try:
+        return apply(resource, ops, PatchLimits()).resource
+    except ScimError as err:
+        return type(err)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(ops=st.lists(_OPERATION, min_size=1, max_size=10))
+def test_one_patch_equals_its_operations_applied_one_at_a_time(ops: list[dict[str, Any]]) -> None:
+    """The value index lives across the operations of one PATCH; a PATCH per operation
+    builds and writes it back each time. Both must end in the same resource (or error)."""
+    start = user(emails=[{"value": "b@x", "type": "work", "primary": True}])
+    together = _outcome(start, ops)
+    step: Any = start
+    for op in ops:
+        step = _outcome(step, [op])
+        if not isinstance(step, dict):
+            break
+    assert together == step
