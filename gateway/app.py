@@ -7,6 +7,7 @@ that is down at start-up only turns requests into 503s until it is back.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from flask import Flask, request
@@ -19,6 +20,7 @@ from gateway.mapping.model import Mapping
 from gateway.provisioning.readiness import Readiness
 from gateway.provisioning.service import Limits, ResourceService
 from gateway.settings import Settings
+from gateway.startlog import start_line
 from gateway.web import discovery, errors, health, prometheus, requestlog, resources
 from gateway.web.auth import BearerAuth
 from gateway.web.jwt_auth import JwtValidator
@@ -26,6 +28,8 @@ from gateway.web.public_url import PublicUrl
 from gateway.web.wire import BASE_PATH
 
 MAX_BODY_BYTES = 1024 * 1024
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,6 +49,7 @@ class Runtime:
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     mapping = load_mapping(settings.mapping_path)
+    log.info("%s", start_line(settings))  # one line per process: mapping, directory, auth
     pool = ConnectionPool(
         ConnectionSettings(
             urls=settings.ldap_urls,

@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 from gateway.errors import ConfigError
 
 PREFIX = "SCIM_GATEWAY_"
-DEFAULT_MAPPING = Path(__file__).resolve().parent.parent / "mappings" / "openldap.yaml"
+# Shipped inside the package (gateway/mappings links to the repository's mappings/), so the
+# default also holds after `pip install .`; copy and edit it for a real directory.
+DEFAULT_MAPPING = Path(__file__).resolve().parent / "mappings" / "openldap.yaml"
 
 # Every variable the gateway reads, with a one-line meaning; the docs and the compose test
 # are checked against this table, so adding a setting means adding it here.
