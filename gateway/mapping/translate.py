@@ -9,8 +9,6 @@ replace and patch.
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,43 +16,15 @@ from typing import Any
 
 from gateway.directory import dn as dnlib
 from gateway.errors import InvalidValue
+from gateway.mapping import derived
 from gateway.mapping.converters import generalized_time_to_iso
-from gateway.mapping.model import AttributeRule, ResourceMapping
+from gateway.mapping.model import ResourceMapping
+from gateway.mapping.slots import Slot, slot_of, template_values
+from gateway.mapping.unmapped import unmapped_attributes as unmapped_attributes
 
 log = logging.getLogger(__name__)
 
 META_ATTRIBUTES = ("entryCSN", "createTimestamp", "modifyTimestamp")
-IGNORED_KEYS = frozenset({"schemas", "id", "meta"})
-
-
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """Where a rule's value sits in a SCIM resource dict, with canonical names."""
-
-    container: str | None  # extension URN key, or None for core attributes
-    attr: str
-    sub: str | None  # sub-attribute (``givenName``; ``value`` for typed multi-valued)
-    type_value: str | None  # ``work`` in ``emails[type eq "work"].value``
-    multi_valued: bool
-    is_reference: bool
-
-
-@functools.cache
-def slot_of(rule: AttributeRule, rm: ResourceMapping) -> Slot:
-    schema, attribute, sub = rm.rtype.resolve(rule.scim.attr)
-    container = rm.rtype.canonical_key(schema)
-    sub_name = sub.name if sub else None
-    if rule.scim.sub_attr:
-        found = attribute.sub(rule.scim.sub_attr)
-        sub_name = found.name if found else rule.scim.sub_attr
-    return Slot(
-        container=container,
-        attr=attribute.name,
-        sub=sub_name,
-        type_value=rule.type_value,
-        multi_valued=attribute.multi_valued,
-        is_reference=bool(rule.reference),
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +79,8 @@ def to_resource(
 
     A client reads back what it wrote (Entra compares what it reads with what it would send,
     entra-scim.md §10), including values equal to what the mapping would derive; only an
-    attribute made entirely of derived values is left out (``_hide_unwritten``).
-    ``hide_derived`` is for the "before" state of an update only (see ``_hide_derived``).
+    attribute made entirely of derived values is left out (``derived.hide_unwritten``).
+    ``hide_derived`` is for the "before" state of an update only (``derived.hide_derived``).
     """
     resource: dict[str, Any] = {"schemas": [rm.rtype.schema.id]}
     ident = _first(attributes, rm.id_attribute)
@@ -137,96 +107,13 @@ def to_resource(
             continue
         _put(resource, slot, value, primary=rule.primary)
     if hide_derived:
-        _hide_derived(rm, resource, attributes)
+        derived.hide_derived(rm, resource, attributes)
     else:
-        _hide_unwritten(rm, resource)
+        derived.hide_unwritten(rm, resource)
     if rm.disable is not None:
         resource["active"] = not _disabled(rm, dn, attributes)
     resource["meta"] = _meta(rm, attributes)
     return resource
-
-
-def _hide_derived(
-    rm: ResourceMapping, resource: dict[str, Any], attributes: Mapping[str, tuple[str, ...]]
-) -> None:
-    """Drop values equal to what their rule's defaults render from the rest of the resource.
-
-    Used on the state an update starts from, never on what a client reads: a value that is
-    still what its sources derive (``cn: Ann Lee`` from givenName and familyName, ``sn: jdoe``
-    from userName) then follows its sources when a PATCH changes them and does not set it.
-    The gateway keeps no state, so a client value that happens to equal the derivation is
-    treated the same way; a request that sets the value always wins.
-    """
-    for rule in rm.attributes:
-        if not rule.defaults or rule.reference:
-            continue
-        slot = slot_of(rule, rm)
-        stored = attributes.get(rule.ldap.lower(), ())
-        if not stored or slot.multi_valued:
-            continue
-        box = (
-            _container(resource, slot)
-            if slot.container is None or slot.container in resource
-            else None
-        )
-        if box is None:
-            continue
-        holder = box.get(slot.attr) if slot.sub is not None else box
-        key = slot.sub if slot.sub is not None else slot.attr
-        if not isinstance(holder, dict) or key not in holder:
-            continue
-        value = holder.pop(key)
-        derived = next(
-            (r for t in rule.defaults if (r := t.render(template_values(resource)))), None
-        )
-        if derived != stored[0]:
-            holder[key] = value
-        elif slot.sub is not None and not holder:
-            box.pop(slot.attr, None)
-
-
-def _hide_unwritten(rm: ResourceMapping, resource: dict[str, Any]) -> None:
-    """Leave out an attribute whose every stored part is what the mapping derives.
-
-    The gateway keeps no state, so what tells a derived value from a written one is the
-    attribute as a whole: a client that writes ``name`` writes something of its own in it
-    (Entra: ``givenName``, ``familyName`` and ``formatted`` = the two joined, all shown). A
-    ``name`` holding only ``familyName``/``formatted`` equal to what the defaults render from
-    the other attributes (``{userName}`` after a create with no name, or after ``remove name``)
-    is one no client wrote, and reads as absent. The one write read back wrongly: an
-    attribute whose every part happens to equal its derivation (userName "lee" with
-    ``name: {familyName: "lee"}`` and nothing else); docs/mapping.md says so.
-    """
-    groups: dict[tuple[str | None, str], list[AttributeRule]] = {}
-    for rule in rm.attributes:
-        slot = slot_of(rule, rm)
-        if slot.multi_valued or slot.is_reference:
-            continue
-        groups.setdefault((slot.container, slot.attr), []).append(rule)
-    for (container, attr), rules in groups.items():
-        box = resource.get(container) if container else resource
-        if not isinstance(box, dict) or attr not in box:
-            continue
-        held = box[attr]
-        others = {k: v for k, v in resource.items() if k != attr or container}
-        if container:
-            others[container] = {k: v for k, v in box.items() if k != attr}
-        flat = template_values(others)
-        by_part = {slot_of(r, rm).sub: r for r in rules}
-        parts = held if isinstance(held, dict) else {None: held}
-        if all(_derives(by_part.get(part), value, flat) for part, value in parts.items()):
-            del box[attr]
-            if container and not box:
-                del resource[container]
-                resource["schemas"].remove(container)
-
-
-def _derives(rule: AttributeRule | None, value: Any, flat: Mapping[str, str]) -> bool:
-    """Is ``value`` what ``rule``'s defaults render from ``flat``?"""
-    if rule is None or not rule.defaults:
-        return False
-    rendered = next((r for t in rule.defaults if (r := t.render(flat))), None)
-    return rendered is not None and rendered == value
 
 
 def _disabled(rm: ResourceMapping, dn: str, attributes: Mapping[str, tuple[str, ...]]) -> bool:
@@ -341,19 +228,6 @@ def scim_value(resource: Mapping[str, Any], slot: Slot) -> Any:
     return raw
 
 
-def template_values(resource: Mapping[str, Any]) -> dict[str, str]:
-    """Dotted paths → string values, for default templates (``{name.givenName}``)."""
-    flat: dict[str, str] = {}
-    for key, value in resource.items():
-        if isinstance(value, str):
-            flat[key] = value
-        elif isinstance(value, Mapping):
-            for sub, v in value.items():
-                if isinstance(v, str):
-                    flat[f"{key}.{sub}"] = v
-    return flat
-
-
 def to_image(
     rm: ResourceMapping,
     resource: Mapping[str, Any],
@@ -371,19 +245,19 @@ def to_image(
     """
     attrs: dict[str, tuple[str, ...]] = {}
     flat = template_values(resource)
-    for derived in rm.derived:
-        if derived.allocate is not None:
+    for ldap_only in rm.derived:
+        if ldap_only.allocate is not None:
             continue
-        key = derived.ldap.lower()
+        key = ldap_only.ldap.lower()
         if stored is not None:
             produced = tuple(stored.get(key, ()))
         else:
             try:
-                produced = derived.render(flat)
+                produced = ldap_only.render(flat)
             except ValueError as err:
-                raise InvalidValue(f"{derived.ldap}: {err}") from None
+                raise InvalidValue(f"{ldap_only.ldap}: {err}") from None
         if any("\x00" in v for v in produced):
-            raise InvalidValue(f"{derived.ldap}: NUL characters are not allowed")
+            raise InvalidValue(f"{ldap_only.ldap}: NUL characters are not allowed")
         if produced:
             attrs[key] = produced
     for rule in rm.attributes:
@@ -460,99 +334,6 @@ def _stored_marks(
             attrs[name.lower()] = (value,)
         else:
             attrs.pop(name.lower(), None)
-
-
-def unmapped_attributes(rm: ResourceMapping, resource: Mapping[str, Any]) -> list[str]:
-    """SCIM attributes with values in ``resource`` that no rule writes (for ``unmapped``).
-
-    Values of multi-valued attributes are looked at one by one: a value of a type no rule
-    maps (``phoneNumbers[type eq "fax"]`` when only work and mobile are mapped), or a
-    sub-attribute no rule maps for its type (``addresses[type eq "work"].country``), is
-    named, so ``unmapped: reject`` refuses it and ``ignore`` logs exactly what it dropped.
-    """
-    covered: set[tuple[str | None, str, str | None]] = set()
-    typed: dict[tuple[str | None, str], dict[str | None, _TypedSubs]] = {}
-    for rule in rm.attributes:
-        slot = slot_of(rule, rm)
-        if slot.multi_valued and not slot.is_reference:
-            kinds = typed.setdefault((slot.container, slot.attr.lower()), {})
-            kind = slot.type_value.casefold() if slot.type_value is not None else None
-            subs = kinds.setdefault(kind, _TypedSubs())
-            subs.names.add((slot.sub or "value").casefold())
-            subs.primary |= rule.primary
-            continue
-        covered.add((slot.container, slot.attr.lower(), None if slot.multi_valued else slot.sub))
-    if rm.disable is not None:
-        covered.add((None, "active", None))
-    if rm.members is not None:
-        covered.add((None, "members", None))
-    out: list[str] = []
-
-    def visit(container: str | None, box: Mapping[str, Any]) -> None:
-        for key, value in box.items():
-            if _empty(value) or (container is None and key in IGNORED_KEYS):
-                continue
-            if container is None and key.startswith("urn:") and isinstance(value, Mapping):
-                visit(key, value)
-                continue
-            k = key.lower()
-            if (container, k, None) in covered:
-                continue
-            kinds = typed.get((container, k))
-            if kinds is not None:
-                items = value if isinstance(value, list) else [value]
-                out.extend(_unmapped_values(key, items, kinds))
-            elif isinstance(value, Mapping):
-                for sub, v in value.items():
-                    if not _empty(v) and (container, k, sub) not in covered:
-                        out.append(f"{key}.{sub}")
-            else:
-                out.append(key)
-
-    visit(None, resource)
-    return list(dict.fromkeys(out))
-
-
-@dataclass(slots=True)
-class _TypedSubs:
-    """What the rules of one type of a multi-valued attribute store: sub-attributes, primary."""
-
-    names: set[str] = field(default_factory=set)
-    primary: bool = False
-
-
-def _unmapped_values(
-    key: str, items: list[Any], kinds: Mapping[str | None, _TypedSubs]
-) -> list[str]:
-    out: list[str] = []
-    used: list[_TypedSubs] = []  # each rule group stores one value: the first that fits it
-    for item in items:
-        if not isinstance(item, Mapping):
-            continue  # the SCIM layer has refused non-objects already
-        kind = item.get("type")
-        folded = kind.casefold() if isinstance(kind, str) and kind else None
-        subs = kinds.get(folded) if folded is not None else None
-        if subs is None:
-            subs = kinds.get(None)  # an untyped rule (emails.value) takes values of any type
-        label = f"{key}[type eq {json.dumps(kind)}]" if folded else f"{key} (a value without type)"
-        if subs is None:
-            out.append(label)
-            continue
-        if any(u is subs for u in used):
-            out.append(f"{label} (a second value: one is stored per type)")
-            continue
-        used.append(subs)
-        for sub, v in item.items():
-            s = sub.casefold()
-            if _empty(v) or s in ("type", "primary"):
-                continue  # primary says which value is preferred; it holds no data to store
-            if s not in subs.names:
-                out.append(f"{label}.{sub}")
-    return out
-
-
-def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list | dict) and not value)
 
 
 def _first(attributes: Mapping[str, tuple[str, ...]], name: str) -> str | None:

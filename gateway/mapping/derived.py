@@ -1,0 +1,159 @@
+"""Values the mapping derived (``default`` templates): which of them a read shows.
+
+The gateway keeps no state, so a stored ``sn: jdoe`` may be a family name a client wrote or
+the value derived because inetOrgPerson needs an sn. ``hide_unwritten`` decides for reads
+(docs/mapping.md, "Derived values"); ``hide_derived`` prepares the state an update starts
+from, so derived values follow their sources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gateway.mapping.model import AttributeRule, ResourceMapping
+from gateway.mapping.slots import slot_of, template_values
+
+
+def hide_derived(
+    rm: ResourceMapping, resource: dict[str, Any], attributes: Mapping[str, tuple[str, ...]]
+) -> None:
+    """Drop values equal to what their rule's defaults render from the rest of the resource.
+
+    Used on the state an update starts from, never on what a client reads: a value that is
+    still what its sources derive (``cn: Ann Lee`` from givenName and familyName, ``sn: jdoe``
+    from userName) then follows its sources when a PATCH changes them and does not set it.
+    The gateway keeps no state, so a client value that happens to equal the derivation is
+    treated the same way; a request that sets the value always wins.
+    """
+    for rule in rm.attributes:
+        if not rule.defaults or rule.reference:
+            continue
+        slot = slot_of(rule, rm)
+        stored = attributes.get(rule.ldap.lower(), ())
+        if not stored or slot.multi_valued:
+            continue
+        box = resource if slot.container is None else resource.get(slot.container)
+        if not isinstance(box, dict):
+            continue
+        holder = box.get(slot.attr) if slot.sub is not None else box
+        key = slot.sub if slot.sub is not None else slot.attr
+        if not isinstance(holder, dict) or key not in holder:
+            continue
+        value = holder.pop(key)
+        derived = next(
+            (r for t in rule.defaults if (r := t.render(template_values(resource)))), None
+        )
+        if derived != stored[0]:
+            holder[key] = value
+        elif slot.sub is not None and not holder:
+            box.pop(slot.attr, None)
+
+
+def hide_unwritten(rm: ResourceMapping, resource: dict[str, Any]) -> None:
+    """Leave out the parts of an attribute that no client wrote, as far as the values tell.
+
+    A part is taken as derived, and left out, when it is what its defaults render with every
+    part so taken left out — by a template naming only other attributes (a placeholder such
+    as ``{userName}``), and no part that stays shown was derived from it. So Entra's
+    ``formatted`` (givenName + " " + familyName, rendered from the name's own parts) is shown;
+    a ``name`` of a user created with only a userName, or after ``remove name``, is absent; a
+    familyName equal to the userName stays when ``formatted`` was built from it; and
+    ``{givenName: "Ann"}`` reads back as written. The one write read back wrongly: a name
+    whose parts all equal placeholders (userName "lee", ``name: {familyName: "lee"}`` alone);
+    docs/mapping.md, "Derived values".
+    """
+    groups: dict[tuple[str | None, str], dict[str | None, AttributeRule]] = {}
+    for rule in rm.attributes:
+        slot = slot_of(rule, rm)
+        if not (slot.multi_valued or slot.is_reference):
+            groups.setdefault((slot.container, slot.attr), {})[slot.sub] = rule
+    for (container, attr), rules in groups.items():
+        box = resource.get(container) if container else resource
+        if not isinstance(box, dict) or attr not in box:
+            continue
+        held = box[attr]
+        parts: dict[str | None, Any] = held if isinstance(held, dict) else {None: held}
+        taken = _derived_parts(resource, container, attr, parts, rules)
+        for part in taken:
+            if part is None:
+                del box[attr]
+            else:
+                del held[part]
+        if isinstance(held, dict) and not held:
+            del box[attr]
+        if container and not box:
+            del resource[container]
+            resource["schemas"].remove(container)
+
+
+def _derived_parts(
+    resource: dict[str, Any],
+    container: str | None,
+    attr: str,
+    parts: dict[str | None, Any],
+    rules: dict[str | None, AttributeRule],
+) -> set[str | None]:
+    """The largest set of ``parts`` explained as derived (see ``hide_unwritten``)."""
+    inside = f"{container}.{attr}." if container else f"{attr}."
+
+    def render(rule: AttributeRule, left_out: set[str | None]) -> tuple[str | None, bool]:
+        """What ``rule``'s defaults give with ``left_out`` absent, and whether the template
+        that gave it names a part of this attribute (then it is the attribute's own value)."""
+        flat = template_values(_without(resource, container, attr, left_out))
+        for template in rule.defaults:
+            if (value := template.render(flat)) is not None:
+                return value, any(f.lower().startswith(inside.lower()) for f in template.fields)
+        return None, False
+
+    taken = {p for p in parts if (r := rules.get(p)) is not None and r.defaults}
+    changed = True
+    while changed:
+        changed = False
+        for part in sorted(taken, key=str):
+            value, own = render(rules[part], taken)
+            if value != parts[part] or own:
+                taken.discard(part)
+                changed = True
+        for part in parts.keys() - taken:
+            rule = rules.get(part)
+            if rule is None or not rule.defaults:
+                continue
+            # a shown part that is what its defaults give only with some taken part present
+            # was derived (or written) from it: that part was there, so it was written
+            with_all, _ = render(rule, {part})
+            without, _ = render(rule, taken | {part})
+            if with_all == parts[part] and without != parts[part]:
+                fields = _template_fields(
+                    rule, template_values(_without(resource, container, attr, {part}))
+                )
+                used = {p for p in taken if f"{inside}{p}".lower() in fields}
+                if used:
+                    taken -= used
+                    changed = True
+    return taken
+
+
+def _template_fields(rule: AttributeRule, flat: Mapping[str, str]) -> set[str]:
+    """The (lower-case) fields of the first of ``rule``'s templates that renders from ``flat``."""
+    for template in rule.defaults:
+        if template.render(flat) is not None:
+            return {f.lower() for f in template.fields}
+    return set()
+
+
+def _without(
+    resource: dict[str, Any], container: str | None, attr: str, parts: set[str | None]
+) -> dict[str, Any]:
+    """``resource`` with ``parts`` of ``attr`` left out (``None``: the whole attribute)."""
+    out = dict(resource)
+    box = dict(out.get(container) or {}) if container else out
+    held = box.get(attr)
+    if None in parts or not isinstance(held, dict):
+        if None in parts:
+            box.pop(attr, None)
+    else:
+        box[attr] = {k: v for k, v in held.items() if k not in parts}
+    if container:
+        out[container] = box
+    return out
