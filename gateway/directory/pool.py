@@ -233,7 +233,9 @@ class ConnectionPool:
             _close_quietly(conn)
 
     def _open_peer(self, url: str) -> ldap3.Connection:
-        return self._open_one(url, self.settings.connect_timeout, self.settings.operation_timeout)
+        """A connection for write-concern polls: no answer waited for longer than the concern."""
+        wait = min(self.settings.operation_timeout, self.settings.write_concern_timeout or 1.0)
+        return self._open_one(url, min(self.settings.connect_timeout, wait), wait)
 
     @property
     def replicated(self) -> bool:

@@ -17,6 +17,7 @@ import contextlib
 import os
 import random
 import signal
+import statistics
 import threading
 import time
 from collections import Counter
@@ -59,12 +60,13 @@ class Rig:
         return state.index if state else None
 
 
-def start_rig(tmp_path: Path, *, gateways: int = 2, **extra: str) -> Rig:
+def start_rig(tmp_path: Path, *, concerns: tuple[str, ...] = ("0", "0")) -> Rig:
+    """The pair and one served gateway per ``concerns`` item (its write-concern timeout)."""
     pair = SlapdPair(tmp_path / "pair").start()
     state_file = tmp_path / "writer-state"
     served: list[Served] = []
     try:
-        for n in range(gateways):
+        for n, concern in enumerate(concerns):
             env = gateway_env(
                 ",".join(pair.urls),
                 pair.nodes[0].admin_dn,
@@ -78,7 +80,7 @@ def start_rig(tmp_path: Path, *, gateways: int = 2, **extra: str) -> Rig:
                 retry_after=str(RETRY_AFTER_S),
                 log_level="WARNING",
                 ldap_writer_state_file=str(state_file),
-                **extra,
+                ldap_write_concern_timeout=concern,
             )
             # the served processes import this checkout, whatever the venv's editable install
             env["PYTHONPATH"] = str(REPO_ROOT)
@@ -114,7 +116,7 @@ def rig(slapd: Slapd, tmp_path: Path) -> Iterator[Rig]:
 
 @pytest.fixture
 def confirmed_rig(slapd: Slapd, tmp_path: Path) -> Iterator[Rig]:
-    made = start_rig(tmp_path, ldap_write_concern_timeout="1")
+    made = start_rig(tmp_path, concerns=("1", "1"))
     try:
         yield made
     finally:
@@ -459,3 +461,66 @@ def test_with_write_concern_every_acknowledged_write_is_readable_at_once(
     counts = check_nodes(confirmed_rig, run["load"], run["groups"])
     report("write concern", confirmed_rig, run, counts)
     assert_clean(run, counts, strict_reads=True)
+
+
+def timed_patches(scim: ScimHttp, uid: str, count: int) -> list[float]:
+    seconds = []
+    for i in range(count):
+        op = {"op": "replace", "path": "title", "value": f"t{i}"}
+        answer = scim.patch(f"/Users/{uid}", op)
+        assert answer.status == 200, answer.body
+        seconds.append(answer.seconds)
+    return seconds
+
+
+def test_write_concern_cost_and_its_clear_error_when_the_other_node_is_away(
+    slapd: Slapd, tmp_path: Path
+) -> None:
+    """Gateway 0 acknowledges at once, gateway 1 once node 2 holds the write: PATCH latency
+    of each, measured in alternating slices; then node 2 stops and gateway 1 answers 504."""
+    rig = start_rig(tmp_path, concerns=("0", "2"))
+    try:
+        plain, confirmed = rig.scim(0), rig.scim(1)
+        ids = [
+            s.post("/Users", {"userName": f"wc{n}"}).body["id"]
+            for n, s in enumerate((plain, confirmed))
+        ]
+        times: dict[str, list[float]] = {"plain": [], "confirmed": []}
+        for _slice in range(5):
+            times["plain"] += timed_patches(plain, ids[0], 20)
+            times["confirmed"] += timed_patches(confirmed, ids[1], 20)
+        med = {k: statistics.median(v) for k, v in times.items()}
+        p95 = {k: statistics.quantiles(v, n=20)[-1] for k, v in times.items()}
+        print(
+            f"\n[write concern cost] PATCH median plain={med['plain'] * 1000:.1f}ms "
+            f"confirmed={med['confirmed'] * 1000:.1f}ms p95 plain={p95['plain'] * 1000:.1f}ms "
+            f"confirmed={p95['confirmed'] * 1000:.1f}ms (n={len(times['plain'])} each)"
+        )
+        assert med["confirmed"] < med["plain"] + 0.1
+
+        rig.pair.nodes[1].stop()
+        op = {"op": "replace", "path": "title", "value": "while node 2 is away"}
+        refused = confirmed.patch(f"/Users/{ids[1]}", op)
+        assert refused.status == 504, refused.body
+        assert refused.body["status"] == "504" and refused.body.get("detail")
+        assert refused.seconds < 2 + 1 + 1.5, f"took {refused.seconds:.2f}s"
+        # it was made on node 1 (not undone): the client is told to read before repeating
+        assert confirmed.get(f"/Users/{ids[1]}").body.get("title") == "while node 2 is away"
+        assert plain.patch(f"/Users/{ids[0]}", op).status == 200  # no concern: acknowledged
+        print(f"[write concern] 504 after {refused.seconds:.2f}s with node 2 stopped")
+
+        rig.pair.nodes[1].start()
+        back = {"op": "replace", "path": "title", "value": "node 2 is back"}
+        deadline = time.monotonic() + 15
+        while (answer := confirmed.patch(f"/Users/{ids[1]}", back)).status != 200:
+            assert time.monotonic() < deadline, answer.body
+            time.sleep(0.2)
+        dn = f"uid=wc1,{rig.pair.nodes[1].people_dn}"
+        conn = rig.pair.nodes[1].admin_connection()
+        try:
+            conn.search(dn, "(objectClass=*)", "BASE", attributes=["title"])
+            assert conn.response[0]["attributes"]["title"] == ["node 2 is back"]
+        finally:
+            conn.unbind()
+    finally:
+        stop_rig(rig)
