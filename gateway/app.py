@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             write_concern_timeout=settings.ldap_write_concern_timeout,
         )
     )
-    directory = Directory(pool)
+    directory = Directory(pool, max_answer_bytes=settings.ldap_max_answer_bytes)
     limits = Limits(settings.page_size, settings.max_results, settings.default_count)
     runtime = Runtime(
         settings,

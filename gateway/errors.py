@@ -179,6 +179,28 @@ class PasswordRefused(DirectoryError):
         self.reason = reason
 
 
+class Referral(DirectoryError):
+    """Result 10, or a search answered with continuation references: the entry, or part of
+    the subtree searched, is held by another server. The gateway does not follow referrals
+    (it would bind with its credentials wherever a server points), so the operation fails
+    rather than answer with part of the data; ``referrals`` says where the server pointed."""
+
+    def __init__(self, operation: str, dn: str | None, referrals: tuple[str, ...]) -> None:
+        super().__init__(operation, dn, 10, f"referral to {', '.join(referrals) or '?'}")
+        self.referrals = referrals
+
+
+class UnreadableValue(DirectoryError):
+    """The directory holds a DN or value that is not UTF-8 text where the gateway reads text.
+
+    Refused rather than rewritten (a U+FFFD copy would overwrite the original at the next
+    PUT); ``attribute`` names it, for the operator to fix the data or the mapping."""
+
+    def __init__(self, dn: str | None, attribute: str) -> None:
+        super().__init__("read", dn, None, f"{attribute} holds a value that is not UTF-8")
+        self.attribute = attribute
+
+
 class Unavailable(DirectoryError):
     """No directory answered: connect failure, timeout, busy (51), unavailable (52)."""
 

@@ -51,6 +51,8 @@ VARIABLES: dict[str, str] = {
     "LDAP_TLS_VERIFY": "false turns certificate verification off: test set-ups only (default true)",
     "LDAP_MAX_CONNECTION_AGE": "seconds before a connection is reopened, so a failover returns "
     "to the first URL (default 300)",
+    "LDAP_MAX_ANSWER_BYTES": "most bytes the gateway reads in answer to one LDAP operation; a "
+    "larger answer drops the connection, 503 (default 67108864, 64 MiB)",
     "LDAP_WRITE_CONCERN_TIMEOUT": "with several LDAP_URLs (multi-provider): seconds a write waits "
     "for every other node to hold it before it is acknowledged, else 504; 0 = acknowledge at "
     "once (default 0; docs/replication.md)",
@@ -109,6 +111,7 @@ class Settings:
     ldap_ca_file: Path | None = None
     ldap_tls_verify: bool = True
     ldap_max_connection_age: float = 300.0
+    ldap_max_answer_bytes: int = 64 << 20
     ldap_write_concern_timeout: float = 0.0
     ldap_writer_state_file: str = ""
     jwt_jwks: str = ""
@@ -179,6 +182,9 @@ class Settings:
             trusted_proxy_hops=reader.number("TRUSTED_PROXY_HOPS", 0, int, 0, 10),
             ldap_max_connection_age=reader.number(
                 "LDAP_MAX_CONNECTION_AGE", 300.0, float, 1, 86400
+            ),
+            ldap_max_answer_bytes=reader.number(
+                "LDAP_MAX_ANSWER_BYTES", 64 << 20, int, 1 << 16, 1 << 32
             ),
             ldap_write_concern_timeout=reader.number(
                 "LDAP_WRITE_CONCERN_TIMEOUT", 0.0, float, 0, 600

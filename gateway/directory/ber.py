@@ -90,11 +90,20 @@ def message_length(data: bytes, pos: int = 0) -> int | None:
     return 2 + count + int.from_bytes(data[pos + 2 : pos + 2 + count], "big")
 
 
-def children(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
-    """The elements inside a constructed element's content ``data[start:end]``."""
-    out = []
+def children(
+    data: bytes, start: int, end: int, at_most: int = 1 << 20
+) -> list[tuple[int, int, int]]:
+    """The elements inside a constructed element's content ``data[start:end]``.
+
+    ``at_most``: more elements than this is an error, raised before the list grows past it
+    — two bytes of input make one element, so without a bound a hostile peer's few megabytes
+    would become hundreds of megabytes of tuples (each caller knows how many it can take).
+    """
+    out: list[tuple[int, int, int]] = []
     pos = start
     while pos < end:
+        if len(out) == at_most:
+            raise BerError(f"more than {at_most} elements in one container")
         tag, s, e = header(data, pos)
         if e > end:
             raise BerError("element longer than its container")

@@ -8,7 +8,8 @@ from enum import Enum
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One directory entry. Attribute names are lower-cased; values are decoded text.
+    """One directory entry. Attribute names are lower-cased; values are text — a value that
+    is not UTF-8 is refused when read (``messages.NotText``), never rewritten.
 
     ``linked``: for DN-valued attributes the search asked the server to dereference (see
     ``messages.deref_control``), the entries those values name, with the attributes asked
@@ -40,16 +41,3 @@ class Modification:
     attr: str
     op: ModOp
     values: tuple[str, ...] = ()
-
-
-def decode_attributes(raw: dict[str, list[bytes]]) -> dict[str, tuple[str, ...]]:
-    """ldap3 raw attribute values → lower-cased names and text values (UTF-8, RFC 4517)."""
-    out: dict[str, tuple[str, ...]] = {}
-    for name, values in raw.items():
-        if not values:
-            continue
-        out[name.lower()] = tuple(
-            v.decode("utf-8", errors="replace") if isinstance(v, bytes | bytearray) else str(v)
-            for v in values
-        )
-    return out

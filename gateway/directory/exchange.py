@@ -4,12 +4,22 @@ ldap3 opens, secures (LDAPS / StartTLS) and binds the connection; the requests t
 are written and read here with :mod:`~gateway.directory.messages`. Each worker thread owns
 its connection (see ``pool``) and has one request in flight at a time, so the answer is
 simply read until the final response of that request.
+
+The server is not trusted to be well behaved (a bug, a proxy, someone on the path): the
+answer is read in pieces of at most 1 MiB whatever its header claims, one answer may hold
+at most ``max_bytes`` bytes and build at most :data:`DECODE_FACTOR` times that in decoded
+objects, and the whole exchange has one deadline — each read
+waits only for the time left, so a server trickling bytes cannot hold a request past it.
+Every breach ends in :class:`ConnectionLost`: the connection is dropped and the operation
+reported unavailable. See docs/operations.md, "When the directory answers garbage".
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,8 +27,18 @@ from typing import Any
 from gateway.directory import ber, messages
 from gateway.directory.entry import Entry
 from gateway.directory.messages import Control, Result
+from gateway.errors import UnreadableValue
 
-_RECV = 1 << 16
+log = logging.getLogger(__name__)
+
+MAX_ANSWER_BYTES = 64 << 20
+"""Default cap on the bytes of one answer (every message of one operation together)."""
+DECODE_FACTOR = 2
+"""What decoding one answer may build, as a multiple of its byte cap (see messages.Budget).
+A group of 100,000 members read with their dereferenced ids is an answer of 18 MiB charged
+58 MiB (76 MiB measured): under the defaults, groups of up to about 200,000 members."""
+_RECV = 1 << 16  # a read while the size of the next message is not known yet
+_MAX_RECV = 1 << 20  # the largest read, whatever length a header claims
 _MAX_ID = 0x7FFFFFFF
 _ids = itertools.count(1)
 _ids_lock = threading.Lock()
@@ -35,21 +55,48 @@ class Reply:
     entries: list[Entry] = field(default_factory=list)
 
 
-def exchange(conn: Any, operation: bytes, controls: Sequence[Control] = ()) -> Reply:
+def exchange(
+    conn: Any,
+    operation: bytes,
+    controls: Sequence[Control] = (),
+    *,
+    max_bytes: int = MAX_ANSWER_BYTES,
+    timeout: float | None = None,
+) -> Reply:
     """Send ``operation`` on ``conn`` (a bound ldap3 Connection) and read its answer.
 
-    Socket timeouts are the connection's receive timeout, set by ldap3 when it opened it.
+    ``timeout`` (default: the connection's receive timeout, which ldap3 set when it opened
+    it) is the deadline of the whole exchange, sending included. Continuation references
+    a search answers with are handed back in ``result.references``, for the caller to refuse.
+
+    Raises :class:`ConnectionLost` for anything that leaves the connection unusable, and
+    :class:`~gateway.errors.UnreadableValue` when a well-formed answer holds a value that is
+    not text (the answer is read to its end first, so the connection stays in step).
     """
     sock = getattr(conn, "socket", None)
     if sock is None or getattr(conn, "closed", False):
         raise ConnectionLost("not connected")
+    if timeout is None:
+        timeout = getattr(conn, "receive_timeout", None) or sock.gettimeout()
     message_id = _next_id()
+    deadline = time.monotonic() + timeout if timeout else None
+    reader = _Reader(sock, deadline, max_bytes)
+    budget = messages.Budget(DECODE_FACTOR * max_bytes)
     entries: list[Entry] = []
+    references: list[str] = []
+    refused: messages.NotText | None = None
+    result: Result | None = None
     try:
         sock.sendall(messages.message(message_id, operation, controls))
-        reader = _Reader(sock)
-        while True:
-            response = messages.decode(*reader.next_message())
+        while result is None:
+            data, start = reader.next_message()
+            try:
+                response = messages.decode(data, start, budget)
+            except messages.NotText as err:
+                refused = refused or err
+                if err.final:
+                    break
+                continue
             if response.message_id == 0:  # unsolicited: the server is going away
                 raise ConnectionLost(f"the directory ended the session: {_describe(response)}")
             if response.message_id != message_id:
@@ -57,11 +104,28 @@ def exchange(conn: Any, operation: bytes, controls: Sequence[Control] = ()) -> R
             if response.entry is not None:
                 entries.append(response.entry)
             elif response.result is not None:
-                return Reply(response.result, entries)
+                result = response.result
+            else:
+                references.extend(response.reference)
+        if reader.pending():
+            raise ConnectionLost(f"{reader.pending()} bytes after the final response")
     except OSError as err:  # includes socket timeouts and TLS errors
         raise ConnectionLost(f"{type(err).__name__}: {err}") from err
     except ber.BerError as err:
         raise ConnectionLost(f"undecodable answer: {err}") from err
+    if reader.waited:
+        _restore_timeout(sock, timeout)
+    if refused is not None:
+        log.error(
+            "refusing an LDAP answer: %s; the gateway never rewrites a value it cannot "
+            "represent (map a text attribute, or leave this one out of the mapping)",
+            refused,
+        )
+        raise UnreadableValue(refused.dn, refused.attribute)
+    assert result is not None
+    if references:
+        result.references = tuple(references)
+    return Reply(result, entries)
 
 
 def _next_id() -> int:
@@ -69,15 +133,26 @@ def _next_id() -> int:
         return next(_ids) % _MAX_ID + 1
 
 
+def _restore_timeout(sock: Any, timeout: float | None) -> None:
+    """Reads shortened the socket's timeout to the time left; give it back its own."""
+    try:
+        sock.settimeout(timeout)
+    except OSError as err:
+        raise ConnectionLost(f"{type(err).__name__}: {err}") from err
+
+
 class _Reader:
     """Whole LDAPMessages from a socket, without copying the bytes that follow each one."""
 
-    __slots__ = ("data", "pos", "sock")
+    __slots__ = ("data", "deadline", "left", "pos", "sock", "waited")
 
-    def __init__(self, sock: Any) -> None:
+    def __init__(self, sock: Any, deadline: float | None, max_bytes: int) -> None:
         self.sock = sock
+        self.deadline = deadline
+        self.left = max_bytes  # bytes this answer may still bring
         self.data = b""
         self.pos = 0
+        self.waited = False  # the socket's timeout was shortened
 
     def next_message(self) -> tuple[bytes, int]:
         """(buffer, offset) of the next message; the buffer holds at least all of it."""
@@ -90,19 +165,37 @@ class _Reader:
                 return self.data, start
             self._fill(size, available)
 
+    def pending(self) -> int:
+        """Bytes received beyond the last message handed out."""
+        return len(self.data) - self.pos
+
     def _fill(self, size: int | None, available: int) -> None:
         parts = [self.data[self.pos :]]
         wanted = (size or 0) - available
         while True:
-            chunk = self.sock.recv(max(_RECV, wanted))
+            if wanted > self.left:
+                raise ber.BerError(f"a message of {size} bytes is beyond the answer's cap")
+            chunk = self._recv(min(max(_RECV, wanted), _MAX_RECV))
             if not chunk:
                 raise ConnectionLost("the directory closed the connection")
+            self.left -= len(chunk)
+            if self.left < 0:
+                raise ber.BerError("the answer is larger than its cap")
             parts.append(chunk)
             wanted -= len(chunk)
             if size is None or wanted <= 0:
                 break
         self.data = b"".join(parts)
         self.pos = 0
+
+    def _recv(self, size: int) -> bytes:
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("no complete answer within the operation's deadline")
+            self.sock.settimeout(remaining)
+            self.waited = True
+        return self.sock.recv(size)
 
 
 def _describe(response: messages.Response) -> str:

@@ -72,6 +72,9 @@ class Result:
     message: str = ""
     controls: dict[str, bytes] = field(default_factory=dict)
     name: str | None = None  # extended responses: responseName (e.g. notice of disconnection)
+    referrals: tuple[str, ...] = ()  # result 10: where the server says to ask instead
+    references: tuple[str, ...] = ()  # a search's continuation references (RFC 4511 §4.5.3)
+    post_read: Entry | None = None  # a post-read control's entry, decoded with the answer
 
 
 # ---------------------------------------------------------------------------- requests
@@ -239,129 +242,299 @@ def deref_control(specs: Sequence[tuple[str, Sequence[str]]]) -> Control:
 def paged_cookie(value: bytes) -> bytes:
     """The cookie of a paged-results response control (empty: no more pages)."""
     _, start, end = ber.header(value, 0)
-    parts = ber.children(value, start, end)
+    parts = ber.children(value, start, end, 2)
     if len(parts) != 2:
         raise ber.BerError("paged results control: expected size and cookie")
     _, s, e = parts[1]
     return value[s:e]
 
 
-def post_read_entry(value: bytes) -> Entry:
+def post_read_entry(value: bytes, budget: Budget | None = None) -> Entry:
     """The entry a post-read control carries (a SearchResultEntry)."""
     tag, start, end = ber.header(value, 0)
     if tag != SEARCH_RESULT_ENTRY:
         raise ber.BerError("post-read control: not a search result entry")
-    return _entry(value, start, end)
+    return _entry(value, start, end, budget or Budget())
 
 
 # ---------------------------------------------------------------------------- responses
+
+RESULT_CODES = frozenset(
+    (*range(0, 9), *range(10, 22), *range(32, 37), *range(48, 55), *range(64, 70), 71, 80)
+).union(range(113, 124), (4096, 16654))
+"""Result codes a server may send: RFC 4511 §4.1.9 and the IANA registry (RFC 4520) —
+LCUP, cancel, assertionFailed, authorizationDenied, e-syncRefreshRequired, noOperation.
+Anything else (a negative number, a client-side API code) is a protocol error."""
+
+ELEMENT_COST = 64
+"""What decoding one element (entry, attribute, value, control, URI) is charged, in bytes,
+besides a value's own bytes: about the smallest Python object that holds it, plus the
+pointer to it. An empty value costs two bytes on the wire and this much in memory."""
+DEFAULT_BUDGET = 128 << 20
+"""What one answer may build when the caller gives no :class:`Budget` (twice the default
+answer cap, as ``exchange`` gives)."""
+
+
+class NotText(ber.BerError):
+    """A DN or attribute value that is not UTF-8.
+
+    The gateway's entries hold text (LDAP strings are UTF-8, RFC 4511 §4.1.2; the syntaxes a
+    mapping reads are text syntaxes). Replacing the bytes with U+FFFD would hand the client a
+    different value and write it back over the original at the next PUT, so the value is
+    refused instead, naming the attribute and the entry. The message itself was well formed:
+    the exchange reads the answer to its end and keeps the connection (``final``: this was
+    the operation's final response).
+    """
+
+    def __init__(self, attribute: str, dn: str) -> None:
+        super().__init__(f"{attribute} of {dn!r} holds a value that is not UTF-8")
+        self.attribute = attribute
+        self.dn = dn
+        self.final = False
+
+
+class Budget:
+    """How many bytes of objects the answer being read may still build.
+
+    A byte cap on the answer alone does not bound memory: decoding turns an empty value of
+    two bytes into an object and a pointer of :data:`ELEMENT_COST`, so a 10 MB answer of
+    empty values would take most of a gigabyte. Each element is charged before it is made;
+    one budget spans all messages of one answer (see ``exchange``).
+    """
+
+    __slots__ = ("left",)
+
+    def __init__(self, size: int = DEFAULT_BUDGET) -> None:
+        self.left = size
+
+    def elements(self) -> int:
+        """How many more elements (of no bytes of their own) fit."""
+        return max(self.left // ELEMENT_COST, 0)
+
+    def take(self, count: int) -> None:
+        self.left -= count * ELEMENT_COST
+        if self.left < 0:
+            raise ber.BerError(_OVER_BUDGET)
+
+
+_OVER_BUDGET = "the answer would take more memory to decode than the gateway allows"
 
 
 class Response(NamedTuple):
     message_id: int
     entry: Entry | None  # a SearchResultEntry
     result: Result | None  # an operation's final response
+    reference: tuple[str, ...] = ()  # a SearchResultReference's URIs
 
 
-def decode(data: bytes, pos: int = 0) -> Response:
-    """The complete LDAPMessage at ``data[pos:]``. References and intermediate responses
-    (which the gateway never asks for) come back with neither entry nor result."""
+def decode(data: bytes, pos: int = 0, budget: Budget | None = None) -> Response:
+    """The complete LDAPMessage at ``data[pos:]``: an entry, a continuation reference or a
+    final result. Anything else — an intermediate response (the gateway asks for nothing
+    that sends one), an unknown operation, an unknown result code, extra fields — raises
+    :class:`~gateway.directory.ber.BerError`; a value that is not text raises
+    :class:`NotText`."""
+    if budget is None:
+        budget = Budget()
     tag, start, end = ber.header(data, pos)
     if tag != ber.SEQUENCE:
         raise ber.BerError("not an LDAP message")
-    parts = ber.children(data, start, end)
+    parts = ber.children(data, start, end, 3)
     if len(parts) < 2:
         raise ber.BerError("LDAP message without an operation")
+    if parts[0][0] != ber.INTEGER:
+        raise ber.BerError("LDAP message without a message id")
     message_id = ber.read_integer(data, parts[0][1], parts[0][2])
     op_tag, s, e = parts[1]
+    controls = None
+    if len(parts) == 3:
+        if parts[2][0] != CONTROLS:
+            raise ber.BerError("LDAP message with an unknown third field")
+        controls = parts[2]
+    budget.take(1)
     if op_tag == SEARCH_RESULT_ENTRY:
         linked = None
-        if len(parts) > 2 and parts[2][0] == CONTROLS:
-            deref = _controls(data, parts[2][1], parts[2][2]).get(DEREF_OID)
-            linked = _deref_response(deref) if deref is not None else None
-        return Response(message_id, _entry(data, s, e, linked), None)
+        if controls is not None:
+            deref = _controls(data, controls[1], controls[2], budget).get(DEREF_OID)
+            linked = _deref_response(deref, budget) if deref is not None else None
+        return Response(message_id, _entry(data, s, e, budget, linked), None)
     if op_tag in RESULT_TAGS:
-        result = _result(data, s, e, op_tag)
-        if len(parts) > 2 and parts[2][0] == CONTROLS:
-            result.controls = _controls(data, parts[2][1], parts[2][2])
+        result = _result(data, s, e, op_tag, budget)
+        if controls is not None:
+            result.controls = _controls(data, controls[1], controls[2], budget)
+            try:
+                _read_controls(result, budget)
+            except NotText as err:
+                err.final = True
+                raise
         return Response(message_id, None, result)
-    if op_tag in (SEARCH_RESULT_REFERENCE, INTERMEDIATE_RESPONSE):
-        return Response(message_id, None, None)
+    if op_tag == SEARCH_RESULT_REFERENCE:
+        uris = ber.children(data, s, e, budget.elements())
+        budget.take(len(uris))
+        if not uris:
+            raise ber.BerError("search result reference without a URI")
+        return Response(message_id, None, None, tuple(_loggable(data, a, b) for _, a, b in uris))
     raise ber.BerError(f"unexpected LDAP operation tag 0x{op_tag:02x}")
 
 
+def _read_controls(result: Result, budget: Budget) -> None:
+    """Decode the response controls the gateway reads, now, so that garbage in them ends
+    the exchange (a lost connection) instead of surfacing later from an operation as a 500."""
+    post_read = result.controls.get(POST_READ_OID)
+    if post_read is not None:
+        result.post_read = post_read_entry(post_read, budget)
+    paged = result.controls.get(PAGED_OID)
+    if paged is not None:
+        paged_cookie(paged)
+
+
 def _entry(
-    data: bytes, start: int, end: int, linked: dict[str, tuple[Entry, ...]] | None = None
+    data: bytes,
+    start: int,
+    end: int,
+    budget: Budget,
+    linked: dict[str, tuple[Entry, ...]] | None = None,
 ) -> Entry:
-    parts = ber.children(data, start, end)
+    parts = ber.children(data, start, end, 2)
     if len(parts) != 2:
         raise ber.BerError("search result entry: expected a DN and attributes")
     (_, ds, de), (_, as_, ae) = parts
-    dn = data[ds:de].decode("utf-8", errors="replace")
-    return Entry(dn, _attributes(data, as_, ae), linked)
+    budget.take(3)  # the Entry, its dict and its DN
+    try:
+        dn = data[ds:de].decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotText("the DN", _loggable(data, ds, de)) from None
+    return Entry(dn, _attributes(data, as_, ae, budget, dn), linked)
 
 
-def _attributes(data: bytes, start: int, end: int) -> dict[str, tuple[str, ...]]:
-    """A PartialAttributeList: names lower-cased, values as text, empty ones left out."""
+def _attributes(
+    data: bytes, start: int, end: int, budget: Budget, dn: str
+) -> dict[str, tuple[str, ...]]:
+    """A PartialAttributeList: names lower-cased, values as text, attributes without values
+    left out; an attribute named twice is a protocol error (one would hide the other)."""
+    listed = ber.children(data, start, end, budget.elements())
+    budget.take(2 * len(listed))  # a name, a tuple and a dict slot each
     attributes: dict[str, tuple[str, ...]] = {}
-    for _, ps, pe in ber.children(data, start, end):
-        pair = ber.children(data, ps, pe)
-        if len(pair) != 2:
+    for _, ps, pe in listed:
+        pair = ber.children(data, ps, pe, 2)
+        if len(pair) != 2 or pair[1][0] != ber.SET:
             raise ber.BerError("search result entry: malformed attribute")
         (_, ns, ne), (_, vs, ve) = pair
-        values = tuple(
-            data[a:b].decode("utf-8", errors="replace") for _, a, b in ber.children(data, vs, ve)
-        )
+        try:
+            name = data[ns:ne].decode("ascii").lower()
+        except UnicodeDecodeError:
+            raise ber.BerError("attribute description is not ASCII") from None
+        values = _values(data, vs, ve, budget, name, dn)
         if values:
-            attributes[data[ns:ne].decode("utf-8", errors="replace").lower()] = values
+            if name in attributes:
+                raise ber.BerError(f"attribute {name} appears twice in one entry")
+            attributes[name] = values
     return attributes
 
 
-def _deref_response(value: bytes) -> dict[str, tuple[Entry, ...]]:
+def _values(
+    data: bytes, start: int, end: int, budget: Budget, name: str, dn: str
+) -> tuple[str, ...]:
+    """The OCTET STRING values of ``data[start:end]`` as text, each charged to the budget
+    before it is made (the hot loop of reading: no intermediate tuples)."""
+    out: list[str] = []
+    left = budget.left
+    pos = start
+    try:
+        while pos < end:
+            length = data[pos + 1]
+            if length < 0x80 and data[pos] == ber.OCTET_STRING:
+                s = pos + 2
+                pos = s + length
+            else:
+                tag, s, pos = ber.header(data, pos)
+                if tag != ber.OCTET_STRING:
+                    raise ber.BerError("attribute value is not an OCTET STRING")
+            if pos > end:
+                raise ber.BerError("element longer than its container")
+            left -= ELEMENT_COST + pos - s
+            if left < 0:
+                raise ber.BerError(_OVER_BUDGET)
+            out.append(data[s:pos].decode("utf-8"))
+    except IndexError:
+        raise ber.BerError("truncated element") from None
+    except UnicodeDecodeError:
+        raise NotText(name, dn) from None
+    budget.left = left
+    return tuple(out)
+
+
+def _deref_response(value: bytes, budget: Budget) -> dict[str, tuple[Entry, ...]]:
     """``SEQUENCE OF SEQUENCE { derefAttr, derefVal LDAPDN, attrVals [0] OPTIONAL }``: per
     attribute, the entries named (with no attributes when unreadable or dangling)."""
     _, start, end = ber.header(value, 0)
+    listed = ber.children(value, start, end, budget.elements())
+    budget.take(len(listed))
     out: dict[str, list[Entry]] = {}
-    for _, s, e in ber.children(value, start, end):
-        fields = ber.children(value, s, e)
+    for _, s, e in listed:
+        fields = ber.children(value, s, e, 3)
         if len(fields) < 2:
             raise ber.BerError("dereference control: malformed result")
         (_, as_, ae), (_, vs, ve) = fields[0], fields[1]
+        try:
+            dn = value[vs:ve].decode("utf-8")
+        except UnicodeDecodeError:
+            raise NotText("a dereferenced DN", _loggable(value, vs, ve)) from None
         attributes = {}
         if len(fields) > 2 and fields[2][0] == 0xA0:
-            attributes = _attributes(value, fields[2][1], fields[2][2])
-        name = value[as_:ae].decode("utf-8", errors="replace").lower()
-        dn = value[vs:ve].decode("utf-8", errors="replace")
+            attributes = _attributes(value, fields[2][1], fields[2][2], budget, dn)
+        try:
+            name = value[as_:ae].decode("ascii").lower()
+        except UnicodeDecodeError:
+            raise ber.BerError("dereference control: attribute is not ASCII") from None
         out.setdefault(name, []).append(Entry(dn, attributes))
     return {name: tuple(entries) for name, entries in out.items()}
 
 
-def _result(data: bytes, start: int, end: int, op_tag: int) -> Result:
-    parts = ber.children(data, start, end)
+def _result(data: bytes, start: int, end: int, op_tag: int, budget: Budget) -> Result:
+    """An LDAPResult (RFC 4511 §4.1.9): code, matched DN, message, then the optional
+    referral [3] and, in an extended response, responseName [10] / responseValue [11]."""
+    parts = ber.children(data, start, end, 6)
     if len(parts) < 3 or parts[0][0] != ber.ENUMERATED:
         raise ber.BerError("malformed LDAP result")
+    code = ber.read_integer(data, parts[0][1], parts[0][2])
+    if code not in RESULT_CODES:
+        raise ber.BerError(f"result code {code} is not an LDAP result code")
     result = Result(
-        ber.read_integer(data, parts[0][1], parts[0][2]),
-        data[parts[1][1] : parts[1][2]].decode("utf-8", errors="replace"),
-        data[parts[2][1] : parts[2][2]].decode("utf-8", errors="replace"),
+        code,
+        _loggable(data, parts[1][1], parts[1][2]),
+        _loggable(data, parts[2][1], parts[2][2]),
     )
-    if op_tag == EXTENDED_RESPONSE:
-        for tag, s, e in parts[3:]:
-            if tag == 0x8A:  # responseName
-                result.name = data[s:e].decode("ascii", errors="replace")
+    for tag, s, e in parts[3:]:
+        if tag == 0xA3:  # referral: SEQUENCE OF URI
+            uris = ber.children(data, s, e, budget.elements())
+            budget.take(len(uris))
+            result.referrals = tuple(_loggable(data, a, b) for _, a, b in uris)
+        elif tag == 0x8A and op_tag == EXTENDED_RESPONSE:  # responseName
+            result.name = _loggable(data, s, e)
     return result
 
 
-def _controls(data: bytes, start: int, end: int) -> dict[str, bytes]:
+def _controls(data: bytes, start: int, end: int, budget: Budget) -> dict[str, bytes]:
+    listed = ber.children(data, start, end, budget.elements())
+    budget.take(len(listed))
     out: dict[str, bytes] = {}
-    for _, s, e in ber.children(data, start, end):
-        fields = ber.children(data, s, e)
+    for _, s, e in listed:
+        fields = ber.children(data, s, e, 3)
         if not fields:
             raise ber.BerError("empty control")
-        oid = data[fields[0][1] : fields[0][2]].decode("ascii", errors="replace")
+        try:
+            oid = data[fields[0][1] : fields[0][2]].decode("ascii")
+        except UnicodeDecodeError:
+            raise ber.BerError("control type is not an OID") from None
         value = b""
         for tag, vs, ve in fields[1:]:
             if tag == ber.OCTET_STRING:
                 value = data[vs:ve]
         out[oid] = value
     return out
+
+
+def _loggable(data: bytes, start: int, end: int) -> str:
+    """Text that is only shown in logs and error messages (diagnostic message, matched DN,
+    referral URIs), never stored: invalid UTF-8 is kept visible as ``\\xNN``."""
+    return data[start:end].decode("utf-8", errors="backslashreplace")

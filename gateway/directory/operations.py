@@ -22,7 +22,7 @@ from typing import NamedTuple
 from gateway import metrics
 from gateway.directory import ldapfilter, messages, passwords, replication, sorting
 from gateway.directory.entry import Entry, Modification
-from gateway.directory.exchange import ConnectionLost, Reply, exchange
+from gateway.directory.exchange import MAX_ANSWER_BYTES, ConnectionLost, Reply, exchange
 from gateway.directory.messages import Control, Result
 from gateway.directory.pool import ConnectionPool
 from gateway.errors import (
@@ -32,6 +32,7 @@ from gateway.errors import (
     InsufficientAccess,
     NoSuchEntry,
     PasswordRefused,
+    Referral,
     SchemaViolation,
     SizeLimit,
     Unavailable,
@@ -115,8 +116,9 @@ def _record(operation: str, dn: str | None, code: int | None, started: float) ->
 class Directory:
     """The LDAP operations the gateway needs, on the calling thread's connection."""
 
-    def __init__(self, pool: ConnectionPool) -> None:
+    def __init__(self, pool: ConnectionPool, *, max_answer_bytes: int = MAX_ANSWER_BYTES) -> None:
         self.pool = pool
+        self.max_answer_bytes = max_answer_bytes  # see exchange: the cap on one answer
         self._controls: frozenset[str] | None = None
 
     # ------------------------------------------------------------------ plumbing
@@ -143,7 +145,7 @@ class Directory:
             _count()
             started = time.perf_counter()
             try:
-                reply = exchange(conn, request, controls)
+                reply = exchange(conn, request, controls, max_bytes=self.max_answer_bytes)
             except ConnectionLost as err:
                 _record(operation, dn, None, started)
                 self.pool.discard()
@@ -159,8 +161,10 @@ class Directory:
 
     @staticmethod
     def _check(operation: str, dn: str | None, result: Result) -> None:
-        if result.code == 0:
+        if result.code == 0 and not result.references:
             return
+        if result.code == 10 or result.references:  # not followed: see errors.Referral
+            raise Referral(operation, dn, result.referrals + result.references)
         cls = _RESULT_ERRORS.get(result.code, DirectoryError)
         log.debug("LDAP %s on %r failed: %s %s", operation, dn, result.code, result.message)
         raise cls(operation, dn, result.code, result.message)
@@ -182,7 +186,7 @@ class Directory:
                 started = time.perf_counter()
                 request = messages.search_request(base, "base", ldapfilter.MATCH_ALL, ["1.1"])
                 try:
-                    reply = exchange(conn, request)
+                    reply = exchange(conn, request, max_bytes=self.max_answer_bytes)
                 except ConnectionLost as err:
                     metrics.observe_ldap("ping", None, time.perf_counter() - started)
                     raise Unavailable("ping", base, None, "connection lost") from err
@@ -401,8 +405,7 @@ _PASSWORD_REFUSALS = frozenset({19, 53})
 
 
 def _post_read(result: Result) -> dict[str, tuple[str, ...]]:
-    value = result.controls.get(messages.POST_READ_OID)
-    return messages.post_read_entry(value).attributes if value else {}
+    return result.post_read.attributes if result.post_read is not None else {}
 
 
 @functools.lru_cache(maxsize=64)
