@@ -127,13 +127,15 @@ def _project_value(
             return value
         subs = {s for c, n, s in projection.include if c == container and n == k and s}
         if subs and isinstance(value, dict):
-            return {sk: sv for sk, sv in value.items() if sk.lower() in subs}
+            return {sk: sv for sk, sv in value.items() if sk.lower() in subs} or _DROP
         if subs and isinstance(value, list):
-            return [
+            # values without any of the asked parts are left out, not shown as {}
+            kept = [
                 {sk: sv for sk, sv in item.items() if sk.lower() in subs}
                 for item in value
                 if isinstance(item, dict)
             ]
+            return [item for item in kept if item] or _DROP
         return _DROP
     if returned == "request":
         return _DROP

@@ -115,3 +115,12 @@ def test_schemas_list_the_stored_parts_of_addresses(gw: Gateway) -> None:
     assert subs["type"]["canonicalValues"] == ["work"]
     phones = {s["name"]: s for s in by_name["phoneNumbers"]["subAttributes"]}
     assert phones["type"]["canonicalValues"] == ["fax", "mobile", "work"]
+
+
+def test_attributes_projection_picks_parts_of_the_address(gw: Gateway, homer: str) -> None:
+    one = gw.get(f"/Users/{homer}", query_string={"attributes": "addresses.locality"}).get_json()
+    assert one["addresses"] == [{"locality": "Springfield"}]
+    none = gw.get(f"/Users/{homer}", query_string={"attributes": "addresses.country"}).get_json()
+    assert "addresses" not in none  # no part asked for is stored: no empty {} value
+    rest = gw.get(f"/Users/{homer}", query_string={"excludedAttributes": "addresses.region"})
+    assert rest.get_json()["addresses"] == [{k: v for k, v in WORK.items() if k != "region"}]
