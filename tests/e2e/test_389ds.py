@@ -22,6 +22,7 @@ from ldap3 import NONE, Connection, Server
 from support.ds389 import Ds389, ds389_installed
 from support.gateway import Gateway
 
+from e2e import test_conformance
 from e2e.conftest import ROOT, TOKEN, isolated_mapping, make_subtree, settings_for
 from e2e.test_filters import CASES, PEOPLE
 from e2e.test_groups import (
@@ -153,6 +154,12 @@ def test_mapping_check_passes_against_389ds(
     code, out, err = check(capsys, str(MAPPING), *args, "--bind-password-file", str(password))
     assert code == 0, out + err
     assert "OK (User, Group) against ldap://" in out
+
+
+def test_scim2_tester_passes_with_zero_failures_on_389ds(
+    gw: Gateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    test_conformance.test_scim2_tester_passes_with_zero_failures(gw, capsys)
 
 
 # ---------------------------------------------------------------------------- users

@@ -54,7 +54,9 @@ _START_TIMEOUT_S = 30.0
 _STOP_TIMEOUT_S = 30.0
 _POLL_S = 0.05
 _LOG_TAIL_LINES = 30
-_PORT_TAKEN = re.compile(r"Address already in use|Can't bind|cannot bind", re.IGNORECASE)
+# dscreate (Python) says "Address already in use"; ns-slapd "PR_Bind() on ... port N failed:
+# ... (Local Network address is in use.)"
+_PORT_TAKEN = re.compile(r"address (is |already )?in use|PR_Bind\(\)", re.IGNORECASE)
 
 
 def _tool(name: str) -> str | None:
@@ -193,7 +195,7 @@ class Ds389:
         for attempt in range(1, 4):
             if self._launch():
                 return self
-            if not (_PORT_TAKEN.search(self.log_tail()) and attempt < 3):
+            if not (_PORT_TAKEN.search(self.output_tail()) and attempt < 3):
                 raise RuntimeError(self._failure("ns-slapd exited during start-up", ""))
             self._set_port(free_port(self.host))
         raise AssertionError("unreachable")
@@ -271,7 +273,7 @@ class Ds389:
                 return False
             if _accepts(self.host, int(self.port or 0)):
                 try:
-                    self.admin_connection().unbind()
+                    self.admin_connection(receive_timeout=2).unbind()
                 except LDAPException:
                     pass  # listening before its backends are up; the deadline bounds the wait
                 else:
@@ -377,9 +379,19 @@ class Ds389:
                 return
             time.sleep(_POLL_S)
 
+    def output_tail(self, lines: int = _LOG_TAIL_LINES) -> str:
+        """The end of the foreground ns-slapd's output (start-up errors come before the
+        errors log is open)."""
+        try:
+            text = self.output_file.read_text(errors="replace")
+        except FileNotFoundError:
+            return "(no output)"
+        return "\n".join(text.splitlines()[-lines:])
+
     def _failure(self, what: str, output: str) -> str:
         return (
             f"389 DS in {self.run_dir}: {what}\n"
             f"--- output ---\n{output}"
+            f"--- tail of {self.output_file} ---\n{self.output_tail()}\n"
             f"--- tail of {self.error_log} ---\n{self.log_tail()}"
         )
