@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ import pytest
 from gateway.directory import ber, messages
 from gateway.directory import ldapfilter as lf
 from gateway.directory.exchange import ConnectionLost, exchange
+from gateway.errors import UnreadableValue
 
 
 @dataclass
@@ -91,7 +93,7 @@ def test_entries_and_result_are_read_whatever_the_chunking(peer, chunk: int) -> 
     assert reply.entries[1].attributes["cn"] == (big,)
 
 
-def test_references_are_skipped(peer) -> None:
+def test_references_do_not_hide_the_entries(peer) -> None:
     def answer(mid: int) -> list[bytes]:
         reference = ber.sequence(
             ber.integer(mid), ber.sequence(ber.octets("ldap://elsewhere/"), tag=0x73)
@@ -150,3 +152,226 @@ def test_a_silent_server_times_out_as_a_lost_connection() -> None:
 def test_a_closed_connection_sends_nothing() -> None:
     with pytest.raises(ConnectionLost):
         exchange(FakeConnection(None), SEARCH)
+
+
+# ------------------------------------------------------------------- a server not to trust
+
+
+class RecordingSocket:
+    """A socket that remembers the size of every read asked for and every timeout set."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.reads: list[int] = []
+        self.timeouts: list[float | None] = []
+
+    def recv(self, size: int) -> bytes:
+        self.reads.append(size)
+        return self.sock.recv(size)
+
+    def sendall(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def settimeout(self, value: float | None) -> None:
+        self.timeouts.append(value)
+        self.sock.settimeout(value)
+
+    def gettimeout(self) -> float | None:
+        return self.sock.gettimeout()
+
+
+def test_reads_are_at_most_one_mebibyte_whatever_a_header_claims(peer) -> None:
+    big = "v" * (3 << 20)
+    conn = peer(lambda mid: [entry(mid, "cn=a,dc=x", cn=big), done(mid)])
+    recording = RecordingSocket(conn.socket)
+    reply = exchange(FakeConnection(recording), SEARCH)  # type: ignore[arg-type]
+    assert reply.entries[0].attributes["cn"] == (big,)
+    assert max(recording.reads) <= 1 << 20
+
+
+def test_a_message_beyond_the_cap_is_refused_before_it_is_read(peer) -> None:
+    conn = peer(lambda mid: [b"\x30\x84\xc0\x00\x00\x00\x02\x01\x01"])  # claims 3 GiB
+    recording = RecordingSocket(conn.socket)
+    with pytest.raises(ConnectionLost, match="cap"):
+        exchange(FakeConnection(recording), SEARCH)  # type: ignore[arg-type]
+    assert recording.reads == [1 << 16]  # one read of the header, nothing reserved for the rest
+
+
+def test_an_answer_beyond_the_cap_in_many_small_messages_is_refused(peer) -> None:
+    conn = peer(lambda mid: [entry(mid, f"cn={i},dc=x", cn="x" * 900) for i in range(200)])
+    with pytest.raises(ConnectionLost, match="cap"):
+        exchange(conn, SEARCH, max_bytes=64 << 10)
+
+
+def test_the_deadline_bounds_the_whole_answer_not_each_read() -> None:
+    client, server = socket.socketpair()
+    client.settimeout(0.6)
+    stop = threading.Event()
+
+    def trickle() -> None:
+        server.recv(1 << 16)
+        for byte in done(1) * 100:
+            if stop.wait(0.1):
+                return
+            server.sendall(bytes((byte,)))
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(ConnectionLost, match=r"deadline|timed out"):
+            exchange(FakeConnection(client), SEARCH)
+        assert time.monotonic() - started < 1.0  # a byte every 0.1 s never resets the clock
+    finally:
+        stop.set()
+        thread.join(2)
+        client.close()
+        server.close()
+
+
+def test_the_socket_gets_its_own_timeout_back_after_an_answer(peer) -> None:
+    conn = peer(lambda mid: [done(mid)], 3)
+    recording = RecordingSocket(conn.socket)
+    exchange(FakeConnection(recording), SEARCH)  # type: ignore[arg-type]
+    assert recording.timeouts[-1] == 2
+    assert all(t is not None and t <= 2 for t in recording.timeouts)
+
+
+def test_memory_for_decoding_is_bounded(peer) -> None:
+    """An entry of 1 MiB of empty values: 512 Ki values, each charged 64 bytes, is more
+    than twice a 4 MiB cap allows — refused instead of becoming half a million objects."""
+    empties = ber.sequence(
+        ber.integer(1),
+        ber.sequence(
+            ber.octets("cn=a,dc=x"),
+            ber.sequence(ber.sequence(ber.octets("cn"), ber.tlv(ber.SET, b"\x04\x00" * (1 << 19)))),
+            tag=0x64,
+        ),
+    )
+
+    def answer(mid: int) -> list[bytes]:
+        return [empties.replace(b"\x02\x01\x01", ber.integer(mid), 1), done(mid)]
+
+    with pytest.raises(ConnectionLost, match="memory"):
+        exchange(peer(answer), SEARCH, max_bytes=4 << 20)
+    assert len(exchange(peer(answer), SEARCH, max_bytes=64 << 20).entries[0].get("cn")) == 1 << 19
+
+
+def test_a_value_that_is_not_utf8_is_refused_by_name_and_the_answer_read_to_its_end() -> None:
+    client, server = socket.socketpair()
+    client.settimeout(2)
+    conn = FakeConnection(client)
+
+    def serve() -> None:
+        for _ in range(2):
+            request = server.recv(1 << 16)
+            _, start, end = ber.header(request, 0)
+            _, s, e = ber.children(request, start, end)[0]
+            mid = ber.read_integer(request, s, e)
+            photo = ber.sequence(
+                ber.integer(mid),
+                ber.sequence(
+                    ber.octets("cn=a,dc=x"),
+                    ber.sequence(
+                        ber.sequence(
+                            ber.octets("jpegPhoto"), ber.tlv(ber.SET, ber.octets(b"\xff\xd8"))
+                        )
+                    ),
+                    tag=0x64,
+                ),
+            )
+            server.sendall(photo + entry(mid, "cn=b,dc=x", cn="b") + done(mid))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(UnreadableValue) as caught:
+            exchange(conn, SEARCH)
+        assert (caught.value.dn, caught.value.attribute) == ("cn=a,dc=x", "jpegphoto")
+        with pytest.raises(UnreadableValue):  # in step: the next answer is read whole
+            exchange(conn, SEARCH)
+    finally:
+        thread.join(2)
+        client.close()
+        server.close()
+
+
+def test_a_post_read_value_that_is_not_utf8_ends_the_answer_without_waiting(peer) -> None:
+    post_read = ber.sequence(
+        ber.octets("cn=g,dc=x"),
+        ber.sequence(ber.sequence(ber.octets("cn"), ber.tlv(ber.SET, ber.octets(b"\xe9")))),
+        tag=0x64,
+    )
+
+    def answer(mid: int) -> list[bytes]:
+        controls = ber.sequence(
+            ber.sequence(ber.octets(messages.POST_READ_OID), ber.octets(post_read)), tag=0xA0
+        )
+        result = ber.sequence(ber.enumerated(0), ber.octets(""), ber.octets(""), tag=0x67)
+        return [ber.sequence(ber.integer(mid), result, controls)]
+
+    conn = peer(answer)
+    conn.socket.settimeout(5)
+    started = time.monotonic()
+    with pytest.raises(UnreadableValue):
+        exchange(conn, messages.modify_request("cn=g,dc=x", []))
+    assert time.monotonic() - started < 1
+
+
+def test_continuation_references_come_back_with_the_result(peer) -> None:
+    def answer(mid: int) -> list[bytes]:
+        reference = ber.sequence(
+            ber.integer(mid), ber.sequence(ber.octets("ldap://elsewhere/"), tag=0x73)
+        )
+        return [reference, entry(mid, "cn=a,dc=x", cn="a"), done(mid)]
+
+    reply = exchange(peer(answer), SEARCH)
+    assert reply.result.references == ("ldap://elsewhere/",)
+    assert [e.dn for e in reply.entries] == ["cn=a,dc=x"]
+
+
+def test_a_referral_result_carries_its_uris(peer) -> None:
+    def answer(mid: int) -> list[bytes]:
+        referral = ber.sequence(ber.octets("ldap://a/"), ber.octets("ldap://b/"), tag=0xA3)
+        result = ber.sequence(
+            ber.enumerated(10), ber.octets(""), ber.octets(""), referral, tag=0x65
+        )
+        return [ber.sequence(ber.integer(mid), result)]
+
+    result = exchange(peer(answer), SEARCH).result
+    assert (result.code, result.referrals) == (10, ("ldap://a/", "ldap://b/"))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(lambda mid: [done(mid, -1)], id="negative-result-code"),
+        pytest.param(lambda mid: [done(mid, 9)], id="reserved-result-code"),
+        pytest.param(lambda mid: [done(mid, 100000)], id="unknown-result-code"),
+        pytest.param(lambda mid: [done(mid) + b"\x30\x03\x02\x01\x01"], id="bytes-after-final"),
+        pytest.param(
+            lambda mid: [ber.sequence(ber.integer(mid), ber.sequence(tag=0x79)), done(mid)],
+            id="intermediate-response",
+        ),
+        pytest.param(
+            lambda mid: [
+                ber.sequence(
+                    ber.integer(mid),
+                    ber.sequence(
+                        ber.octets("cn=a,dc=x"),
+                        ber.sequence(
+                            ber.sequence(ber.octets("cn"), ber.tlv(ber.SET, ber.octets("a"))),
+                            ber.sequence(ber.octets("CN"), ber.tlv(ber.SET, ber.octets("b"))),
+                        ),
+                        tag=0x64,
+                    ),
+                ),
+                done(mid),
+            ],
+            id="attribute-twice",
+        ),
+    ],
+)
+def test_protocol_violations_lose_the_connection(peer, answer) -> None:
+    with pytest.raises(ConnectionLost):
+        exchange(peer(answer), SEARCH)

@@ -487,3 +487,88 @@ def test_any_bytes_decode_or_fail_as_ber_errors(data: bytes) -> None:
     the exchange turns into a lost connection (503) — never another exception (a 500)."""
     with contextlib.suppress(ber.BerError):
         messages.decode(data)
+
+
+# ---------------------------------------------------------------------------- distrust
+
+
+def _entry_with(dn: bytes, name: str, *values: bytes) -> bytes:
+    attrs = ber.sequence(
+        ber.sequence(ber.octets(name), ber.tlv(ber.SET, b"".join(ber.octets(v) for v in values)))
+    )
+    return ber.sequence(ber.integer(5), ber.sequence(ber.octets(dn), attrs, tag=0x64))
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        (_entry_with(b"cn=a,dc=x", "jpegPhoto", b"\xff\xd8\xff"), "jpegphoto"),
+        (_entry_with(b"cn=a,dc=x", "description", b"ok", b"caf\xe9"), "description"),
+        (_entry_with(b"cn=caf\xe9,dc=x", "cn", b"x"), "the DN"),
+    ],
+)
+def test_text_that_is_not_utf8_is_refused_by_name_never_replaced(data: bytes, named: str) -> None:
+    with pytest.raises(messages.NotText) as caught:
+        messages.decode(data)
+    assert caught.value.attribute == named
+    assert "\ufffd" not in str(caught.value)
+
+
+@pytest.mark.parametrize("code", [0, 10, 32, 71, 80, 118, 122, 123, 4096, 16654])
+def test_registered_result_codes_are_read(code: int) -> None:
+    data = ber.sequence(
+        ber.integer(1),
+        ber.sequence(ber.enumerated(code), ber.octets(""), ber.octets(""), tag=0x67),
+    )
+    assert messages.decode(data).result.code == code
+
+
+@pytest.mark.parametrize("code", [-1, -(2**31), 9, 22, 81, 97, 112, 124, 1 << 20])
+def test_negative_and_unknown_result_codes_are_protocol_errors(code: int) -> None:
+    data = ber.sequence(
+        ber.integer(1),
+        ber.sequence(ber.enumerated(code), ber.octets(""), ber.octets(""), tag=0x67),
+    )
+    with pytest.raises(ber.BerError, match="result code"):
+        messages.decode(data)
+
+
+def test_decoding_is_charged_to_the_answers_budget() -> None:
+    data = _entry_with(b"cn=a,dc=x", "cn", *([b""] * 1000))
+    budget = messages.Budget(1 << 20)
+    assert len(messages.decode(data, 0, budget).entry.get("cn")) == 1000
+    spent = (1 << 20) - budget.left
+    assert 1000 * messages.ELEMENT_COST <= spent < 1100 * messages.ELEMENT_COST
+    with pytest.raises(ber.BerError, match="memory"):
+        messages.decode(data, 0, messages.Budget(500 * messages.ELEMENT_COST))
+
+
+def test_children_stop_at_the_most_a_caller_takes() -> None:
+    content = ber.octets("") * 10
+    assert len(ber.children(content, 0, len(content), 10)) == 10
+    with pytest.raises(ber.BerError):
+        ber.children(content, 0, len(content), 9)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        ber.sequence(ber.integer(1), ber.sequence(tag=0x79)),  # intermediate response
+        ber.sequence(  # a fourth field in an LDAPMessage
+            ber.integer(1),
+            ber.sequence(ber.enumerated(0), ber.octets(""), ber.octets(""), tag=0x65),
+            ber.sequence(tag=0xA0),
+            ber.octets("more"),
+        ),
+        ber.sequence(  # controls where controls go, but tagged otherwise
+            ber.integer(1),
+            ber.sequence(ber.enumerated(0), ber.octets(""), ber.octets(""), tag=0x65),
+            ber.octets("x"),
+        ),
+        ber.sequence(ber.octets("1"), ber.sequence(tag=0x65)),  # message id not an INTEGER
+        _entry_with(b"cn=a", "cn", b"x").replace(b"\x04\x01x", b"\x02\x01\x01"),  # not octets
+    ],
+)
+def test_shapes_ldap_does_not_have_are_refused(data: bytes) -> None:
+    with pytest.raises(ber.BerError):
+        messages.decode(data)
