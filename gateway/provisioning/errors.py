@@ -20,6 +20,7 @@ from gateway.errors import (
     OutcomeUnknown,
     PasswordRefused,
     PreconditionFailed,
+    Referral,
     SchemaViolation,
     ScimError,
     ServiceUnavailable,
@@ -27,6 +28,7 @@ from gateway.errors import (
     TooMany,
     Unavailable,
     Uniqueness,
+    UnreadableValue,
     WriteUnanswered,
 )
 
@@ -61,6 +63,17 @@ def to_scim_error(err: DirectoryError, what: str) -> ScimError:
         case InsufficientAccess():
             log.error("directory refused access: %s", err)
             return ServiceUnavailable("the gateway is not allowed to do this in the directory")
+        case Referral():
+            log.error("directory referral not followed: %s", err)
+            return ServiceUnavailable(
+                "the directory referred the request to another server; the gateway does not "
+                "follow referrals"
+            )
+        case UnreadableValue():  # logged where it was read, with the entry
+            return ServiceUnavailable(
+                f"the directory holds a value ({err.attribute}) for {what} that is not UTF-8 "
+                "text; the gateway refuses it rather than change it"
+            )
     log.error("unexpected directory error: %s", err)
     return ServiceUnavailable(
         f"the directory failed the operation (LDAP result {err.result_code})",

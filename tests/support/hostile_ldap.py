@@ -52,6 +52,7 @@ class HostileLdap:
         self.upstream = ("127.0.0.1", upstream_port)
         self.rule: Callable[[Request], Tamper | None] | None = None
         self.tampered = 0  # answers rewritten so far
+        self.seen: list[Request] = []  # every request after the bind, in order
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self.url = f"ldap://127.0.0.1:{self.port}"
@@ -109,6 +110,8 @@ class HostileLdap:
     ) -> None:
         for message in _messages(client):
             request = _request(message)
+            if request.op_tag != 0x60:
+                self.seen.append(request)
             rule = self.rule
             tamper = rule(request) if rule is not None and request.op_tag != 0x60 else None
             if tamper is not None:
