@@ -13,7 +13,8 @@ Entra and Okta samples), so both directories answer the same requests.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ from ldap3 import NONE, Connection, Server
 from support.ds389 import Ds389, ds389_installed
 from support.gateway import Gateway
 
-from e2e import test_conformance
+from e2e import test_conformance, test_errors, test_groups
+from e2e import test_hostile_values as hostile
 from e2e.conftest import ROOT, TOKEN, isolated_mapping, make_subtree, settings_for
 from e2e.test_filters import CASES, PEOPLE
 from e2e.test_groups import (
@@ -91,18 +93,40 @@ def mapping_in(tmp_path: Path, people: str, groups: str) -> Path:
     return isolated_mapping(tmp_path, people, groups, MAPPING, extra=moved)
 
 
-@pytest.fixture
-def gw(ds389: Ds389, ds_admin: Connection, tmp_path: Path) -> Iterator[Gateway]:
-    """The app over 389 DS with the shipped mapping, in a subtree of its own."""
-    people, groups = make_subtree(ds_admin, ds389.suffix)
-    app = create_app(settings_for(ds389, mapping_in(tmp_path, people, groups)))  # type: ignore[arg-type]
+@contextmanager
+def gateway_over(
+    ds389: Ds389, admin: Connection, tmp_path: Path, **settings: Any
+) -> Iterator[Gateway]:
+    """The app over 389 DS with the shipped mapping, in a subtree of its own (``settings``:
+    Settings overrides). Ds389 has the url, admin_dn and admin_password settings_for reads."""
+    people, groups = make_subtree(admin, ds389.suffix)
+    app = create_app(settings_for(ds389, mapping_in(tmp_path, people, groups), **settings))
     app.testing = True
     try:
         yield Gateway(
-            app.test_client(), ds_admin, people, groups, {"Authorization": f"Bearer {TOKEN}"}
+            app.test_client(), admin, people, groups, {"Authorization": f"Bearer {TOKEN}"}
         )
     finally:
         app.extensions["scim"].pool.close_all()
+
+
+@pytest.fixture
+def gw(ds389: Ds389, ds_admin: Connection, tmp_path: Path) -> Iterator[Gateway]:
+    with gateway_over(ds389, ds_admin, tmp_path) as gateway:
+        yield gateway
+
+
+@pytest.fixture(scope="module")
+def people(ds389: Ds389, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """test_filters' PEOPLE, created once for the whole filter table."""
+    admin = ds389.admin_connection()
+    try:
+        with gateway_over(ds389, admin, tmp_path_factory.mktemp("people")) as gateway:
+            for person in PEOPLE:
+                assert gateway.post("/Users", person).status_code == 201
+            yield gateway
+    finally:
+        admin.unbind()
 
 
 def unique_members(gw: Gateway, dn: str) -> set[str]:
@@ -160,6 +184,42 @@ def test_scim2_tester_passes_with_zero_failures_on_389ds(
     gw: Gateway, capsys: pytest.CaptureFixture[str]
 ) -> None:
     test_conformance.test_scim2_tester_passes_with_zero_failures(gw, capsys)
+
+
+# slapd's e2e tests that hold unchanged on 389 DS: the same functions, this module's ``gw``
+SHARED = {
+    "duplicate userName": test_errors.test_duplicate_username_is_409_uniqueness,
+    "duplicate displayName": (
+        test_groups.test_duplicate_display_name_is_409_uniqueness_on_create_and_on_rename
+    ),
+    "bad bodies": test_errors.test_bad_bodies_are_400_and_write_nothing,
+    "unknown id": test_errors.test_unknown_id_and_unknown_route_are_404,
+    "escaped wildcards": hostile.test_substring_filters_escape_wildcards,
+    "never outside the base": hostile.test_entry_is_never_created_outside_its_base,
+}
+
+
+@pytest.mark.parametrize("shared", SHARED.values(), ids=SHARED.keys())
+def test_slapd_e2e_test_holds_on_389ds(gw: Gateway, shared: Callable[[Gateway], None]) -> None:
+    shared(gw)
+
+
+@pytest.mark.parametrize("name", [n for n in hostile.HOSTILE_NAMES if n.isascii()])
+def test_hostile_username_round_trips_and_is_found_exactly(gw: Gateway, name: str) -> None:
+    hostile.test_hostile_username_round_trips_and_is_found_exactly(gw, name)
+
+
+@pytest.mark.parametrize("name", [n for n in hostile.HOSTILE_NAMES if not n.isascii()])
+def test_non_ascii_username_is_refused_by_the_7_bit_check_and_writes_nothing(
+    gw: Gateway, name: str
+) -> None:
+    """389 DS's 7-bit check plugin (on by default) refuses non-ASCII uid and mail values
+    (constraintViolation): a clean 400, nothing stored. On slapd these round-trip."""
+    resp = gw.post("/Users", {"userName": name})
+    assert_scim_error(resp, 400, "invalidValue")
+    assert gw.children(gw.people) == []
+    resp = gw.post("/Users", {"userName": "ascii", "displayName": name})  # not checked
+    assert resp.status_code == 201 and resp.get_json()["displayName"] == name
 
 
 # ---------------------------------------------------------------------------- users
@@ -274,10 +334,8 @@ def test_manager_reference_is_stored_as_a_dn_and_read_back_as_an_id(gw: Gateway)
 
 
 @pytest.mark.parametrize(("scim", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_filter_table_matches_on_389ds(gw: Gateway, scim: str, expected: set[str]) -> None:
-    for person in PEOPLE:
-        assert gw.post("/Users", person).status_code == 201
-    resp = gw.get("/Users", query_string={"filter": scim})
+def test_filter_table_matches_on_389ds(people: Gateway, scim: str, expected: set[str]) -> None:
+    resp = people.get("/Users", query_string={"filter": scim})
     assert resp.status_code == 200, resp.get_json()
     found = {r["userName"] for r in resp.get_json()["Resources"]}
     assert found == DIFFERENT.get(scim, expected)
@@ -288,11 +346,7 @@ def test_pages_of_a_list_cover_every_user_once(
     ds389: Ds389, ds_admin: Connection, tmp_path: Path
 ) -> None:
     """startIndex/count over a list longer than one LDAP page (page_size=3, RFC 2696)."""
-    people, groups = make_subtree(ds_admin, ds389.suffix)
-    settings = settings_for(ds389, mapping_in(tmp_path, people, groups), page_size=3)  # type: ignore[arg-type]
-    app = create_app(settings)
-    gw = Gateway(app.test_client(), ds_admin, people, groups, {"Authorization": f"Bearer {TOKEN}"})
-    try:
+    with gateway_over(ds389, ds_admin, tmp_path, page_size=3) as gw:
         names = {f"paged{i}" for i in range(8)}
         for name in names:
             assert gw.post("/Users", {"userName": name}).status_code == 201
@@ -306,8 +360,6 @@ def test_pages_of_a_list_cover_every_user_once(
         assert sorted(seen) == sorted(names)
         assert user_names(gw, count=0) == []
         assert len(user_names(gw, filter='userName sw "paged"')) == 8
-    finally:
-        app.extensions["scim"].pool.close_all()
 
 
 @pytest.mark.xfail(
