@@ -26,6 +26,7 @@ import contextlib
 import fcntl
 import hashlib
 import logging
+import math
 import os
 import stat
 import tempfile
@@ -55,7 +56,9 @@ class State:
     checked_at: float  # wall clock of the last failback check
 
     def encode(self) -> bytes:
-        text = f"{self.generation} {self.index} {self.drain_until:.3f} {self.checked_at:.3f} ok\n"
+        # times truncated, never rounded up: a check written "in the future" would be skipped
+        drain, checked = (math.floor(t * 1000) / 1000 for t in (self.drain_until, self.checked_at))
+        text = f"{self.generation} {self.index} {drain:.3f} {checked:.3f} ok\n"
         return text.encode().ljust(_RECORD)
 
     @classmethod
@@ -113,6 +116,8 @@ class WriterChoice:
         fd = self._shared_fd()
         for _ in range(50):
             state = State.decode(os.pread(fd, _RECORD, 0))
+            if state is not None and state.index >= len(self.urls):
+                return State(0, 0, 0.0, 0.0)  # written for another URL list: choose again
             if state is not None:
                 return state
             if not os.pread(fd, 1, 0):  # a new, empty file

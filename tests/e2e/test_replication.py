@@ -84,13 +84,24 @@ def start_rig(tmp_path: Path, *, concerns: tuple[str, ...] = ("0", "0")) -> Rig:
             )
             # the served processes import this checkout, whatever the venv's editable install
             env["PYTHONPATH"] = str(REPO_ROOT)
-            served.append(Served(env, tmp_path / f"gateway{n}.log", workers=2).start())
+            served.append(serve(env, tmp_path / f"gateway{n}.log"))
     except BaseException:
         for s in served:
             s.stop()
         pair.stop()
         raise
     return Rig(pair, served, state_file)
+
+
+def serve(env: dict[str, str], log: Path) -> Served:
+    """A started gateway; another free port if the one picked was taken meanwhile."""
+    for attempt in range(3):
+        try:
+            return Served(env, log, workers=2).start()
+        except RuntimeError as err:
+            if "Address already in use" not in str(err) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def stop_rig(rig: Rig) -> None:

@@ -127,3 +127,14 @@ def test_a_state_file_owned_by_someone_else_is_refused(tmp_path: Path) -> None:
     os.symlink(tmp_path / "elsewhere", path)
     with pytest.raises(OSError):
         WriterChoice(URLS, str(path)).read()
+
+
+def test_a_state_written_for_a_longer_url_list_is_chosen_again(tmp_path: Path) -> None:
+    path = str(tmp_path / "state")
+    three = WriterChoice((*URLS, "ldap://n3"), path)
+    nodes = Nodes()
+    nodes.vectors["ldap://n3"] = {}
+    nodes.vectors["ldap://n1"] = nodes.vectors["ldap://n2"] = None
+    assert three.current(nodes.probe).index == 2
+    nodes.vectors = {url: {} for url in URLS}
+    assert WriterChoice(URLS, path).current(nodes.probe).index == 0
