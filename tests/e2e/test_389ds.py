@@ -4,7 +4,7 @@ shipped (base DNs moved into each test's subtree).
 The instance (tests/support/ds389.py) is created once per run by ``dscreate`` in a temp dir;
 its plugins are left as a fresh install has them (entryUUID on; memberOf, referential integrity
 and USN off), which is what the mapping assumes. What differs from slapd and why the gateway
-still works is in docs/389ds.md; each difference is pinned by a test here.
+still works is in docs/389ds.md; the tests here pin those differences.
 
 Request helpers and request bodies come from the slapd tests (test_groups, test_filters, the
 Entra and Okta samples), so both directories answer the same requests.
