@@ -5,8 +5,9 @@ gunicorn worker process: gunicorn keeps forking, supervising, reloading on SIGHU
 gracefully and passing its TLS settings on. This subclass:
 
 - serves the front door (:class:`~gateway.frontdoor.bridge.FrontDoor`, the preloaded app) with
-  the header deadline of :mod:`gateway.frontdoor.protocol` (pure-Python h11, plain asyncio loop:
-  the behaviour tested is the behaviour shipped, whatever happens to be installed);
+  the header deadline of :mod:`gateway.frontdoor.protocol` (pure-Python h11, asyncio's loop
+  accepting one connection per turn, :mod:`gateway.frontdoor.loop`: the behaviour tested is the
+  behaviour shipped, whatever happens to be installed);
 - ignores ``X-Forwarded-*`` at this level (the gateway's own ``TRUSTED_PROXY_HOPS`` decides),
   writes no access log of its own (the app writes one line per request) and no ``Server`` header;
 - sends uvicorn's log records to the root logger, so they come out in the gateway's format.
@@ -25,7 +26,7 @@ from gateway.frontdoor.protocol import with_deadline
 
 class GatewayWorker(UvicornWorker):
     CONFIG_KWARGS: ClassVar[dict[str, Any]] = {
-        "loop": "asyncio",
+        "loop": "gateway.frontdoor.loop:new_loop",
         "http": "h11",
         "ws": "none",
         "lifespan": "on",

@@ -126,3 +126,32 @@ def test_refusals_are_labelled_by_resource_type() -> None:
     assert resource_label("/scim/v2/Groups") == "Group"
     assert resource_label("/scim/v2/Schemas") == "unknown"
     assert resource_label("/metrics") == "unknown"
+
+
+def test_the_workers_loop_still_finds_asyncios_accept_method() -> None:
+    """OneAcceptPerTurn overrides a private asyncio method: fail loudly if it changes shape."""
+    import inspect
+
+    from gateway.frontdoor.loop import new_loop
+
+    params = list(inspect.signature(asyncio.SelectorEventLoop._accept_connection).parameters)
+    assert params[:6] == ["self", "protocol_factory", "sock", "sslcontext", "server", "backlog"]
+    loop = new_loop()
+    try:
+
+        async def echo_once() -> bytes:
+            server = await asyncio.start_server(
+                lambda r, w: (w.write(b"hi"), w.close()), "127.0.0.1", 0
+            )
+            port = server.sockets[0].getsockname()[1]
+            answers = []
+            for _ in range(3):
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                answers.append(await reader.read())
+                writer.close()
+            server.close()
+            return b"".join(answers)
+
+        assert loop.run_until_complete(echo_once()) == b"hihihi"
+    finally:
+        loop.close()
