@@ -306,13 +306,16 @@ def test_a_saturated_gateway_answers_429_with_retry_after_at_once(
             relay.thaw()
             for thread in threads:
                 thread.join(timeout=20)
-            assert sorted(refused) == [2, 3, 4, 5], results
+            # One running, one queued, the rest refused (which two got in is the scheduler's
+            # call, but the first was in long before the others came).
+            assert len(refused) == 4 and 0 not in refused, results
             for _status, body, headers, took in refused.values():
                 assert took < 1.0
                 assert headers["Retry-After"] == "7"
                 error = json.loads(body)
                 assert error["status"] == "429" and "busy" in error["detail"]
-            assert [results[i][0] for i in (0, 1)] == [200, 200]  # served once it answered
+            admitted = sorted(set(results) - set(refused))
+            assert [results[i][0] for i in admitted] == [200, 200]  # served once it answered
             assert served.request("GET", USERS, headers=AUTH)[0] == 200
             text = served.request("GET", "/metrics")[1].decode()
     assert 'scim_gateway_front_door_refusals_total{reason="overload"} 4.0' in text
