@@ -112,7 +112,10 @@ def test_one_access_line_per_request_and_one_audit_line_per_change(
     ]
     old_dn, new_dn = f"uid=logged,{gw.people}", f"uid=logged2,{gw.people}"
     assert audit[0].fields["dns"] == [old_dn]
-    assert audit[0].fields["ldap_operations"] == [{"op": "add", "dn": old_dn, "result": 0}]
+    assert audit[0].fields["ldap_operations"] == [  # the add, then the password
+        {"op": "add", "dn": old_dn, "result": 0},
+        {"op": "passwd", "dn": old_dn, "result": 0},
+    ]
     assert {"op": "modify", "dn": old_dn, "result": 0} in audit[1].fields["ldap_operations"]
     assert audit[2].fields["dns"] == [old_dn, new_dn]  # renamed, then modified
     assert {"op": "modrdn", "dn": old_dn, "result": 0} in audit[2].fields["ldap_operations"]
