@@ -50,6 +50,8 @@ def served_type(rm: ResourceMapping) -> ResourceType:
         wanted[(None, "active")] = None
     if rm.members is not None:
         wanted[(None, "members")] = {"value", "$ref", "type"}
+    # set through Password Modify, not a rule (gateway.provisioning.passwords); writeOnly
+    wanted[(None, "password")] = None
 
     def keep(schema: Schema, container: str | None) -> Schema:
         attributes: list[Attribute] = []

@@ -130,3 +130,10 @@ def test_a_malformed_password_is_400_before_anything_is_written(svc: Gateway, ba
     resp = svc.post("/Users", {"userName": "pw-bad", "password": bad})
     assert resp.status_code == 400, resp.get_json()
     assert svc.children(svc.people) == []
+
+
+def test_discovery_lists_password_as_write_only(svc: Gateway) -> None:
+    resp = svc.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:User")
+    assert resp.status_code == 200
+    (password,) = [a for a in resp.get_json()["attributes"] if a["name"] == "password"]
+    assert (password["mutability"], password["returned"]) == ("writeOnly", "never")
