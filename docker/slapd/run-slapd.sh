@@ -256,33 +256,51 @@ pin_seed_identities() {
     mv -f -- "$seed.tmp" "$seed"
 }
 
-# After a crash (SIGKILL, power loss) the contextCSN stored for this node's own serverID can lag
-# its last write(s): slapd records them in the database and the accesslog first and checkpoints
-# contextCSN afterwards. syncprov (2.5.13) then tells the other nodes they are up to date and
-# they never receive those writes (measured: an acknowledged create missing on the peer for
-# good). Before starting, raise it to the newest change of this serverID in the accesslog.
-repair_context_csn() {
-    local sid all stored newest out value
-    sid=$(printf '#%03x#' "$SERVER_ID")
-    all=$(slaptool cat -f "$CONF" -H "ldap:///$SUFFIX??base" -o ldif-wrap=no 2>/dev/null |
-        awk '$1 == "contextCSN:" { print $2 }') || true
-    stored=$(awk -v sid="$sid" 'index($0, sid)' <<<"$all")
-    newest=$(slaptool cat -f "$CONF" -b cn=accesslog -o ldif-wrap=no \
-        -a "(entryCSN>=${stored:-00000101000000.000000Z#000000#000#000000})" 2>/dev/null |
-        awk -v sid="$sid" '$1 == "entryCSN:" && index($2, sid) && $2 > max { max = $2 }
-            END { print max }') || true
-    [[ -n $newest && $newest > ${stored:-} ]] || return 0
-    log "contextCSN of serverID $SERVER_ID lags its change log (${stored:-none} < $newest): raising it"
-    # replace, not delete + add: slapmodify 2.5.13 aborts on a value-level change of contextCSN
-    local ldif="dn: $SUFFIX"$'\n'"changetype: modify"$'\n'"replace: contextCSN"$'\n'
-    while IFS= read -r value; do
-        if [[ -n $value && $value != *"$sid"* ]]; then
-            ldif+="contextCSN: $value"$'\n'
+# After a crash (SIGKILL, power loss) the contextCSN a node stored can lag what it holds: slapd
+# writes a change to the database and the accesslog first and checkpoints contextCSN later (the
+# accesslog database's own only at shutdown). syncprov (2.5.13) then tells a reconnecting peer it
+# is up to date and streams only newer changes: the peer never receives the last writes before
+# the crash (measured: acknowledged creates and deletes missing on the peer for good). Before
+# starting, raise each stored contextCSN (main database and cn=accesslog) to the newest change
+# per serverID found in the accesslog, which holds this node's own and replicated changes.
+repair_context_csns() {
+    local base stored merged out oldest
+    for base in "$SUFFIX" "cn=accesslog"; do
+        stored=$(slaptool cat -f "$CONF" -H "ldap:///$base??base" -o ldif-wrap=no 2>/dev/null |
+            awk '$1 == "contextCSN:" { print $2 }') || true
+        # the oldest real serverID's value (#000# marks the seed, which never changes)
+        oldest=$(grep -v '#000#' <<<"$stored" | sort | awk 'NF { print; exit }') || true
+        merged=$(
+            {
+                printf '%s\n' "$stored" | sed 's/^/stored /'
+                slaptool cat -f "$CONF" -b cn=accesslog -o ldif-wrap=no \
+                    -a "(entryCSN>=${oldest:-00000101000000.000000Z#000000#000#000000})" \
+                    2>/dev/null | awk '$1 == "entryCSN:" { print "logged " $2 }'
+            } | awk '
+                NF == 2 {
+                    split($2, part, "#")
+                    sid = part[3]
+                    if ($1 == "stored") had[sid] = $2
+                    if ($2 > best[sid]) best[sid] = $2
+                }
+                END {
+                    for (sid in best) {
+                        if (best[sid] != had[sid]) raised = 1
+                        print best[sid]
+                    }
+                    if (!raised) print "unchanged"
+                }'
+        ) || true
+        if [[ -z $merged ]] || grep -qx unchanged <<<"$merged"; then
+            continue
         fi
-    done <<<"$all"
-    ldif+="contextCSN: $newest"$'\n'
-    out=$(slaptool modify -f "$CONF" -b "$SUFFIX" <<<"$ldif" 2>&1) ||
-        die "could not repair contextCSN:"$'\n'"$out"
+        log "contextCSN of $base lags its change log after an unclean stop: raising it"
+        local ldif="dn: $base"$'\n'"changetype: modify"$'\n'"replace: contextCSN"$'\n'
+        # replace, not delete + add: slapmodify 2.5.13 aborts on a value change of contextCSN
+        ldif+=$(sed 's/^/contextCSN: /' <<<"$merged")$'\n'
+        out=$(slaptool modify -f "$CONF" -b "$base" <<<"$ldif" 2>&1) ||
+            die "could not repair the contextCSN of $base:"$'\n'"$out"
+    done
 }
 
 set_run_dir() {
@@ -399,7 +417,7 @@ TLSCertificateKeyFile \"$SLAPD_TLS_KEY_FILE\""
         die "$DATA_DIR holds a database for suffix '$(<"$marker")', not '$SUFFIX'; use another DIR or delete $DATA_DIR"
     fi
     if [[ -n $SERVER_ID ]]; then
-        repair_context_csn
+        repair_context_csns
     fi
     out=$(slaptool test -f "$CONF" 2>&1) || die "slaptest failed:"$'\n'"$out"
 

@@ -12,10 +12,12 @@ not open connections (the pool hands it bound ones).
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from gateway.directory import ldapfilter, messages
@@ -49,6 +51,27 @@ def vector(context: str, csns: Iterable[str]) -> Vector:
 def caught_up(candidate: Vector, reference: Vector) -> bool:
     """True when ``candidate`` holds every change ``reference`` holds (per serverID)."""
     return all(candidate.get(key, "") >= csn for key, csn in reference.items())
+
+
+def behind_seconds(candidate: Vector, reference: Vector) -> float:
+    """How far ``candidate`` trails ``reference``, by the clock time inside the CSNs (0 when
+    caught up; infinite when it lacks a server's changes altogether or a CSN is malformed)."""
+    worst = 0.0
+    for key, csn in reference.items():
+        mine = candidate.get(key, "")
+        if mine >= csn:
+            continue
+        try:
+            worst = max(worst, _csn_time(csn) - _csn_time(mine))
+        except ValueError:
+            return math.inf
+    return worst
+
+
+def _csn_time(csn: str) -> float:
+    stamp = csn.split("#", 1)[0].rstrip("Z")  # YYYYmmddHHMMSS.ffffff
+    when = datetime.strptime(stamp, "%Y%m%d%H%M%S.%f").replace(tzinfo=UTC)
+    return when.timestamp()
 
 
 def lag(candidate: Vector, reference: Vector) -> list[str]:

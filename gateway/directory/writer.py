@@ -11,9 +11,10 @@ workers are separate processes), changed only under an exclusive file lock:
 - **failover**: when the chosen node cannot be reached, the next one that answers — for every
   worker at once (a generation number in the file; connections of an older generation are
   reopened before their next use, whatever their age);
-- **failback** to a more preferred node only when it is safe: it answers, writes of this host
-  are paused and drained (each write holds a shared lock; the switch takes it exclusively),
-  and the preferred node's contextCSN has caught up with the current node's. Checked at most
+- **failback** to a more preferred node only when it is safe: it answers and is close behind
+  (within ``_NEAR_S`` by CSN time), writes of this host are paused and drained (each write
+  holds a shared lock; the switch takes it exclusively), and the preferred node's contextCSN
+  has caught up with the current node's, now final. Checked at most
   every ``failback_interval`` seconds by whichever request comes first.
 
 Several gateway *hosts* cannot see each other's file: docs/replication.md states the
@@ -35,7 +36,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from gateway.directory.replication import Vector, caught_up, lag
+from gateway.directory.replication import Vector, behind_seconds, caught_up, lag
 from gateway.errors import Unavailable
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 _RECORD = 96  # bytes of the state record at offset 0
 _DRAIN_S = 3.0  # longest pause of this host's writes for a failback
 _CATCH_UP_S = 2.0  # longest wait, writes paused, for the preferred node's last changes
+_NEAR_S = 0.5  # a failback pauses writes only for a node at most this far behind (CSN time)
 
 Probe = Callable[[str], Vector]
 """Reads a node's contextCSN vector; raises Unavailable when the node does not answer."""
@@ -218,7 +220,7 @@ class WriterChoice:
                     preferred = probe(self.urls[index])
                 except Unavailable:
                     continue
-                if not caught_up(preferred, current):
+                if behind_seconds(preferred, current) > _NEAR_S:  # not close: don't pause writes
                     log.info(
                         "failback to %s waits: behind on %s",
                         self.urls[index],

@@ -4,6 +4,8 @@ control, the POSIX counter increment, and exact modifies replaying cleanly."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -235,3 +237,26 @@ def test_an_exact_member_add_replays_on_the_other_node(pair: SlapdPair, names) -
         pool.close_all()
     for node in (one, two):
         eventually(lambda n=node: values(n, group, "member") == [user], "member")
+
+
+def test_a_write_made_just_before_a_crash_reaches_the_other_node_after_restart(
+    slapd: Slapd, tmp_path: Path
+) -> None:
+    """Node 2 away, a write on node 1, node 1 SIGKILLed: its stored contextCSNs lag that write.
+    Both back: run-slapd.sh repairs them before starting, so node 2 still receives it."""
+    own = SlapdPair(tmp_path / "pair").start()
+    one, two = own.nodes
+    try:
+        two.stop()
+        user = add_user(one, "written-before-the-crash")
+        pid = one.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        two.start()
+        one.start()
+        assert eventually(lambda: values(two, user, "uid"), "the last write before the crash")
+    finally:
+        own.stop()

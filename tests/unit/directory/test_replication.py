@@ -6,7 +6,7 @@ import pytest
 
 from gateway.directory.entry import Modification, ModOp
 from gateway.directory.ldapfilter import Equal, Not
-from gateway.directory.replication import caught_up, lag, plan_exact, vector
+from gateway.directory.replication import behind_seconds, caught_up, lag, plan_exact, vector
 
 SUFFIX = "dc=example,dc=org"
 A1 = "20261202203427.890319Z#000000#001#000000"
@@ -108,3 +108,11 @@ def test_value_changes_mixed_with_a_replace_of_the_same_attribute_are_left_alone
         Modification("member", ModOp.ADD, (X,)),
     ]
     assert plan_exact(changes, present) is None
+
+
+def test_behind_seconds_reads_the_clock_time_in_the_csns() -> None:
+    assert behind_seconds(vector(SUFFIX, [A2, B2]), vector(SUFFIX, [A1, B1])) == 0.0
+    assert behind_seconds(vector(SUFFIX, [A1, B2]), vector(SUFFIX, [A2, B1])) == pytest.approx(
+        0.109682, abs=1e-6
+    )
+    assert behind_seconds(vector(SUFFIX, [A1]), vector(SUFFIX, [A1, B1])) == float("inf")
