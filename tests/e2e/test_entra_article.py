@@ -2,9 +2,8 @@
 "User Operations" (tests/data/entra/*.json), and every field of the responses it shows
 (tests/data/entra/article-responses.json) present in ours, with the values the requests imply.
 
-The mapping is the shipped one with ``primary: true`` on the work e-mail rule, the setting
-docs/entra.md gives for Entra (which sends its work e-mail as primary and compares what it reads
-back); the shipped file leaves it out because not every client marks one e-mail primary.
+The mapping is the shipped one, whose work e-mail rule has ``primary: true`` (Entra sends its
+work e-mail as primary and compares what it reads back).
 
 The article's samples come from different runs (each has its own ids and GUIDs), so ids, times
 and the article's random names are compared as "present", everything that follows from our own
@@ -32,20 +31,11 @@ USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
 
-WORK_EMAIL = 'scim: emails[type eq "work"].value\n      ldap: mail\n'
-
-
 @pytest.fixture
 def entra(slapd: Slapd, ldap_admin: Connection, tmp_path: Path) -> Iterator[Gateway]:
-    """The app over the shipped mapping with the work e-mail marked primary (docs/entra.md)."""
-    text = SHIPPED.read_text(encoding="utf-8")
-    start = text.index(WORK_EMAIL)
-    end = text.index("\n", start + len(WORK_EMAIL) - 1)  # the ldap: line, comment included
-    source = tmp_path / "source" / SHIPPED.name
-    source.parent.mkdir()
-    source.write_text(text[:end] + "\n      primary: true" + text[end:], encoding="utf-8")
+    """The app over the shipped mapping, moved into a fresh subtree."""
     people, groups = make_subtree(ldap_admin, slapd.suffix)
-    app = create_app(settings_for(slapd, isolated_mapping(tmp_path, people, groups, source)))
+    app = create_app(settings_for(slapd, isolated_mapping(tmp_path, people, groups, SHIPPED)))
     app.testing = True
     try:
         yield Gateway(

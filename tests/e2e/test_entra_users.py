@@ -47,7 +47,9 @@ def test_entra_user_lifecycle(gw: Gateway) -> None:
     assert resp.headers["Location"].endswith(f"/scim/v2/Users/{uid}")
     assert user["userName"] == user_name
     assert user["active"] is True
-    assert user["emails"] == [{"value": create["emails"][0]["value"], "type": "work"}]
+    assert user["emails"] == [
+        {"value": create["emails"][0]["value"], "type": "work", "primary": True}
+    ]
     assert user["meta"]["resourceType"] == "User" and user["meta"]["version"].startswith('W/"')
     dn = f"uid={user_name},{gw.people}"
     entry = gw.entry(dn, "*", "+")

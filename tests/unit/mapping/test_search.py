@@ -66,7 +66,7 @@ def translate(text: str, resource: str = "User") -> str:
         ('emails[type eq "work"].value eq "x@contoso.com"', "(mail=x@contoso.com)"),
         ('emails[type eq "work"].value eq "*)(uid=*"', r"(mail=\2a\29\28uid=\2a)"),
         ('emails[type eq "home"].value eq "x@contoso.com"', "(!(objectClass=*))"),
-        ('emails[type eq "work"].primary eq true', "(!(objectClass=*))"),  # not stored
+        ('emails[type eq "work"].primary eq true', "(mail=*)"),  # the work e-mail is primary
         ('emails[type eq "work"].value eq "a" and userName eq "b"', "(&(mail=a)(uid=b))"),
         # one work address: a test on it is a test on the one rule storing that part
         ('addresses[type eq "work" and locality eq "Paris"]', "(l=Paris)"),

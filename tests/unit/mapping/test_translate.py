@@ -79,7 +79,7 @@ def test_entry_reads_back_as_scim() -> None:
     resource = translate.to_resource(USER, "uid=bjensen,ou=People,dc=example,dc=org", attrs, ids)
     assert resource["id"] == "7e3c5e36-2c8e-103f-8d6b-c5f3a1a3e7c1"
     assert resource["active"] is False
-    assert resource["emails"] == [{"value": "b@example.org", "type": "work"}]
+    assert resource["emails"] == [{"value": "b@example.org", "type": "work", "primary": True}]
     assert resource[ENTERPRISE]["manager"] == {"value": "boss-id", "$ref": "Users/boss-id"}
     assert ENTERPRISE in resource["schemas"]
     assert resource["meta"] == {
