@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -79,8 +80,19 @@ def _accepts(host: str, port: int) -> bool:
 
 
 def ds389_installed() -> bool:
-    """True if Debian's 389-ds-base (dscreate, ns-slapd, its defaults.inf) is installed."""
-    return bool(_tool("dscreate") and _tool("ns-slapd") and SYSTEM_DEFAULTS.is_file())
+    """True if Debian's 389-ds-base (dscreate, dsctl, ns-slapd, defaults.inf) is installed."""
+    tools = all(_tool(name) for name in ("dscreate", "dsctl", "ns-slapd"))
+    return tools and SYSTEM_DEFAULTS.is_file()
+
+
+@dataclass(frozen=True, slots=True)
+class ServerCert:
+    """PEM files for the instance's TLS: the CA that signed ``cert`` (clients trust it),
+    the server certificate (for 127.0.0.1) and its unencrypted key."""
+
+    ca: Path
+    cert: Path
+    key: Path
 
 
 class Ds389:
@@ -94,10 +106,16 @@ class Ds389:
         host: str = "127.0.0.1",
         suffix: str = "dc=example,dc=com",
         admin_password: str = DEFAULT_ADMIN_PASSWORD,
+        durable: bool = False,
+        tls: ServerCert | None = None,
     ) -> None:
         self.run_dir = Path(run_dir)
+        self.tls = tls  # StartTLS on the LDAP port and LDAPS on secure_port; 389 DS takes
+        # passwords (Password Modify) only over TLS
+        self.durable = durable  # False: no fsync per write (fast tests), as Slapd's dbnosync
         self.host = host
         self.port: int | None = None
+        self.secure_port: int | None = None  # LDAPS, with ``tls``
         self._suffix = suffix
         self._admin_password = admin_password
         self._proc: subprocess.Popen[bytes] | None = None
@@ -158,10 +176,8 @@ class Ds389:
 
         Retried with another port if the kernel's free port was taken in the meantime."""
         if (self.config_dir / "dse.ldif").exists():
-            found = re.search(
-                r"(?m)^nsslapd-port: (\d+)$", (self.config_dir / "dse.ldif").read_text()
-            )
-            self.port = int(found.group(1)) if found else None
+            self.port = self._config_port("nsslapd-port")
+            self.secure_port = self._config_port("nsslapd-securePort") if self.tls else None
             return self
         for attempt in range(1, 4):
             self.port = free_port(self.host)
@@ -179,6 +195,9 @@ class Ds389:
             (self.run_dir / "dscreate.out").write_text(proc.stdout + proc.stderr)
             if proc.returncode == 0:
                 self.create_seconds = time.monotonic() - started
+                self._size_for_tests()
+                if self.tls is not None:
+                    self._enable_tls(self.tls)
                 return self
             self._kill_leftover()
             taken = _PORT_TAKEN.search(proc.stdout + proc.stderr + self.log_tail())
@@ -315,7 +334,8 @@ class Ds389:
         text = template.read_text()
         text = text.replace(
             "nsslapd-port: %ds_port%\n",
-            f"nsslapd-port: %ds_port%\nnsslapd-listenhost: {self.host}\n",
+            f"nsslapd-port: %ds_port%\nnsslapd-listenhost: {self.host}\n"
+            f"nsslapd-securelistenhost: {self.host}\n",
             1,
         )
         template.write_text(text)
@@ -354,12 +374,57 @@ class Ds389:
         env.update(PREFIX=str(self.root), INSTALL_PREFIX=str(self.root))
         return env
 
-    def _set_port(self, port: int) -> None:
-        """Move the stopped instance to another port (cn=config in dse.ldif)."""
+    def _size_for_tests(self) -> None:
+        """A fixed 16 MB database cache instead of 389's autosizing (a quarter of the RAM:
+        ~1.5 GB here, ~100 MB of region files in every kept run dir); durability as asked."""
+        self._set_config("nsslapd-cache-autosize", "0")
+        self._set_config("nsslapd-dbcachesize", str(16 * 1024 * 1024))
+        self._set_config("nsslapd-db-durable-transaction", "on" if self.durable else "off")
+
+    def _enable_tls(self, tls: ServerCert) -> None:
+        """Put the certificate in the instance's NSS database (dsctl, offline) and turn
+        security on with LDAPS on a free loopback port."""
+        for args in (
+            ("import-ca", str(tls.ca), "test-ca"),
+            ("import-server-key-cert", str(tls.cert), str(tls.key)),
+        ):
+            proc = subprocess.run(
+                [_tool("dsctl") or "dsctl", INSTANCE, "tls", *args],
+                env=self._tool_env(),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=_CREATE_TIMEOUT_S,
+                check=False,
+            )
+            if proc.returncode != 0:
+                raise RuntimeError(
+                    self._failure(f"dsctl tls {args[0]} failed", proc.stdout + proc.stderr)
+                )
+        self.secure_port = free_port(self.host)
+        # cn=config has a securePort line but no security line yet: add it below
+        self._set_config("nsslapd-securePort", f"{self.secure_port}\nnsslapd-security: on")
+
+    def _config_port(self, key: str) -> int | None:
+        found = re.search(rf"(?m)^{key}: (\d+)$", (self.config_dir / "dse.ldif").read_text())
+        return int(found.group(1)) if found else None
+
+    def _set_config(self, key: str, value: str) -> None:
+        """Set a single-valued cn=config attribute in the stopped instance's dse.ldif."""
         dse = self.config_dir / "dse.ldif"
-        text = re.sub(r"(?m)^nsslapd-port: \d+$", f"nsslapd-port: {port}", dse.read_text())
+        text, count = re.subn(rf"(?m)^{re.escape(key)}: .*$", f"{key}: {value}", dse.read_text())
+        if count != 1:
+            raise RuntimeError(f"{dse}: expected one '{key}' line, found {count}")
         dse.write_text(text)
+
+    def _set_port(self, port: int) -> None:
+        """Move the stopped instance to another port (cn=config in dse.ldif); the LDAPS port
+        too, since the one taken may have been either."""
+        self._set_config("nsslapd-port", str(port))
         self.port = port
+        if self.secure_port is not None:
+            self.secure_port = free_port(self.host)
+            self._set_config("nsslapd-securePort", str(self.secure_port))
 
     def _kill_leftover(self) -> None:
         """A dscreate that failed half-way may leave its detached ns-slapd running."""
