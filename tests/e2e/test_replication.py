@@ -81,6 +81,9 @@ def start_rig(tmp_path: Path, *, concerns: tuple[str, ...] = ("0", "0")) -> Rig:
                 log_level="WARNING",
                 ldap_writer_state_file=str(state_file),
                 ldap_write_concern_timeout=concern,
+                # connections reopen every second: they must go to the chosen node, never
+                # simply back to the first URL (issue 14's per-connection failback)
+                ldap_max_connection_age="1",
             )
             # the served processes import this checkout, whatever the venv's editable install
             env["PYTHONPATH"] = str(REPO_ROOT)
