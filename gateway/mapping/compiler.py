@@ -10,7 +10,7 @@ appended (with ``file:line: path:``) to a list so every one is reported at once.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from gateway.directory import dn as dnlib
@@ -332,14 +332,21 @@ def _disable(name: str, spec: dict[str, Any], report: _Problems) -> DisableRule 
     return DisableRule(**d)
 
 
-def cross_check(resources: dict[str, ResourceMapping], where: Where) -> list[str]:
-    """Problems between resource types: references and member types that point nowhere."""
+def cross_check(
+    resources: dict[str, ResourceMapping], where: Where, defined: Iterable[str] = ()
+) -> list[str]:
+    """Problems between resource types: references and member types that point nowhere.
+
+    ``defined``: the types the file has a section for. One whose section has errors of its own
+    is not in ``resources``; references to it are not reported again (its errors say why).
+    """
+    present = set(resources) | set(defined)
     problems: list[str] = []
     report = _Problems(problems, where)
     for res in resources.values():
         for rule in res.attributes:
             for ref in rule.reference:
-                if ref not in resources:
+                if ref not in present:
                     report.add(
                         f"{rule.source}.reference",
                         f"{res.name} {rule.scim_text} refers to {ref}, which this mapping "
@@ -350,6 +357,8 @@ def cross_check(resources: dict[str, ResourceMapping], where: Where) -> list[str
             continue
         for t in members.types:
             target = resources.get(t)
+            if target is None and t in present:
+                continue  # its section failed to compile; its own errors are reported
             if target is None:
                 report.add(f"{res.name}.members.types", f"{t} is not defined in this mapping")
             elif not members.by_dn and target.rdn_attribute.lower() != members.member_value.lower():

@@ -161,7 +161,7 @@ def load_mapping_text(text: str, source: str = "<text>") -> Mapping:
                 resources[name] = res
     if not any(name in loaded for name in RESOURCE_TYPES):
         problems.append(f"{source}: define at least one of User, Group")
-    problems += cross_check(resources, located.where)
+    problems += cross_check(resources, located.where, [n for n in RESOURCE_TYPES if n in loaded])
     if problems:
         raise ConfigError(problems, f"mapping {source}")
     return Mapping(resources, source, lines)

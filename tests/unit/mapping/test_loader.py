@@ -91,6 +91,17 @@ def test_duplicate_keys_are_errors() -> None:
     assert "duplicate key" in "\n".join(caught.value.problems)
 
 
+def test_an_error_in_the_user_section_is_reported_once_not_again_as_a_missing_user() -> None:
+    """A typo in User made Group's member types report "User is not defined" as well."""
+    text = (ROOT / "mappings" / "openldap.yaml").read_text(encoding="utf-8")
+    assert "    - scim: title\n" in text
+    with pytest.raises(ConfigError) as caught:
+        load_mapping_text(text.replace("    - scim: title\n", "    - scim: titl\n"))
+    problems = caught.value.problems
+    assert len(problems) == 1, problems
+    assert "unknown attribute 'titl'" in problems[0]
+
+
 def test_reference_to_undefined_resource_type_is_reported() -> None:
     text = (
         MINIMAL
