@@ -10,8 +10,10 @@ the same (``ds-root`` refuses to run as root, CI runs as root) and so never touc
 where the package put them. The instance listens on ``host`` only: the ``cn=config`` template
 ``dscreate`` renders gets ``nsslapd-listenhost`` before the first start.
 
-``dscreate`` starts the server once to configure it online, then stops it (``start = False``);
-:meth:`Ds389.start` then runs ``ns-slapd -d 0`` (not detached) so an early exit is seen at once.
+``dscreate`` starts the server once to configure it online, then stops it (``start = False``).
+Before the first real start ``dse.ldif`` gets a small fixed database cache, non-durable
+transactions unless asked, and (with :class:`ServerCert`) TLS. :meth:`Ds389.start` runs
+``ns-slapd -d <389's default level>`` in the foreground, so an early exit is seen at once.
 """
 
 from __future__ import annotations
