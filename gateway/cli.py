@@ -9,9 +9,16 @@ from collections.abc import Sequence
 from gateway.admin.commands import add_mapping_commands, run_mapping_command
 from gateway.errors import ConfigError
 
+DESCRIPTION = (
+    "SCIM 2.0 service provider in front of an LDAP directory. 'serve' runs the SCIM API; "
+    "'mapping check' checks a mapping file (and the directory, with --ldap-url); "
+    "'mapping explain' prints the LDIF a request would write. Settings: SCIM_GATEWAY_* "
+    "environment variables (README)."
+)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scim-gateway", description=__doc__)
+    parser = argparse.ArgumentParser(prog="scim-gateway", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser(

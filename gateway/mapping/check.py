@@ -176,9 +176,12 @@ class _Resource:
                 ERROR if writes else WARNING,
                 path,
                 f"{at.name} is not allowed by the object classes "
-                f"{', '.join(self.rm.object_classes)}"
-                + (f"; add an auxiliary class that allows it ({hint})" if hint else "")
-                + " or map another attribute",
+                f"({', '.join(self.rm.object_classes)}): "
+                + (
+                    f"add an auxiliary class that allows it ({hint}), or map another attribute"
+                    if hint
+                    else "map another attribute"
+                ),
             )
         return at
 

@@ -97,7 +97,7 @@ class _Translator:
         try:
             _schema, attribute, sub = self.rm.rtype.resolve(path)
         except InvalidPath as err:
-            raise InvalidFilter(f"unknown attribute {path.dotted()!r}: {err.detail}") from None
+            raise InvalidFilter(err.detail) from None  # already names the attribute
         rules = self._rules(path)
         if not rules:
             raise InvalidFilter(
@@ -237,7 +237,7 @@ class _Translator:
         try:
             _schema, attribute, _sub = self.rm.rtype.resolve(path)
         except InvalidPath as err:
-            raise InvalidFilter(f"unknown attribute {path.dotted()!r}: {err.detail}") from None
+            raise InvalidFilter(err.detail) from None  # already names the attribute
         if not attribute.multi_valued and not attribute.sub_attributes:
             raise InvalidFilter(f"{attribute.name}[...] needs a complex attribute")
         rules = self._rules(path)

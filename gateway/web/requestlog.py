@@ -123,10 +123,13 @@ def _access_line(response: Response, seconds: float, resource: str, trips: Any) 
     }
     if query:
         fields["query"] = query
+    # the text line shows the SCIM query too (Entra's Test Connection is a filtered GET);
+    # only the keys in LOGGED_QUERY_KEYS, control characters escaped by the formatter
+    shown = "&".join(f"{k}={v}" for k, v in query.items())
     access_log.info(
         "%s %s %s %.1fms ldap_ops=%s request_id=%s",
         request.method,
-        request.path,
+        f"{request.path}?{shown}" if shown else request.path,
         response.status_code,
         seconds * 1000,
         count,

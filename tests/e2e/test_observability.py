@@ -167,3 +167,29 @@ def test_forwarded_proto_is_trusted_only_with_proxy_hops(
     host = "scim.example.org" if hops else "localhost"
     assert resp.headers["Location"].startswith(f"{scheme}://{host}/scim/v2/Users/")
     app.extensions["scim"].pool.close_all()
+
+
+def test_the_text_access_line_shows_the_scim_query(gw: Gateway) -> None:
+    """docs/entra.md: during Entra's Test Connection, look for its filtered GET in the log."""
+    from gateway.logconfig import make_formatter
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    access = logging.getLogger("gateway.access")
+    keep = Keep(logging.INFO)
+    access.addHandler(keep)
+    old_level = access.level
+    access.setLevel(logging.INFO)
+    try:
+        resp = gw.get('/Users?filter=userName eq "probe"&count=1&secret=x')
+    finally:
+        access.removeHandler(keep)
+        access.setLevel(old_level)
+    assert resp.status_code == 200
+    line = make_formatter("text").format(records[-1])
+    assert 'GET /scim/v2/Users?filter=userName eq "probe"&count=1 200' in line, line
+    assert "secret" not in line

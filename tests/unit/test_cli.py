@@ -41,3 +41,18 @@ def test_serve_refuses_to_start_with_bad_settings(
     err = capsys.readouterr().err
     assert "SCIM_GATEWAY_LDAP_URL is required" in err
     assert "s3cr3t-token-value-xyz" not in err
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["serve"], ["mapping"], ["mapping", "check"], ["mapping", "explain"]]
+)
+def test_help_texts_are_plain_text_without_markup(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([*command, "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: scim-gateway")
+    for markup in ("``", ":class:", ":func:", ":meth:", ".. "):
+        assert markup not in out, (markup, out)

@@ -114,5 +114,6 @@ def test_group_filters_translate(scim: str, ldap: str) -> None:
     ],
 )
 def test_untranslatable_filters_are_rejected(scim: str, message: str) -> None:
-    with pytest.raises(InvalidFilter, match=message):
+    with pytest.raises(InvalidFilter, match=message) as caught:
         translate(scim)
+    assert caught.value.detail.count(message.strip("'")) == 1, caught.value.detail  # said once
