@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 OBJECT_CLASS_VIOLATION = 65
 NO_SUCH_ATTRIBUTE = 16
+ATTRIBUTE_OR_VALUE_EXISTS = 20
 ENDPOINTS = {"User": "Users", "Group": "Groups"}
 _SETTLE_ROUNDS = 3  # a member renamed again while being corrected is checked again
 
@@ -164,9 +165,42 @@ class Membership:
     def modify(
         self, group_dn: str, mods: list[Modification], *, read_back: Sequence[str] = ()
     ) -> Entry | None:
-        """Apply member adds/deletes (and any other ``mods``) in one modify, usually.
+        """Apply member adds/deletes (and any other ``mods``), in one modify usually.
 
-        Adds go with ``ADD placeholder, DELETE placeholder`` under permissive modify: one
+        A directory without the permissive-modify control (389 DS) refuses to add a value the
+        group already holds (attributeOrValueExists): the values already there are then
+        left out and the rest sent again — already a member is success.
+        """
+        try:
+            return self._write(group_dn, mods, read_back)
+        except SchemaViolation as err:
+            if err.result_code != ATTRIBUTE_OR_VALUE_EXISTS:
+                raise
+        log.debug("group %r: no permissive modify; leaving out members already there", group_dn)
+        mods = self._without_present(group_dn, mods)
+        return self._write(group_dn, mods, read_back) if mods else None
+
+    def _without_present(self, group_dn: str, mods: list[Modification]) -> list[Modification]:
+        """``mods`` without the member values the group holds now (one base search each)."""
+        attr = self.rule.ldap.lower()
+        out: list[Modification] = []
+        for mod in mods:
+            if mod.attr.lower() == attr and mod.op is ModOp.ADD:
+                values = tuple(v for v in mod.values if not self._holds(group_dn, v))
+                if values:
+                    out.append(Modification(mod.attr, mod.op, values))
+            else:
+                out.append(mod)
+        return out
+
+    def _holds(self, group_dn: str, value: str) -> bool:
+        flt = lf.Equal(self.rule.ldap, value)
+        return bool(self.directory.search(group_dn, "base", flt, ["1.1"]))
+
+    def _write(
+        self, group_dn: str, mods: list[Modification], read_back: Sequence[str]
+    ) -> Entry | None:
+        """Adds go with ``ADD placeholder, DELETE placeholder`` under permissive modify: one
         write that empties the placeholder out whether or not the group held it. Deletes go
         plain first (the cheap write slapd does in a few ms even on a 100,000-member group);
         if a member to delete is already gone (noSuchAttribute) the second try is written to

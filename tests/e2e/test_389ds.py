@@ -540,13 +540,6 @@ def test_removing_an_absent_member_succeeds_and_changes_nothing(gw: Gateway) -> 
     assert gw.entry(dn, "*") == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adding a member already present relies on the Permissive Modify control "
-    "(1.2.840.113556.1.4.1413), which 389 DS does not offer: it answers "
-    "attributeOrValueExists (20) and gateway/provisioning/membership.py Membership.modify "
-    "retries only on 16/65, so the PATCH is a 400 instead of a no-op success",
-)
 def test_adding_a_present_member_succeeds_and_changes_nothing(gw: Gateway) -> None:
     ann = new_user(gw, "ann")
     gid = new_group(gw, "steady", members=[ann])
