@@ -120,6 +120,9 @@ class Directory:
         self.pool = pool
         self.max_answer_bytes = max_answer_bytes  # see exchange: the cap on one answer
         self._controls: frozenset[str] | None = None
+        # attributes this server sorts only with the ordering rule the gateway names (slapd:
+        # uid, cn have no ORDERING); learnt on the first sort that needed it (see _sorting)
+        self._sort_needs_rule: set[str] = set()
 
     # ------------------------------------------------------------------ plumbing
 
@@ -243,7 +246,8 @@ class Directory:
             text = ldapfilter.render(flt)
             log.debug("paged search base=%r scope=%s filter=%s", base, scope, text)
         request = messages.search_request(base, scope, flt, attributes)
-        fixed = [sorting.sort_control(list(sort))] if sort else []
+        sent = self._sort_keys(sort)
+        fixed = [sorting.sort_control(sent)] if sent else []
         if deref:
             fixed.append(_deref_control(tuple(deref)))
         cookie = b""
@@ -254,11 +258,30 @@ class Directory:
             reply = self._call("search", base, request, controls, retry=first)
             if reply.result.code == 32:
                 return
+            if first and sent != list(sort) and not _sorted(reply.result):
+                # slapd sorts uid/cn only with a named ordering rule (they have no ORDERING);
+                # 389 DS sorts them by syntax, and given a rule that is not one of its
+                # collations answers success with the entries UNSORTED. So a rule is named
+                # only once the server has refused to sort without it; remembered per process.
+                log.debug("sort without ordering rules refused (%s)", reply.result.code)
+                self._sort_needs_rule.update(k.attribute.lower() for k in sort if k.ordering_rule)
+                fixed[0] = sorting.sort_control(list(sort))
+                controls = [messages.paged_control(page_size, cookie), *fixed]
+                reply = self._call("search", base, request, controls, retry=True)
             self._check("search", base, reply.result)
             paged = reply.result.controls.get(messages.PAGED_OID)
             cookie = messages.paged_cookie(paged) if paged else b""
             first = False
             yield from reply.entries
+
+    def _sort_keys(self, sort: Sequence[sorting.SortKey]) -> list[sorting.SortKey]:
+        """``sort`` as sent: ordering rules kept only where this server is known to need them."""
+        return [
+            k
+            if k.attribute.lower() in self._sort_needs_rule
+            else sorting.SortKey(k.attribute, None, k.reverse)
+            for k in sort
+        ]
 
     def supported_controls(self) -> frozenset[str]:
         """The root DSE's supportedControl, read once per process."""
@@ -402,6 +425,15 @@ class Directory:
 
 # constraintViolation (ppolicy: length, quality, history, age), unwillingToPerform
 _PASSWORD_REFUSALS = frozenset({19, 53})
+
+
+def _sorted(result: Result) -> bool:
+    """Did the server sort? A result without the sort response control is taken as sorted
+    when the search succeeded (RFC 2891 servers send it, but not every one does)."""
+    if result.code != 0:
+        return False
+    code = sorting.sort_result(result.controls.get(sorting.SORT_RESPONSE_OID))
+    return code is None or code == 0
 
 
 def _post_read(result: Result) -> dict[str, tuple[str, ...]]:

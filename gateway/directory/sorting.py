@@ -14,6 +14,7 @@ from gateway.directory import ber
 from gateway.directory.messages import Control
 
 SORT_REQUEST_OID = "1.2.840.113556.1.4.473"
+SORT_RESPONSE_OID = "1.2.840.113556.1.4.474"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +36,19 @@ def sort_control(keys: list[SortKey]) -> Control:
             parts.append(ber.boolean(True, 0x81))
         items.append(ber.sequence(*parts))
     return Control(SORT_REQUEST_OID, True, ber.sequence(*items))
+
+
+def sort_result(value: bytes | None) -> int | None:
+    """``sortResult`` of a SortResult response control (0: sorted), None when absent.
+
+    A server may answer success to the search and still not sort (389 DS, given an ordering
+    rule it does not know): only this control says whether the entries are in order.
+    """
+    if value is None:
+        return None
+    _, start, end = ber.header(value, 0)
+    parts = ber.children(value, start, end, 2)
+    if not parts:
+        raise ber.BerError("sort response control: expected a sortResult")
+    _, s, e = parts[0]
+    return ber.read_integer(value, s, e)

@@ -395,13 +395,6 @@ def test_pages_of_a_list_cover_every_user_once(
         assert len(user_names(gw, filter='userName sw "paged"')) == 8
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sortBy sends the sort control with orderingRule caseIgnoreOrderingMatch "
-    "(gateway/mapping/search.py sort_key, needed by slapd for uid/cn); 389 DS accepts only its "
-    "collation OIDs there and answers operationsError (sortResult 1), so the list is a 503. "
-    "389 sorts uid by syntax when no rule is named.",
-)
 def test_sort_by_user_name(gw: Gateway) -> None:
     for name in ("carol", "alice", "bob"):
         new_user(gw, name)
