@@ -274,7 +274,7 @@ def test_referrals_are_reported_not_dropped_or_followed(
         pytest.param(
             lambda a: [
                 *a.messages[:-1],
-                b"\x30\x05\x02\x01" + bytes([message_id(a)]) + b"\x79\x00",
+                ber.sequence(ber.integer(message_id(a)), ber.sequence(tag=0x79)),
                 *a.messages[-1:],
             ],
             id="intermediate-response",
