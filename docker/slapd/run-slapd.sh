@@ -36,8 +36,9 @@
 #                         by it; container defaults of 1M+ make it slow and memory hungry)
 #
 # Replicated (multi-provider) mode, one node per DIR; unset SLAPD_SERVER_ID = the single directory:
-#   SLAPD_SERVER_ID       1..4095, unique per node: renders slapd-provider.conf.template instead
-#                         (delta-syncrepl, accesslog, dynlist memberOf; no slapo-memberof)
+#   SLAPD_SERVER_ID       1..4095, unique per node: slapd.conf.template with the sections of
+#                         slapd-provider.conf.template spliced in (delta-syncrepl, accesslog,
+#                         dynlist memberOf; no slapo-memberof)
 #   SLAPD_PEER_URLS       required with it: the other nodes' ldap:// URLs, comma-separated; this
 #                         node replicates from each, binding as the rootdn with the admin password
 #   Every node is seeded with the same entries (entryUUID and entryCSN derived from the DN), so
@@ -235,6 +236,44 @@ syncrepl_lines() {
     done
 }
 
+# splice_provider PARTS SINGLE OUT: the single-directory config with each "@@ place" section of
+# PARTS (slapd-provider.conf.template, rendered) put at its place, and slapo-memberof left out.
+# Every place must be found exactly once: a change to slapd.conf.template that moves one fails
+# here, loudly, instead of producing a config without replication.
+splice_provider() {
+    local parts=$1 single=$2 out=$3
+    awk '
+        FNR == NR {
+            if ($1 == "@@") { key = $2; next }
+            if (key != "") part[key] = part[key] $0 "\n"
+            next
+        }
+        function emit(k) {
+            used[k]++
+            printf "%s", part[k]
+        }
+        /^modulepath[ \t]/ { emit("before-modulepath"); print; next }
+        /^moduleload[ \t]+memberof[ \t]*$/ { emit("instead-of-moduleload-memberof"); next }
+        /^argsfile[ \t]/ { print; emit("after-argsfile"); next }
+        /^database[ \t]+mdb[ \t]*$/ { emit("before-main-database"); print; next }
+        /^index[ \t]+memberOf[ \t]/ { emit("instead-of-index-memberof"); next }
+        /^overlay[ \t]+memberof[ \t]*$/ { emit("instead-of-overlay-memberof"); skip = 1; next }
+        skip && /^memberof-/ { next }
+        { skip = 0; print }
+        END {
+            for (k in part) {
+                if (used[k] != 1) {
+                    print "slapd.conf.template: the place of \"" k "\" was found " \
+                        used[k] + 0 " times, not once" > "/dev/stderr"
+                    bad = 1
+                }
+            }
+            exit bad
+        }
+    ' "$parts" "$single" >"$out.tmp" || die "cannot build the pair-mode config from slapd.conf.template"
+    mv -f -- "$out.tmp" "$out"
+}
+
 # The seed with an entryUUID and entryCSN derived from each DN: every node of a pair then starts
 # with identical entries (no replication conflict over the seed, whichever node starts first).
 pin_seed_identities() {
@@ -378,11 +417,17 @@ TLSCertificateKeyFile \"$SLAPD_TLS_KEY_FILE\""
     fi
     if [[ -n $SERVER_ID ]]; then
         mkdir -p -- "$DATA_DIR/accesslog"
-        render "$SCRIPT_DIR/slapd-provider.conf.template" "$CONF" \
+        render "$SCRIPT_DIR/slapd.conf.template" "$CONF.single" \
             "SCHEMA_DIR=$SCHEMA_DIR" "MODULE_PATH=$MODULE_PATH" "RUN_DIR=$RUN_DIR" \
             "DATA_DIR=$DATA_DIR" "SUFFIX=$SUFFIX" "ROOTDN=$ROOTDN" "ROOTPW_HASH=$hash" \
             "DB_MAXSIZE=$DB_MAXSIZE" "DBNOSYNC_LINE=$dbnosync_line" "TLS_LINES=$tls_lines" \
-            "DEREF_LINES=$deref_lines" "SERVER_ID=$SERVER_ID" "SYNCREPL_LINES=$(syncrepl_lines)"
+            "DEREF_LINES=$deref_lines"
+        render "$SCRIPT_DIR/slapd-provider.conf.template" "$CONF.parts" \
+            "SCHEMA_DIR=$SCHEMA_DIR" "DATA_DIR=$DATA_DIR" "ROOTDN=$ROOTDN" \
+            "DB_MAXSIZE=$DB_MAXSIZE" "DBNOSYNC_LINE=$dbnosync_line" "SERVER_ID=$SERVER_ID" \
+            "SYNCREPL_LINES=$(syncrepl_lines)"
+        splice_provider "$CONF.parts" "$CONF.single" "$CONF"
+        rm -f -- "$CONF.parts" "$CONF.single"
     else
         render "$SCRIPT_DIR/slapd.conf.template" "$CONF" \
             "SCHEMA_DIR=$SCHEMA_DIR" "MODULE_PATH=$MODULE_PATH" "RUN_DIR=$RUN_DIR" \
