@@ -30,12 +30,15 @@ from gateway.errors import (
     DirectoryError,
     EntryExists,
     InsufficientAccess,
+    NoSuchAttribute,
     NoSuchEntry,
+    ObjectClassViolation,
     PasswordRefused,
     Referral,
     SchemaViolation,
     SizeLimit,
     Unavailable,
+    ValueExists,
     WriteUnanswered,
 )
 
@@ -51,10 +54,15 @@ _RESULT_ERRORS: dict[int, type[DirectoryError]] = {
     32: NoSuchEntry,
     68: EntryExists,
     122: AssertionFailed,
-    **dict.fromkeys((16, 17, 18, 19, 20, 21, 34, 64, 65, 66, 67, 69), SchemaViolation),
+    16: NoSuchAttribute,
+    20: ValueExists,
+    65: ObjectClassViolation,
+    **dict.fromkeys((17, 18, 19, 21, 34, 64, 66, 67, 69), SchemaViolation),
     **dict.fromkeys((48, 49, 50), InsufficientAccess),
     **dict.fromkeys((3, 51, 52, 80, 81), Unavailable),
 }
+"""The one table of LDAP result codes (RFC 4511 Appendix A) → exception class: code above the
+directory catches these classes, never a number. Each class's docstring names its codes."""
 
 
 _WRITES = frozenset({"add", "modify", "modrdn", "delete"})

@@ -19,7 +19,7 @@ from gateway.directory import ldapfilter as lf
 from gateway.directory.entry import Entry, Modification, ModOp
 from gateway.directory.messages import DEREF_OID
 from gateway.directory.operations import Directory
-from gateway.errors import InvalidValue, SchemaViolation
+from gateway.errors import InvalidValue, NoSuchAttribute, ObjectClassViolation, ValueExists
 from gateway.mapping import placement
 from gateway.mapping.model import Mapping, ResourceMapping
 from gateway.provisioning.references import Ref, References
@@ -27,9 +27,6 @@ from gateway.scim.patch import ValueDelta
 
 log = logging.getLogger(__name__)
 
-OBJECT_CLASS_VIOLATION = 65
-NO_SUCH_ATTRIBUTE = 16
-ATTRIBUTE_OR_VALUE_EXISTS = 20
 ENDPOINTS = {"User": "Users", "Group": "Groups"}
 _SETTLE_ROUNDS = 3  # a member renamed again while being corrected is checked again
 
@@ -173,9 +170,8 @@ class Membership:
         """
         try:
             return self._write(group_dn, mods, read_back)
-        except SchemaViolation as err:
-            if err.result_code != ATTRIBUTE_OR_VALUE_EXISTS:
-                raise
+        except ValueExists:
+            pass
         log.debug("group %r: no permissive modify; leaving out members already there", group_dn)
         mods = self._without_present(group_dn, mods)
         return self._write(group_dn, mods, read_back) if mods else None
@@ -216,14 +212,13 @@ class Membership:
         first = [*mods, *self._placeholder_out(mods)]
         try:
             return self.directory.modify(group_dn, first, read_back=read_back)
-        except SchemaViolation as err:
-            if err.result_code not in (NO_SUCH_ATTRIBUTE, OBJECT_CLASS_VIOLATION):
-                raise
+        except (NoSuchAttribute, ObjectClassViolation):
+            pass
         safe = self._idempotent(mods)
         try:
             return self.directory.modify(group_dn, safe, read_back=read_back)
-        except SchemaViolation as err:
-            if err.result_code != OBJECT_CLASS_VIOLATION or not self.rule.placeholder:
+        except ObjectClassViolation:
+            if not self.rule.placeholder:
                 raise
         log.debug("group %r would be empty: keeping the placeholder member", group_dn)
         safe.append(Modification(self.rule.ldap, ModOp.ADD, (self.rule.placeholder,)))
