@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -328,3 +329,35 @@ def test_a_broken_contract_is_reported_with_file_and_line(
 def test_an_allowed_import_is_not_reported(modules: list[Module], shown: str, source: str) -> None:
     fake = _fake(shown, source)
     assert violations([fake], frozenset({*(m.name for m in modules), fake.name})) == []
+
+
+# ------------------------------------------------------------------ the page that explains it
+
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+
+
+def test_the_architecture_page_describes_every_part() -> None:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    missing = [
+        part
+        for part in ALLOWED
+        if part != "gateway" and f"`{part}/`" not in text and f"`{part}.py`" not in text
+    ]
+    assert not missing, f"docs/architecture.md does not describe: {missing}"
+
+
+def test_the_architecture_page_names_only_files_that_exist(modules: list[Module]) -> None:
+    """The page says where a change goes; a renamed module must not leave it pointing at
+    nothing. Paths are relative to the repository, to ``gateway/``, or end a module's path."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    named = set(re.findall(r"`([\w./]+\.py)`", text))
+    assert named, "no file names found: the pattern is wrong"
+    shown = [m.shown for m in modules]
+    gone = [
+        path
+        for path in sorted(named)
+        if not (ROOT / path).exists()
+        and not (PACKAGE / path).exists()
+        and not any(s.endswith(f"/{path}") for s in shown)
+    ]
+    assert not gone, f"docs/architecture.md names files that do not exist: {gone}"
