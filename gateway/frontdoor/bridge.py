@@ -26,7 +26,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
@@ -110,11 +110,15 @@ class FrontDoor:
             return
         loop = asyncio.get_running_loop()
         self._admitted += 1
+        answer: asyncio.Future[Any] = loop.create_future()
         job = self._executor().submit(self._call_wsgi, wsgi_environ(scope, body))
-        # Released when the thread is done, even if this task is cancelled meanwhile.
-        job.add_done_callback(lambda _: self._release_from_thread(loop))
+        # One wake-up of the loop per request: released and answered by the same callback
+        # (released even if this task is cancelled meanwhile), rather than asyncio.wrap_future
+        # and a second callback each writing to the loop's self-pipe.
+        job.add_done_callback(lambda done: self._finish_from_thread(loop, done, answer))
+        answer.add_done_callback(lambda _: answer.cancelled() and job.cancel())
         try:
-            status, headers, content = await asyncio.wrap_future(job)
+            status, headers, content = await answer
         except Exception:
             log.exception("the application failed outside its own error handling")
             await self._refuse(
@@ -124,13 +128,24 @@ class FrontDoor:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
 
-    def _release(self) -> None:
+    def _finish(self, job: Future[Any], answer: asyncio.Future[Any]) -> None:
+        """On the loop: release the request's place and hand its outcome to the waiting task."""
         self._admitted -= 1
+        if answer.done():  # the task was cancelled: nobody is waiting
+            return
+        if job.cancelled():
+            answer.cancel()
+        elif (error := job.exception()) is not None:
+            answer.set_exception(error)
+        else:
+            answer.set_result(job.result())
 
-    def _release_from_thread(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _finish_from_thread(
+        self, loop: asyncio.AbstractEventLoop, job: Future[Any], answer: asyncio.Future[Any]
+    ) -> None:
         # A closed loop means the worker is exiting: nothing left to count.
         with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(self._release)
+            loop.call_soon_threadsafe(self._finish, job, answer)
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes | Refusal:
         """The whole body, or why not: too large (413) or not sent in time (408)."""

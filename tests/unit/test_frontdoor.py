@@ -155,3 +155,53 @@ def test_the_workers_loop_still_finds_asyncios_accept_method() -> None:
         assert loop.run_until_complete(echo_once()) == b"hihihi"
     finally:
         loop.close()
+
+
+def test_a_cancelled_request_frees_its_place_and_a_queued_one_never_runs() -> None:
+    """The place is given back once the thread is done (or at once, for a request still
+    queued, which then never runs), even though nobody awaits the answer any more."""
+    release = threading.Event()
+    ran: list[str] = []
+
+    def app(environ, start_response):
+        ran.append(environ["PATH_INFO"])
+        release.wait(5)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    door = FrontDoor(app, Limits(threads=1, queue=2))
+
+    async def scenario() -> list[int]:
+        running = asyncio.create_task(door(scope("/scim/v2/Users/a"), whole(), Sent()))
+        queued = asyncio.create_task(door(scope("/scim/v2/Users/b"), whole(), Sent()))
+        await asyncio.sleep(0.1)
+        counts = [door.admitted]
+        queued.cancel()
+        running.cancel()
+        await asyncio.sleep(0.1)
+        counts.append(door.admitted)  # the queued one is out; the running one still holds a thread
+        release.set()
+        for _ in range(50):  # bounded: at most 5 s
+            if door.admitted == 0:
+                break
+            await asyncio.sleep(0.1)
+        counts.append(door.admitted)
+        return counts
+
+    assert asyncio.run(scenario()) == [2, 1, 0]
+    assert ran == ["/scim/v2/Users/a"]
+
+
+def test_an_app_that_fails_outside_its_error_handling_is_a_500_and_frees_its_place() -> None:
+    def app(environ, start_response):
+        raise RuntimeError("boom")
+
+    door = FrontDoor(app, Limits(threads=1, queue=0))
+    sent = Sent()
+
+    async def scenario() -> None:
+        await door(scope(), whole(), sent)
+
+    asyncio.run(scenario())
+    assert sent.status == 500 and sent.body["detail"] == "internal error"
+    assert door.admitted == 0
