@@ -108,6 +108,8 @@ def resource_label() -> str:
 
 
 def _access_line(response: Response, seconds: float, resource: str, trips: Any) -> None:
+    if not access_log.isEnabledFor(logging.INFO):
+        return  # LOG_LEVEL above INFO: the fields would be built only to be dropped
     count = trips.count if trips is not None else 0
     query = {k: request.args[k] for k in LOGGED_QUERY_KEYS if k in request.args}
     fields: dict[str, Any] = {
