@@ -96,11 +96,20 @@ def _derived_parts(
 ) -> set[str | None]:
     """The largest set of ``parts`` explained as derived (see ``hide_unwritten``)."""
     inside = f"{container}.{attr}." if container else f"{attr}."
+    # The resource does not change while this runs, and each pass renders every part with
+    # the same parts left out: flatten it once per set of left-out parts, not once per render.
+    flats: dict[frozenset[str | None], dict[str, str]] = {}
+
+    def flat_without(left_out: set[str | None]) -> dict[str, str]:
+        key = frozenset(left_out)
+        if (flat := flats.get(key)) is None:
+            flat = flats[key] = template_values(_without(resource, container, attr, left_out))
+        return flat
 
     def render(rule: AttributeRule, left_out: set[str | None]) -> tuple[str | None, bool]:
         """What ``rule``'s defaults give with ``left_out`` absent, and whether the template
         that gave it names a part of this attribute (then it is the attribute's own value)."""
-        flat = template_values(_without(resource, container, attr, left_out))
+        flat = flat_without(left_out)
         for template in rule.defaults:
             if (value := template.render(flat)) is not None:
                 return value, any(f.lower().startswith(inside.lower()) for f in template.fields)
@@ -124,9 +133,7 @@ def _derived_parts(
             with_all, _ = render(rule, {part})
             without, _ = render(rule, taken | {part})
             if with_all == parts[part] and without != parts[part]:
-                fields = _template_fields(
-                    rule, template_values(_without(resource, container, attr, {part}))
-                )
+                fields = _template_fields(rule, flat_without({part}))
                 used = {p for p in taken if f"{inside}{p}".lower() in fields}
                 if used:
                     taken -= used
