@@ -6,6 +6,7 @@ each of its attributes maps to an LDAP attribute. The YAML form is in docs/mappi
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from collections.abc import Mapping as MappingABC
@@ -37,8 +38,16 @@ class Template:
     def render(self, values: MappingABC[str, str]) -> str | None:
         if any(not values.get(f) for f in self.fields):
             return None
-        out = _FIELD.sub(lambda m: values[m.group(1).strip()], self.text).strip()
+        # Text and fields alternate in the split template (every read renders several).
+        pieces = _pieces(self.text)
+        out = "".join(values[p] if i % 2 else p for i, p in enumerate(pieces)).strip()
         return out or None
+
+
+@functools.lru_cache(maxsize=4096)
+def _pieces(text: str) -> tuple[str, ...]:
+    """``"{a} x {b}"`` → ``("", "a", " x ", "b", "")``: text at even places, fields at odd."""
+    return tuple(p.strip() if i % 2 else p for i, p in enumerate(_FIELD.split(text)))
 
 
 @dataclass(frozen=True, slots=True)
