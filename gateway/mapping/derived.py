@@ -8,6 +8,7 @@ from, so derived values follow their sources.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,18 +64,14 @@ def hide_unwritten(rm: ResourceMapping, resource: dict[str, Any]) -> None:
     whose parts all equal placeholders (userName "lee", ``name: {familyName: "lee"}`` alone);
     docs/mapping.md, "Derived values".
     """
-    groups: dict[tuple[str | None, str], dict[str | None, AttributeRule]] = {}
-    for rule in rm.attributes:
-        slot = slot_of(rule, rm)
-        if not (slot.multi_valued or slot.is_reference):
-            groups.setdefault((slot.container, slot.attr), {})[slot.sub] = rule
-    for (container, attr), rules in groups.items():
+    for (container, attr), rules, defaulted in _groups(rm):
         box = resource.get(container) if container else resource
         if not isinstance(box, dict) or attr not in box:
             continue
         held = box[attr]
         parts: dict[str | None, Any] = held if isinstance(held, dict) else {None: held}
-        taken = _derived_parts(resource, container, attr, parts, rules)
+        # no part with defaults: nothing can be taken as derived (see _derived_parts)
+        taken = _derived_parts(resource, container, attr, parts, rules) if defaulted else set()
         for part in taken:
             if part is None:
                 del box[attr]
@@ -85,6 +82,23 @@ def hide_unwritten(rm: ResourceMapping, resource: dict[str, Any]) -> None:
         if container and not box:
             del resource[container]
             resource["schemas"].remove(container)
+
+
+Group = tuple[tuple[str | None, str], dict[str | None, AttributeRule], bool]
+
+
+@functools.lru_cache(maxsize=64)  # per mapping (identity hash); a reload brings new ones
+def _groups(rm: ResourceMapping) -> tuple[Group, ...]:
+    """The single-valued attributes' rules by (container, attribute), part → rule, and
+    whether any of them has defaults: the same for every read of ``rm``."""
+    groups: dict[tuple[str | None, str], dict[str | None, AttributeRule]] = {}
+    for rule in rm.attributes:
+        slot = slot_of(rule, rm)
+        if not (slot.multi_valued or slot.is_reference):
+            groups.setdefault((slot.container, slot.attr), {})[slot.sub] = rule
+    return tuple(
+        (key, rules, any(r.defaults for r in rules.values())) for key, rules in groups.items()
+    )
 
 
 def _derived_parts(
