@@ -103,9 +103,15 @@ def search_request(
         ber.integer(0),  # time limit: the socket timeout bounds every answer
         ber.boolean(False),
         encode_filter(flt),
-        ber.sequence(*(ber.octets(a) for a in attributes or ("1.1",))),
+        _attribute_list(tuple(attributes) or ("1.1",)),
         tag=SEARCH_REQUEST,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _attribute_list(attributes: tuple[str, ...]) -> bytes:
+    """A search's attribute selection, encoded once: reads of a type ask for the same list."""
+    return ber.sequence(*(ber.octets(a) for a in attributes))
 
 
 def modify_request(dn: str, changes: Iterable[Modification]) -> bytes:
