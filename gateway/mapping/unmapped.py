@@ -6,6 +6,7 @@ service decides); this module only finds them, down to one value of a multi-valu
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,22 +26,7 @@ def unmapped_attributes(rm: ResourceMapping, resource: Mapping[str, Any]) -> lis
     sub-attribute no rule maps for its type (``addresses[type eq "work"].country``), is
     named, so ``unmapped: reject`` refuses it and ``ignore`` logs exactly what it dropped.
     """
-    covered: set[tuple[str | None, str, str | None]] = set()
-    typed: dict[tuple[str | None, str], dict[str | None, _TypedSubs]] = {}
-    for rule in rm.attributes:
-        slot = slot_of(rule, rm)
-        if slot.multi_valued and not slot.is_reference:
-            kinds = typed.setdefault((slot.container, slot.attr.lower()), {})
-            kind = slot.type_value.casefold() if slot.type_value is not None else None
-            subs = kinds.setdefault(kind, _TypedSubs())
-            subs.names.add((slot.sub or "value").casefold())
-            subs.primary |= rule.primary
-            continue
-        covered.add((slot.container, slot.attr.lower(), None if slot.multi_valued else slot.sub))
-    if rm.disable is not None:
-        covered.add((None, "active", None))
-    if rm.members is not None:
-        covered.add((None, "members", None))
+    covered, typed = _coverage(rm)
     out: list[str] = []
 
     def visit(container: str | None, box: Mapping[str, Any]) -> None:
@@ -66,6 +52,33 @@ def unmapped_attributes(rm: ResourceMapping, resource: Mapping[str, Any]) -> lis
 
     visit(None, resource)
     return list(dict.fromkeys(out))
+
+
+Covered = frozenset[tuple[str | None, str, str | None]]
+Typed = dict[tuple[str | None, str], dict[str | None, "_TypedSubs"]]
+
+
+@functools.lru_cache(maxsize=64)  # per mapping (identity hash); read, never changed, by callers
+def _coverage(rm: ResourceMapping) -> tuple[Covered, Typed]:
+    """What ``rm``'s rules store: (container, attribute, sub) of single values, and per
+    multi-valued attribute its types' sub-attributes; the same for every request."""
+    covered: set[tuple[str | None, str, str | None]] = set()
+    typed: Typed = {}
+    for rule in rm.attributes:
+        slot = slot_of(rule, rm)
+        if slot.multi_valued and not slot.is_reference:
+            kinds = typed.setdefault((slot.container, slot.attr.lower()), {})
+            kind = slot.type_value.casefold() if slot.type_value is not None else None
+            subs = kinds.setdefault(kind, _TypedSubs())
+            subs.names.add((slot.sub or "value").casefold())
+            subs.primary |= rule.primary
+            continue
+        covered.add((slot.container, slot.attr.lower(), None if slot.multi_valued else slot.sub))
+    if rm.disable is not None:
+        covered.add((None, "active", None))
+    if rm.members is not None:
+        covered.add((None, "members", None))
+    return frozenset(covered), typed
 
 
 @dataclass(slots=True)
