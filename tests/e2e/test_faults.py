@@ -281,8 +281,11 @@ def test_a_frozen_directory_gives_503_within_the_timeouts_then_recovers(rig: Rig
         write = rig.scim.post("/Users", {"userName": "during-freeze"})
     finally:
         os.kill(pid, signal.SIGCONT)
+    assert read.status == 503, read.body
+    # a write whose add reached the frozen slapd is 504 "outcome unknown" (slapd applies it
+    # once thawed); one whose connection was found dead before sending is 503
+    assert write.status in (503, 504), write.body
     for answer in (read, write):
-        assert answer.status == 503, answer.body
         assert answer.headers.get("Retry-After") == str(RETRY_AFTER_S)
     # The HTTP client must not wait on the directory beyond the gateway's own budget: one
     # connect plus one operation timeout per attempt, and reads try twice at most.
@@ -296,7 +299,9 @@ def test_a_frozen_directory_gives_503_within_the_timeouts_then_recovers(rig: Rig
             break
         time.sleep(0.1)
     assert again.status == 200, again.body
-    print(f"\nfrozen: read 503 after {read.seconds:.2f}s, write 503 after {write.seconds:.2f}s")
+    print(
+        f"\nfrozen: read 503 after {read.seconds:.2f}s, write {write.status} after {write.seconds:.2f}s"
+    )
 
 
 def test_directory_down_from_the_start_is_503_quickly_and_served_once_it_appears(
