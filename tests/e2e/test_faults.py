@@ -300,7 +300,8 @@ def test_a_frozen_directory_gives_503_within_the_timeouts_then_recovers(rig: Rig
         time.sleep(0.1)
     assert again.status == 200, again.body
     print(
-        f"\nfrozen: read 503 after {read.seconds:.2f}s, write {write.status} after {write.seconds:.2f}s"
+        f"\nfrozen: read 503 after {read.seconds:.2f}s, "
+        f"write {write.status} after {write.seconds:.2f}s"
     )
 
 
