@@ -74,3 +74,18 @@ def gw(slapd: Slapd, ldap_admin: Connection, tmp_path: Path) -> Iterator[Gateway
         )
     finally:
         app.extensions["scim"].pool.close_all()
+
+
+@pytest.fixture
+def gateway_env(slapd: Slapd, ldap_admin: Connection, tmp_path: Path) -> dict[str, str]:
+    """The environment of a served gateway on its own subtree (the password through a file)."""
+    people, groups = make_subtree(ldap_admin, slapd.suffix)
+    password_file = tmp_path / "ldap-password"
+    password_file.write_text(slapd.admin_password + "\n", encoding="utf-8")
+    return {
+        "SCIM_GATEWAY_LDAP_URL": slapd.url,
+        "SCIM_GATEWAY_LDAP_BIND_DN": slapd.admin_dn,
+        "SCIM_GATEWAY_LDAP_BIND_PASSWORD_FILE": str(password_file),
+        "SCIM_GATEWAY_TOKEN": TOKEN,
+        "SCIM_GATEWAY_MAPPING": str(isolated_mapping(tmp_path, people, groups)),
+    }

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ldap3 import Connection
 from support.served import Served
 from support.slapd import REPO_ROOT, Slapd
 
-from e2e.conftest import TOKEN, isolated_mapping, make_subtree
+from e2e.conftest import TOKEN
 
 USERS = "/scim/v2/Users"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -27,20 +26,6 @@ JSON_BODY = {**AUTH, "Content-Type": "application/scim+json; charset=utf-8"}
 METRICS_TOKEN = "metrics-Token-0123456789-xyz"
 WRONG_TOKEN = "Wrong-Token-Value-987654321"
 BODY_SECRET = "Body-Secret-Value-24680"
-
-
-@pytest.fixture
-def gateway_env(slapd: Slapd, ldap_admin: Connection, tmp_path: Path) -> dict[str, str]:
-    people, groups = make_subtree(ldap_admin, slapd.suffix)
-    password_file = tmp_path / "ldap-password"
-    password_file.write_text(slapd.admin_password + "\n", encoding="utf-8")
-    return {
-        "SCIM_GATEWAY_LDAP_URL": slapd.url,
-        "SCIM_GATEWAY_LDAP_BIND_DN": slapd.admin_dn,
-        "SCIM_GATEWAY_LDAP_BIND_PASSWORD_FILE": str(password_file),
-        "SCIM_GATEWAY_TOKEN": TOKEN,
-        "SCIM_GATEWAY_MAPPING": str(isolated_mapping(tmp_path, people, groups)),
-    }
 
 
 def samples(text: str, name: str) -> dict[str, float]:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -182,6 +184,22 @@ class Slapd:
             raise RuntimeError(self._failure("stop", proc))
         self._url = None
 
+    def kill(self) -> None:
+        """SIGKILL: no goodbye to the clients, connections just break. Returns once the
+        process is dead (a zombie counts: whoever adopted it may not have reaped it yet)."""
+        pid = self.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+            except (FileNotFoundError, ProcessLookupError):
+                return
+            if state in ("Z", "X"):
+                return
+            time.sleep(0.01)
+
     def __enter__(self) -> Self:
         return self.start()
 
@@ -241,6 +259,22 @@ class SlapdPair:
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye to the clients, connections just break. Returns once the
+        process is dead (a zombie counts: whoever adopted it may not have reaped it yet)."""
+        pid = self.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+            except (FileNotFoundError, ProcessLookupError):
+                return
+            if state in ("Z", "X"):
+                return
+            time.sleep(0.01)
 
     def __enter__(self) -> Self:
         return self.start()
