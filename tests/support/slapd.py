@@ -8,6 +8,7 @@ container run.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -38,11 +39,34 @@ def slapd_installed() -> bool:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free on host a moment ago (the kernel's pick)."""
+    """A TCP port that was free on host a moment ago, below the kernel's ephemeral range.
+
+    Why not the kernel's own pick (port 0): that comes from the ephemeral range, which
+    clients' outgoing connections use too. While a test's slapd is down, a gateway retrying
+    127.0.0.1:P may get P as its own local port and connect to itself (TCP simultaneous open),
+    so P is taken when slapd restarts on it ("Address already in use", seen in CI).
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    low = _ephemeral_low()
+    for _ in range(50):
+        port = random.randrange(10000, max(10001, low))
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def _ephemeral_low() -> int:
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text(encoding="ascii")
+        return int(text.split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 class Slapd:
