@@ -136,8 +136,8 @@ class _Probe:
             capacity.probe_size_limit(self.rm, self.directory, self.add)
             indexes = capacity.index_config(self.directory, self.rm.base_dn)
             capacity.probe_indexes(self.rm, self.directory, self.add, indexes)
-        if self.rm.disable is not None and self.rm.disable.disabled_base_dn:
-            self._exists(self.rm.disable.disabled_base_dn, "disable.disabled_base_dn")
+        if self.rm.disable is not None and self.rm.disable.disabled_base:
+            self._exists(self.rm.disable.disabled_base, "disable.disabled_base_dn")
         for rule in self.rm.derived:
             if rule.allocate is not None:
                 self._counter(rule.ldap, rule.allocate, f"{rule.source.split('.', 1)[1]}.allocate")

@@ -83,8 +83,8 @@ def spelling(mapping: Mapping) -> dict[str, str]:
         found += [d.ldap for d in rm.derived]
         if rm.members is not None:
             found.append(rm.members.ldap)
-        if rm.disable is not None and rm.disable.strategy != "move":
-            found += [attr for attr, _ in rm.disable.marks]
+        if rm.disable is not None:
+            found += rm.disable.written_attributes()
         names.update({n.lower(): n for n in found})
     return names
 

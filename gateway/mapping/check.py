@@ -266,12 +266,21 @@ class _Resource:
             )
 
     def _disable(self) -> None:
+        """The attributes the strategy writes exist, fit the classes, and suit it."""
         rule = self.rm.disable
-        if rule is None or rule.strategy == "move":
+        if rule is None:
             return
-        at = self._attribute(rule.attribute, "disable", writes=True)
-        if at is None and rule.strategy == "ppolicy":
-            self.add(ERROR, "disable", "the ppolicy strategy needs the ppolicy overlay loaded")
+        for i, name in enumerate(rule.written_attributes()):
+            at = self._attribute(name, "disable", writes=True)
+            if at is None and i == 0 and rule.missing_hint:
+                self.add(ERROR, "disable", rule.missing_hint)
+            elif at is not None and rule.needs_integer and at.syntax != ss.SYNTAX_INTEGER:
+                self.add(
+                    ERROR,
+                    "disable.attribute",
+                    f"the {rule.name} strategy needs an INTEGER attribute (it sets one bit "
+                    f"and filters with integerBitAndMatch); {at.name} is not one",
+                )
 
     def _filter(self) -> None:
         if self.rm.filter is None:
@@ -350,9 +359,8 @@ class _Resource:
                 always.add(canon(self.rm.members.ldap))
             else:
                 sometimes.setdefault(canon(self.rm.members.ldap), "members.placeholder")
-        rule = self.rm.disable
-        if rule is not None and rule.strategy == "boolean" and rule.enabled_value is not None:
-            always.add(canon(rule.attribute))
+        if self.rm.disable is not None:
+            always |= {canon(a) for a in self.rm.disable.always_written()}
         return always, sometimes
 
 

@@ -17,12 +17,12 @@ from gateway.directory import dn as dnlib
 from gateway.directory.ldapfilter import Raw, validate_raw
 from gateway.errors import InvalidPath
 from gateway.mapping.converters import REGISTRY
+from gateway.mapping.disable import STRATEGIES, DisableStrategy
 from gateway.mapping.model import (
     DERIVED_WRITE_POLICIES,
     Allocation,
     AttributeRule,
     DerivedRule,
-    DisableRule,
     MembersRule,
     ResourceMapping,
     Template,
@@ -305,31 +305,16 @@ def _check_dn(text: str, path: str, report: _Problems) -> bool:
     return True
 
 
-def _disable(name: str, spec: dict[str, Any], report: _Problems) -> DisableRule | None:
+def _disable(name: str, spec: dict[str, Any], report: _Problems) -> DisableStrategy | None:
+    """The strategy class named by ``disable.strategy`` checks its own keys' meaning."""
     d = spec["disable"]
     if not d:
         return None
     here = f"{name}.disable"
-    if d["strategy"] == "boolean":
-        if not (d.get("attribute") and d.get("disabled_value")):
-            report.add(here, "the boolean strategy needs 'attribute' and 'disabled_value'")
-        elif (d.get("enabled_value") or "").lower() == d["disabled_value"].lower():
-            report.add(f"{here}.enabled_value", "must differ from disabled_value")
-    if d["strategy"] == "move":
-        target = d.get("disabled_base_dn")
-        if not target:
-            report.add(here, "the move strategy needs 'disabled_base_dn'")
-        elif _check_dn(target, f"{here}.disabled_base_dn", report) and dnlib.normalize(
-            target
-        ) == dnlib.normalize(spec["base_dn"]):
-            report.add(f"{here}.disabled_base_dn", "must differ from base_dn")
-    elif d.get("disabled_base_dn"):
-        report.add(f"{here}.disabled_base_dn", "only the move strategy uses it")
-    if bool(d.get("mark_attribute")) != bool(d.get("mark_value")):
-        report.add(here, "'mark_attribute' and 'mark_value' go together")
-    elif d.get("mark_attribute") and d["strategy"] == "move":
-        report.add(f"{here}.mark_attribute", "the move strategy uses no mark")
-    return DisableRule(**d)
+    keys = {k: v for k, v in d.items() if k != "strategy"}
+    return STRATEGIES[d["strategy"]].build(
+        keys, spec["base_dn"], lambda key, msg: report.add(f"{here}.{key}" if key else here, msg)
+    )
 
 
 def cross_check(

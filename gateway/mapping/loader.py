@@ -12,7 +12,7 @@ in docs/mapping.md. In short::
       rdn_attribute: uid                    # new entries are <rdn_attribute>=<value>,<base_dn>
       id_attribute: entryUUID               # SCIM id
       unmapped: ignore                      # ignore | reject SCIM attributes without a rule
-      disable: {strategy: ppolicy}          # ppolicy | boolean | move (see DisableRule)
+      disable: {strategy: ppolicy}          # ppolicy | boolean | move (mapping/disable.py)
                                             # (mark_attribute/mark_value: a second mark)
       members: {ldap: member, types: [User, Group], placeholder: <DN>}   # groups only
                                             # (member_of: memberOf, member_value: dn | uid)
@@ -47,6 +47,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from gateway.errors import ConfigError
 from gateway.mapping.compiler import RESOURCE_TYPES, compile_resource, cross_check
 from gateway.mapping.converters import REGISTRY
+from gateway.mapping.disable import STRATEGIES
 from gateway.mapping.model import MEMBER_VALUE_DN, WRITE_POLICIES, Mapping, ResourceMapping
 
 
@@ -86,14 +87,30 @@ class _RuleSchema(_Strict):
     primary = fields.Boolean(load_default=False)
 
 
-class _DisableSchema(_Strict):
-    strategy = fields.String(required=True, validate=validate.OneOf(["ppolicy", "boolean", "move"]))
-    attribute = fields.String()
-    disabled_value = fields.String()
-    enabled_value = fields.String()
-    disabled_base_dn = fields.String()
-    mark_attribute = fields.String(validate=validate.Length(min=1))
-    mark_value = fields.String(validate=validate.Length(min=1))
+class _DisableField(fields.Field):
+    """``disable:``: ``strategy`` and that strategy's own keys (its ``Keys`` schema in
+    gateway/mapping/disable.py), so each strategy accepts exactly the keys it uses."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict:
+        if not isinstance(value, dict):
+            raise ValidationError("expected a mapping with a 'strategy' key")
+        name = value.get("strategy")
+        strategy = STRATEGIES.get(name) if isinstance(name, str) else None
+        if strategy is None:
+            raise ValidationError({"strategy": [f"must be one of: {', '.join(STRATEGIES)}"]})
+        try:
+            keys = strategy.Keys().load({k: v for k, v in value.items() if k != "strategy"})
+        except ValidationError as err:
+            known = ", ".join(strategy.Keys().fields) or "none"
+            raise ValidationError(
+                {
+                    k: f"the {name} strategy does not use {k!r} (its keys: {known})"
+                    if m == ["Unknown field."]
+                    else m
+                    for k, m in err.messages_dict.items()
+                }
+            ) from err
+        return {"strategy": name, **keys}
 
 
 class _MembersSchema(_Strict):
@@ -114,7 +131,7 @@ class _ResourceSchema(_Strict):
     rdn_attribute = fields.String(required=True)
     id_attribute = fields.String(load_default="entryUUID")
     unmapped = fields.String(load_default="ignore", validate=validate.OneOf(["ignore", "reject"]))
-    disable = fields.Nested(_DisableSchema, load_default=None)
+    disable = _DisableField(load_default=None)
     members = fields.Nested(_MembersSchema, load_default=None)
     attributes = fields.List(fields.Nested(_RuleSchema), required=True)
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 
 from gateway.directory.ldapfilter import Raw
+from gateway.mapping.disable import DisableStrategy
 from gateway.scim.path import PatchPath
 from gateway.scim.schema import ResourceType
 
@@ -130,41 +131,6 @@ class DerivedRule:
 
 
 @dataclass(frozen=True, slots=True)
-class DisableRule:
-    """How ``active: false`` is stored.
-
-    ``ppolicy``: the ppolicy overlay's ``pwdAccountLockedTime: 000001010000Z`` (a bind is then
-    refused). ``boolean``: ``attribute`` holds ``disabled_value`` / ``enabled_value``.
-    ``move``: disabled entries live under ``disabled_base_dn``.
-
-    ``mark_attribute: mark_value`` (ppolicy, boolean): a second mark written with the first.
-    ppolicy deletes ``pwdAccountLockedTime`` whenever a password is changed, so a help-desk
-    reset would silently re-enable the account; the mark (the shipped mapping: a
-    ``pwdPolicySubentry`` naming a "disabled" policy, which slapd's ACLs refuse binds for) is
-    left alone by password changes. An entry with either one reads as ``active: false``, and
-    any later update of the entry writes back whichever of the two is missing.
-    """
-
-    strategy: str
-    attribute: str = "pwdAccountLockedTime"
-    disabled_value: str = "000001010000Z"
-    enabled_value: str | None = None
-    disabled_base_dn: str | None = None
-    mark_attribute: str | None = None
-    mark_value: str | None = None
-
-    @property
-    def marks(self) -> tuple[tuple[str, str], ...]:
-        """The (attribute, value) pairs a disabled entry carries (empty for ``move``)."""
-        if self.strategy == "move":
-            return ()
-        pairs = [(self.attribute, self.disabled_value)]
-        if self.mark_attribute and self.mark_value:
-            pairs.append((self.mark_attribute, self.mark_value))
-        return tuple(pairs)
-
-
-@dataclass(frozen=True, slots=True)
 class MembersRule:
     """Group membership: an LDAP DN-valued attribute, and a placeholder for empty groups.
 
@@ -197,14 +163,14 @@ class ResourceMapping:
     attributes: tuple[AttributeRule, ...]
     filter: Raw | None = None
     unmapped: str = "ignore"
-    disable: DisableRule | None = None
+    disable: DisableStrategy | None = None  # how active: false is stored (mapping/disable.py)
     members: MembersRule | None = None
     derived: tuple[DerivedRule, ...] = ()
 
     @property
     def moves_disabled(self) -> bool:
-        """Disabled entries live under another base (disable strategy ``move``)."""
-        return self.disable is not None and self.disable.strategy == "move"
+        """Disabled entries live under another base (the strategy has a ``disabled_base``)."""
+        return self.disable is not None and self.disable.disabled_base is not None
 
     @property
     def rdn_rule(self) -> AttributeRule:

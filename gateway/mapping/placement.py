@@ -88,8 +88,8 @@ def _parent_of_normalized(dn: str) -> str:
 
 
 def _disabled_base(rm: ResourceMapping) -> str:
-    assert rm.disable is not None and rm.disable.disabled_base_dn
-    return rm.disable.disabled_base_dn
+    assert rm.disable is not None and rm.disable.disabled_base
+    return rm.disable.disabled_base
 
 
 def common_base(bases: Iterable[str]) -> str:

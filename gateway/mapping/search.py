@@ -16,7 +16,7 @@ SCIM                  LDAP
 ``a lt v``            ``(&(a<=v)(!(a=v)))``; ``le`` → ``(a<=v)``
 ``id``                the mapping's id attribute (entryUUID)
 ``meta.created``      createTimestamp; ``meta.lastModified`` → modifyTimestamp
-``active``            the disable strategy's attribute (or the disabled OU)
+``active``            the disable strategy's filter (or the disabled OU), see disable.py
 ``members.value``     ``(member=<DN of that id>)``
 ``emails[type eq "work" and value co "x"]``  the rule for work emails: ``(mail=*x*)``
 ``emails[type eq "work"].value eq "x"``  (Entra) read as ``emails[type eq "work" and value eq "x"]``
@@ -200,14 +200,7 @@ class _Translator:
             return True
         if op not in ("eq", "ne") or not isinstance(value, bool):
             raise InvalidFilter("active supports eq and ne with true or false")
-        if rule.strategy == "move":
-            raise InvalidFilter(
-                "with this directory's disable strategy (move), 'active' can only be compared "
-                "with eq or ne and true or false, joined to the rest of the filter with 'and' "
-                "(e.g. 'active eq false and userName sw \"a\"')"
-            )
-        marks = [lf.Equal(attr, mark) for attr, mark in rule.marks]
-        disabled: Translated = marks[0] if len(marks) == 1 else lf.Or(tuple(marks))
+        disabled: Translated = rule.disabled_filter()  # the strategy's (mapping/disable.py)
         want_active = value if op == "eq" else not value
         return _not(disabled) if want_active else disabled
 

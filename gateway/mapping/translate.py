@@ -50,9 +50,8 @@ def read_attributes(rm: ResourceMapping, *, members: bool = False) -> list[str]:
     names = [rm.id_attribute, *META_ATTRIBUTES]
     names += [r.ldap for r in rm.attributes]
     names += [r.ldap for r in rm.derived if r.allocate is None]  # to compare on update
-    if rm.disable is not None and rm.disable.strategy in ("ppolicy", "boolean"):
-        names.append(rm.disable.attribute)
-        names += [attr for attr, _ in rm.disable.marks]
+    if rm.disable is not None:
+        names += rm.disable.read_attributes()
     if members and rm.members is not None:
         names.append(rm.members.ldap)
     return list(dict.fromkeys(names))
@@ -111,22 +110,9 @@ def to_resource(
     else:
         derived.hide_unwritten(rm, resource)
     if rm.disable is not None:
-        resource["active"] = not _disabled(rm, dn, attributes)
+        resource["active"] = not rm.disable.is_disabled(dn, attributes)
     resource["meta"] = _meta(rm, attributes)
     return resource
-
-
-def _disabled(rm: ResourceMapping, dn: str, attributes: Mapping[str, tuple[str, ...]]) -> bool:
-    rule = rm.disable
-    assert rule is not None
-    if rule.strategy == "move":
-        return dnlib.is_within(dn, rule.disabled_base_dn or "")
-    # either mark disables: ppolicy drops the lock on a password change, the mark stays
-    return any(_carries(attributes, attr, value) for attr, value in rule.marks)
-
-
-def _carries(attributes: Mapping[str, tuple[str, ...]], name: str, value: str) -> bool:
-    return value.lower() in (v.lower() for v in attributes.get(name.lower(), ()))
 
 
 def _meta(rm: ResourceMapping, attributes: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
@@ -294,46 +280,17 @@ def to_image(
     if current_dn is not None:
         parent = dnlib.parent(current_dn)
     if rm.disable is not None:
-        parent = _apply_active(rm, resource, attrs, parent)
-        if stored is not None and resource.get("active") is False:
-            _stored_marks(rm, stored, attrs)  # as they are: a lost one is written back
+        active = resource.get("active", True)
+        if not isinstance(active, bool):
+            raise InvalidValue("active must be a boolean")
+        parent = rm.disable.image(active, attrs, parent, rm.base_dn)
+        if stored is not None:
+            rm.disable.as_stored(stored, attrs, active)  # e.g. a lost mark is written back
     rdn_values = attrs.get(rm.rdn_attribute.lower(), ())
     if not rdn_values:
         naming = rm.rdn_rule.scim_text
         raise InvalidValue(f"{naming} is required")
     return Image(rdn_values[0], parent, attrs, rm.rdn_attribute)
-
-
-def _apply_active(
-    rm: ResourceMapping, resource: Mapping[str, Any], attrs: dict[str, tuple[str, ...]], parent: str
-) -> str:
-    rule = rm.disable
-    assert rule is not None
-    active = resource.get("active", True)
-    if not isinstance(active, bool):
-        raise InvalidValue("active must be a boolean")
-    if rule.strategy == "move":
-        if not active:
-            return rule.disabled_base_dn or parent
-        return rm.base_dn if dnlib.is_within(parent, rule.disabled_base_dn or "") else parent
-    if not active:
-        for name, value in rule.marks:
-            attrs[name.lower()] = (value,)
-    elif rule.enabled_value is not None:
-        attrs[rule.attribute.lower()] = (rule.enabled_value,)
-    return parent
-
-
-def _stored_marks(
-    rm: ResourceMapping, stored: Mapping[str, tuple[str, ...]], attrs: dict[str, tuple[str, ...]]
-) -> None:
-    """The "before" image of a disabled entry holds the marks it really carries, not both."""
-    assert rm.disable is not None
-    for name, value in rm.disable.marks:
-        if _carries(stored, name, value):
-            attrs[name.lower()] = (value,)
-        else:
-            attrs.pop(name.lower(), None)
 
 
 def _first(attributes: Mapping[str, tuple[str, ...]], name: str) -> str | None:

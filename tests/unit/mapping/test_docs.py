@@ -9,6 +9,7 @@ import pytest
 
 from gateway.mapping import loader
 from gateway.mapping.converters import REGISTRY
+from gateway.mapping.disable import STRATEGIES
 from gateway.mapping.loader import load_mapping_text
 from gateway.mapping.model import WRITE_POLICIES
 
@@ -40,7 +41,7 @@ SCHEMAS = [
     loader._FileSchema,
     loader._ResourceSchema,
     loader._RuleSchema,
-    loader._DisableSchema,
+    *(strategy.Keys for strategy in STRATEGIES.values()),
     loader._MembersSchema,
     loader._AllocateSchema,
 ]
@@ -53,7 +54,7 @@ def test_the_doc_names_every_key(key: str) -> None:
     assert f"`{key}`" in DOC
 
 
-@pytest.mark.parametrize("name", [*REGISTRY, *WRITE_POLICIES, "ppolicy", "boolean", "move"])
+@pytest.mark.parametrize("name", [*REGISTRY, *WRITE_POLICIES, *STRATEGIES])
 def test_the_doc_names_every_converter_policy_and_strategy(name: str) -> None:
     assert f"`{name}`" in DOC
 

@@ -1,0 +1,276 @@
+"""How ``active: false`` is stored: one class per disable strategy (the mapping's ``disable:``).
+
+Why classes: a directory's way of disabling an account (a ppolicy lock, a flag attribute, an
+OU for disabled entries, a bit in an AD-style ``userAccountControl``) touches reads, writes,
+filters and placement. Each class below answers all of those for its strategy, so nothing
+outside this module compares strategy names, and a new strategy is one class here, its entry
+in :data:`STRATEGIES` and a section of docs/mapping.md:
+
+- what a read must request (:meth:`DisableStrategy.read_attributes`) and how an entry reads
+  (:meth:`~DisableStrategy.is_disabled`);
+- what a write sets (:meth:`~DisableStrategy.image`, the "after" image; :meth:`~DisableStrategy.
+  as_stored`, the "before" image; :meth:`~DisableStrategy.settle`, the value finally sent);
+- what ``active`` in a SCIM filter becomes (:meth:`~DisableStrategy.disabled_filter`);
+- where entries live (:attr:`~DisableStrategy.disabled_base`, ``move`` only).
+
+The YAML keys of each strategy are its :class:`Keys` schema (marshmallow; the loader picks it
+by ``strategy``); what the keys must mean together is checked by :meth:`build`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from gateway.directory import dn as dnlib
+from gateway.directory import ldapfilter as lf
+from gateway.errors import InvalidFilter
+
+Attributes = Mapping[str, tuple[str, ...]]  # lower-cased LDAP names → values
+ImageAttributes = dict[str, tuple[str, ...]]  # an image being built (translate.to_image)
+Report = Callable[[str, str], None]  # (key below ``disable``, "" for the block; message)
+
+# Microsoft's LDAP_MATCHING_RULE_BIT_AND; OpenLDAP implements it as integerBitAndMatch
+BIT_AND_RULE = "1.2.840.113556.1.4.803"
+_ATTRIBUTE_NAME = validate.Regexp(
+    r"^[A-Za-z][A-Za-z0-9-]*$", error="an LDAP attribute name (letters, digits, '-')"
+)
+
+
+class _Keys(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def carries(attributes: Attributes, name: str, value: str) -> bool:
+    """Does the entry hold ``value`` in ``name`` (compared ignoring case, as the marks are)?"""
+    return value.lower() in (v.lower() for v in attributes.get(name.lower(), ()))
+
+
+@dataclass(frozen=True, slots=True)
+class DisableStrategy:
+    """What every strategy answers; the defaults are those of a strategy that writes nothing."""
+
+    name: ClassVar[str]
+    Keys: ClassVar[type[Schema]]
+    # what `mapping check` adds when the first written attribute is not in the schema
+    missing_hint: ClassVar[str] = ""
+    # `mapping check`: the written attribute must have INTEGER syntax (bit operations)
+    needs_integer: ClassVar[bool] = False
+
+    @classmethod
+    def build(cls, keys: dict[str, Any], base_dn: str, report: Report) -> DisableStrategy:
+        """The strategy for validated ``keys``; meaning problems go to ``report``."""
+        return cls(**keys)
+
+    def read_attributes(self) -> tuple[str, ...]:
+        """LDAP attributes a read must request to tell whether the entry is disabled."""
+        return ()
+
+    def written_attributes(self) -> tuple[str, ...]:
+        """LDAP attributes this strategy writes (checked against the schema, spelled in
+        ``mapping explain``)."""
+        return ()
+
+    def always_written(self) -> tuple[str, ...]:
+        """LDAP attributes every create writes (a class's MUST they satisfy)."""
+        return ()
+
+    @property
+    def disabled_base(self) -> str | None:
+        """The DN below which disabled entries live (``move``); None: where enabled ones do."""
+        return None
+
+    def is_disabled(self, dn: str, attributes: Attributes) -> bool:
+        raise NotImplementedError
+
+    def image(self, active: bool, attrs: ImageAttributes, parent: str, base: str) -> str:
+        """Put ``active`` into an image's ``attrs``; return the entry's parent DN (``parent``
+        where it is now, ``base`` the mapping's base_dn)."""
+        return parent
+
+    def as_stored(self, stored: Attributes, attrs: ImageAttributes, active: bool) -> None:
+        """Make the "before" image of an update hold what the entry really stores."""
+
+    def settle(self, name: str, before: tuple[str, ...], after: tuple[str, ...]) -> tuple[str, ...]:
+        """The values to write for ``name``, given the stored ``before`` and the image's
+        ``after`` (a bit flag keeps the other bits of the stored word)."""
+        return after
+
+    def disabled_filter(self) -> lf.LdapFilter:
+        """The LDAP filter matching disabled entries (``active eq false``); raises
+        InvalidFilter when ``active`` cannot be a filter term (``move``: see placement)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class _Marked(DisableStrategy):
+    """Disabled = ``attribute: disabled_value``, plus an optional second mark.
+
+    ``mark_attribute: mark_value``: a second mark written with the first. ppolicy deletes
+    ``pwdAccountLockedTime`` whenever a password is changed, so a help-desk reset would
+    silently re-enable the account; the mark (the shipped mapping: a ``pwdPolicySubentry``
+    naming a "disabled" policy, which slapd's ACLs refuse binds for) is left alone by password
+    changes. An entry with either one reads as ``active: false``, and any later update of the
+    entry writes back whichever of the two is missing.
+    """
+
+    attribute: str = ""
+    disabled_value: str = ""
+    enabled_value: str | None = None
+    mark_attribute: str | None = None
+    mark_value: str | None = None
+
+    @classmethod
+    def _check_mark(cls, keys: dict[str, Any], report: Report) -> None:
+        if bool(keys.get("mark_attribute")) != bool(keys.get("mark_value")):
+            report("", "'mark_attribute' and 'mark_value' go together")
+
+    @property
+    def marks(self) -> tuple[tuple[str, str], ...]:
+        """The (attribute, value) pairs a disabled entry carries."""
+        pairs = [(self.attribute, self.disabled_value)]
+        if self.mark_attribute and self.mark_value:
+            pairs.append((self.mark_attribute, self.mark_value))
+        return tuple(pairs)
+
+    def read_attributes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(a for a, _ in self.marks))
+
+    def written_attributes(self) -> tuple[str, ...]:
+        return self.read_attributes()
+
+    def always_written(self) -> tuple[str, ...]:
+        return (self.attribute,) if self.enabled_value is not None else ()
+
+    def is_disabled(self, dn: str, attributes: Attributes) -> bool:
+        # either mark disables: ppolicy drops the lock on a password change, the mark stays
+        return any(carries(attributes, attr, value) for attr, value in self.marks)
+
+    def image(self, active: bool, attrs: ImageAttributes, parent: str, base: str) -> str:
+        if not active:
+            for name, value in self.marks:
+                attrs[name.lower()] = (value,)
+        elif self.enabled_value is not None:
+            attrs[self.attribute.lower()] = (self.enabled_value,)
+        return parent
+
+    def as_stored(self, stored: Attributes, attrs: ImageAttributes, active: bool) -> None:
+        """A disabled entry's "before" image holds the marks it carries, not both: a lost one
+        is then written back."""
+        if active:
+            return
+        for name, value in self.marks:
+            if carries(stored, name, value):
+                attrs[name.lower()] = (value,)
+            else:
+                attrs.pop(name.lower(), None)
+
+    def disabled_filter(self) -> lf.LdapFilter:
+        marks = [lf.Equal(attr, mark) for attr, mark in self.marks]
+        return marks[0] if len(marks) == 1 else lf.Or(tuple(marks))
+
+
+class _PpolicyKeys(_Keys):
+    attribute = fields.String(validate=_ATTRIBUTE_NAME)
+    disabled_value = fields.String(validate=validate.Length(min=1))
+    mark_attribute = fields.String(validate=_ATTRIBUTE_NAME)
+    mark_value = fields.String(validate=validate.Length(min=1))
+
+
+@dataclass(frozen=True, slots=True)
+class Ppolicy(_Marked):
+    """slapo-ppolicy's lock: ``pwdAccountLockedTime: 000001010000Z`` (a bind is then refused)."""
+
+    name: ClassVar[str] = "ppolicy"
+    Keys: ClassVar[type[Schema]] = _PpolicyKeys
+    missing_hint: ClassVar[str] = "the ppolicy strategy needs the ppolicy overlay loaded"
+
+    attribute: str = "pwdAccountLockedTime"
+    disabled_value: str = "000001010000Z"
+
+    @classmethod
+    def build(cls, keys: dict[str, Any], base_dn: str, report: Report) -> DisableStrategy:
+        cls._check_mark(keys, report)
+        return cls(**keys)
+
+
+class _BooleanKeys(_PpolicyKeys):
+    enabled_value = fields.String(validate=validate.Length(min=1))
+
+
+@dataclass(frozen=True, slots=True)
+class Boolean(_Marked):
+    """``attribute`` holds ``disabled_value`` (and ``enabled_value`` when given, else it is
+    removed on enable); e.g. 389 DS's ``nsAccountLock: TRUE``."""
+
+    name: ClassVar[str] = "boolean"
+    Keys: ClassVar[type[Schema]] = _BooleanKeys
+
+    @classmethod
+    def build(cls, keys: dict[str, Any], base_dn: str, report: Report) -> DisableStrategy:
+        if not (keys.get("attribute") and keys.get("disabled_value")):
+            report("", "the boolean strategy needs 'attribute' and 'disabled_value'")
+        elif (keys.get("enabled_value") or "").lower() == keys["disabled_value"].lower():
+            report("enabled_value", "must differ from disabled_value")
+        cls._check_mark(keys, report)
+        return cls(**keys)
+
+
+class _MoveKeys(_Keys):
+    disabled_base_dn = fields.String()
+
+
+@dataclass(frozen=True, slots=True)
+class Move(DisableStrategy):
+    """Disabled entries live under ``disabled_base_dn``: disabling is a move (modify DN)."""
+
+    name: ClassVar[str] = "move"
+    Keys: ClassVar[type[Schema]] = _MoveKeys
+
+    disabled_base_dn: str = ""
+
+    @classmethod
+    def build(cls, keys: dict[str, Any], base_dn: str, report: Report) -> DisableStrategy:
+        target = keys.get("disabled_base_dn")
+        if not target:
+            report("", "the move strategy needs 'disabled_base_dn'")
+            return cls(**keys)
+        try:
+            dnlib.components(target)
+        except dnlib.InvalidDn:
+            report(
+                "disabled_base_dn",
+                f"{target!r} is not a valid DN (RFC 4514), e.g. ou=People,dc=example,dc=org",
+            )
+            return cls(**keys)
+        if dnlib.normalize(target) == dnlib.normalize(base_dn):
+            report("disabled_base_dn", "must differ from base_dn")
+        return cls(**keys)
+
+    @property
+    def disabled_base(self) -> str | None:
+        return self.disabled_base_dn
+
+    def is_disabled(self, dn: str, attributes: Attributes) -> bool:
+        return dnlib.is_within(dn, self.disabled_base_dn)
+
+    def image(self, active: bool, attrs: ImageAttributes, parent: str, base: str) -> str:
+        if not active:
+            return self.disabled_base_dn or parent
+        return base if dnlib.is_within(parent, self.disabled_base_dn) else parent
+
+    def disabled_filter(self) -> lf.LdapFilter:
+        # portable LDAP has no "below this DN" filter: placement.split_active turns top-level
+        # `active` conditions into a choice of search base; anything else lands here
+        raise InvalidFilter(
+            "with this directory's disable strategy (move), 'active' can only be compared "
+            "with eq or ne and true or false, joined to the rest of the filter with 'and' "
+            "(e.g. 'active eq false and userName sw \"a\"')"
+        )
+
+
+STRATEGIES: dict[str, type[DisableStrategy]] = {s.name: s for s in (Ppolicy, Boolean, Move)}
