@@ -39,7 +39,12 @@ def add_mapping_commands(mapping: argparse.ArgumentParser) -> None:
     )
     explain.add_argument("file", metavar="FILE", help="the mapping file")
     explain.add_argument("payload", metavar="PAYLOAD.json", help="the request body")
-    explain.add_argument("--resource", required=True, choices=["User", "Group"])
+    explain.add_argument(
+        "--resource",
+        required=True,
+        metavar="TYPE",
+        help="a resource type of the mapping: User, Group, or one its resource_types: declares",
+    )
     explain.add_argument(
         "--method", default="POST", type=str.upper, choices=["POST", "PUT", "PATCH"]
     )

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from gateway.scim.messages import ERROR
+from gateway.scim.registry import BUILTIN
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("gateway.access")
@@ -45,7 +46,9 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 NEVER_REFUSED = frozenset({"/healthz"})
 SCIM_PREFIX = "/scim/v2/"
-_RESOURCE_LABELS = {"Users": "User", "Groups": "Group"}
+# The built-in types' endpoints; a path the app never saw is refused before the mapping is
+# consulted, so a type a mapping declares is labelled "unknown" here (bounded either way).
+_RESOURCE_LABELS = BUILTIN.labels()
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 from gateway.directory import subschema as ss
 from gateway.directory.subschema import DirectorySchema, ObjectClass
-from gateway.mapping.compiler import NAMING_SCIM
 from gateway.mapping.model import Mapping, ResourceMapping, Template
 
 ERROR, WARNING = "error", "warning"
@@ -338,7 +337,7 @@ class _Resource:
 
     def _produced(self) -> tuple[set[str], dict[str, str]]:
         """LDAP attributes every create writes, and those only some creates write (→ path)."""
-        required = {NAMING_SCIM[self.rm.name].lower()}
+        required = {self.rm.rtype.naming.lower()}
         canon = self.schema.canonical
         always = {canon(self.rm.rdn_attribute)}
         sometimes: dict[str, str] = {}

@@ -29,10 +29,9 @@ from gateway.mapping.model import (
 )
 from gateway.scim.filter import Compare
 from gateway.scim.path import PatchPath, parse_path
-from gateway.scim.schema import GROUP_TYPE, USER_TYPE, Attribute
+from gateway.scim.registry import BUILTIN, Registry
+from gateway.scim.schema import Attribute, ResourceType
 
-RESOURCE_TYPES = {"User": USER_TYPE, "Group": GROUP_TYPE}
-NAMING_SCIM = {"User": "userName", "Group": "displayName"}
 COUNTER_RDN = "cn"
 
 Where = Callable[[str], str]
@@ -55,9 +54,18 @@ class _Problems:
 
 
 def compile_resource(
-    name: str, spec: dict[str, Any], problems: list[str], where: Where
+    name: str,
+    spec: dict[str, Any],
+    problems: list[str],
+    where: Where,
+    registry: Registry = BUILTIN,
 ) -> ResourceMapping | None:
-    """The ResourceMapping for one validated YAML block, or None (with problems) if invalid."""
+    """The ResourceMapping for one validated YAML block, or None (with problems) if invalid.
+
+    ``registry``: the mapping's resource types, ``name`` among them (its schema, naming
+    attribute and member types come from there).
+    """
+    rtype = registry[name]
     report = _Problems(problems, where)
     rules: list[AttributeRule] = []
     derived: list[DerivedRule] = []
@@ -68,7 +76,7 @@ def compile_resource(
             if rule is not None:
                 derived.append(rule)
         else:
-            scim_rule = _scim_rule(name, raw, here, report)
+            scim_rule = _scim_rule(rtype, raw, here, report)
             if scim_rule is not None:
                 rules.append(scim_rule)
     _check_duplicates(name, rules, derived, report)
@@ -84,7 +92,7 @@ def compile_resource(
         report.add(
             f"{name}.rdn_attribute",
             f"no writable attribute rule maps to {rdn!r}; map the naming SCIM attribute "
-            f"({NAMING_SCIM[name]}) to it",
+            f"({rtype.naming}) to it",
         )
     disable = _disable(name, spec, report)
     members = None
@@ -93,6 +101,12 @@ def compile_resource(
         members = MembersRule(
             m["ldap"], tuple(m["types"]), m["placeholder"], m["member_of"], m["member_value"]
         )
+        if not rtype.member_types:
+            report.add(f"{name}.members", f"a {name} cannot hold members")
+        elif any(t not in rtype.member_types for t in m["types"]):
+            report.add(
+                f"{name}.members.types", f"{name} members may be {', '.join(rtype.member_types)}"
+            )
         if m["member_of"] and not members.by_dn:
             report.add(
                 f"{name}.members.member_of",
@@ -102,7 +116,8 @@ def compile_resource(
         return None
     return ResourceMapping(
         name=name,
-        rtype=RESOURCE_TYPES[name],
+        rtype=rtype,
+        registry=registry,
         base_dn=spec["base_dn"],
         scope=spec["scope"],
         object_classes=tuple(spec["object_classes"]),
@@ -118,7 +133,7 @@ def compile_resource(
 
 
 def _scim_rule(
-    name: str, raw: dict[str, Any], here: str, report: _Problems
+    rtype: ResourceType, raw: dict[str, Any], here: str, report: _Problems
 ) -> AttributeRule | None:
     for key in _DERIVED_KINDS:
         if raw[key] is not None:
@@ -129,7 +144,7 @@ def _scim_rule(
             )
     try:
         ppath = parse_path(raw["scim"])
-        _schema, attribute, _sub = RESOURCE_TYPES[name].resolve(ppath.attr)
+        _schema, attribute, _sub = rtype.resolve(ppath.attr)
     except InvalidPath as err:
         report.add(f"{here}.scim", err.detail)
         return None

@@ -45,10 +45,11 @@ import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from gateway.errors import ConfigError
-from gateway.mapping.compiler import RESOURCE_TYPES, compile_resource, cross_check
+from gateway.mapping.compiler import compile_resource, cross_check
 from gateway.mapping.converters import REGISTRY
 from gateway.mapping.disable import STRATEGIES
 from gateway.mapping.model import MEMBER_VALUE_DN, WRITE_POLICIES, Mapping, ResourceMapping
+from gateway.scim.registry import BUILTIN
 
 
 class _Strict(Schema):
@@ -82,7 +83,7 @@ class _RuleSchema(_Strict):
     converter = fields.String(load_default=None, validate=validate.OneOf(sorted(REGISTRY)))
     write = fields.String(load_default=None, validate=validate.OneOf(WRITE_POLICIES))
     reference = fields.List(
-        fields.String(validate=validate.OneOf(sorted(RESOURCE_TYPES))), load_default=list
+        fields.String(validate=validate.OneOf(sorted(BUILTIN.names()))), load_default=list
     )
     primary = fields.Boolean(load_default=False)
 
@@ -116,7 +117,7 @@ class _DisableField(fields.Field):
 class _MembersSchema(_Strict):
     ldap = fields.String(required=True)
     types = fields.List(
-        fields.String(validate=validate.OneOf(sorted(RESOURCE_TYPES))), load_default=["User"]
+        fields.String(validate=validate.OneOf(sorted(BUILTIN.names()))), load_default=["User"]
     )
     placeholder = fields.String(load_default=None)
     member_of = fields.String(load_default=None)
@@ -170,15 +171,17 @@ def load_mapping_text(text: str, source: str = "<text>") -> Mapping:
         for p, msg in _flatten(err.messages):
             problems.append(f"{located.where(p)}: {p}: {msg}")
         raise ConfigError(problems, f"mapping {source}") from err
+    registry = BUILTIN
     resources: dict[str, ResourceMapping] = {}
-    for name in RESOURCE_TYPES:
+    for name in registry.names():  # the registry's order: the order types are served in
         if name in loaded:
-            res = compile_resource(name, loaded[name], problems, located.where)
+            res = compile_resource(name, loaded[name], problems, located.where, registry)
             if res is not None:
                 resources[name] = res
-    if not any(name in loaded for name in RESOURCE_TYPES):
-        problems.append(f"{source}: define at least one of User, Group")
-    problems += cross_check(resources, located.where, [n for n in RESOURCE_TYPES if n in loaded])
+    defined = [n for n in registry.names() if n in loaded]
+    if not defined:
+        problems.append(f"{source}: define at least one of {', '.join(registry.names())}")
+    problems += cross_check(resources, located.where, defined)
     if problems:
         raise ConfigError(problems, f"mapping {source}")
     return Mapping(resources, source, lines)

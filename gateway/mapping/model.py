@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from gateway.directory.ldapfilter import Raw
 from gateway.mapping.disable import DisableStrategy
 from gateway.scim.path import PatchPath
+from gateway.scim.registry import BUILTIN, Registry
 from gateway.scim.schema import ResourceType
 
 _FIELD = re.compile(r"\{([^{}]+)\}")
@@ -166,6 +167,7 @@ class ResourceMapping:
     disable: DisableStrategy | None = None  # how active: false is stored (mapping/disable.py)
     members: MembersRule | None = None
     derived: tuple[DerivedRule, ...] = ()
+    registry: Registry = BUILTIN  # the mapping's resource types (other types' endpoints)
 
     @property
     def moves_disabled(self) -> bool:

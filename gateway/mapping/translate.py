@@ -92,7 +92,7 @@ def to_resource(
         slot = slot_of(rule, rm)
         if slot.is_reference:
             refs = [ids_by_dn.get(dnlib.normalize(v)) for v in values]
-            items = [{"value": r[1], "$ref": f"{_endpoint(r[0])}/{r[1]}"} for r in refs if r]
+            items = [{"value": r[1], "$ref": f"{_endpoint(rm, r[0])}/{r[1]}"} for r in refs if r]
             if slot.multi_valued:
                 if items:
                     _container(resource, slot)[slot.attr] = items
@@ -135,8 +135,9 @@ def version(attributes: Mapping[str, tuple[str, ...]]) -> str | None:
     return f'W/"{csn}"' if csn else None
 
 
-def _endpoint(resource_type: str) -> str:
-    return {"User": "Users", "Group": "Groups"}.get(resource_type, resource_type)
+def _endpoint(rm: ResourceMapping, resource_type: str) -> str:
+    """``Users`` for User: the path of a ``$ref``, from the mapping's registry."""
+    return rm.registry.path_of(resource_type)
 
 
 def _container(resource: dict[str, Any], slot: Slot) -> dict[str, Any]:

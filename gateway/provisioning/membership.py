@@ -24,10 +24,10 @@ from gateway.mapping import placement
 from gateway.mapping.model import Mapping, ResourceMapping
 from gateway.provisioning.references import Ref, References
 from gateway.scim.patch import ValueDelta
+from gateway.scim.registry import BUILTIN
 
 log = logging.getLogger(__name__)
 
-ENDPOINTS = {"User": "Users", "Group": "Groups"}
 _SETTLE_ROUNDS = 3  # a member renamed again while being corrected is checked again
 
 
@@ -351,7 +351,8 @@ class Membership:
 def member_item(ref: Ref) -> dict[str, Any]:
     return {
         "value": ref.id,
-        "$ref": f"{ENDPOINTS.get(ref.type, ref.type)}/{ref.id}",
+        # members are of the group type's member_types: built-in types (scim.registry)
+        "$ref": f"{BUILTIN.path_of(ref.type)}/{ref.id}",
         "type": ref.type,
     }
 

@@ -253,8 +253,12 @@ ENTERPRISE_USER = Schema(
 )
 """RFC 7643 §4.3 and §8.7.1."""
 
-USER_TYPE = ResourceType("User", "/Users", CORE_USER, ((ENTERPRISE_USER, False),), "User Account")
-GROUP_TYPE = ResourceType("Group", "/Groups", GROUP, (), "Group")
+USER_TYPE = ResourceType(
+    "User", "/Users", CORE_USER, ((ENTERPRISE_USER, False),), "User Account", naming="userName"
+)
+GROUP_TYPE = ResourceType(
+    "Group", "/Groups", GROUP, (), "Group", naming="displayName", member_types=("User", "Group")
+)
 
 
 # ------------------------------------------------------------------------ JSON renderers

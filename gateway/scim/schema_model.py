@@ -16,6 +16,21 @@ from typing import Any
 from gateway.errors import InvalidPath
 from gateway.scim.filter import AttrPath
 
+# RFC 7643 §2.2 and §2.3: the values each characteristic may take
+ATTRIBUTE_TYPES = (
+    "string",
+    "boolean",
+    "decimal",
+    "integer",
+    "dateTime",
+    "reference",
+    "complex",
+    "binary",
+)
+MUTABILITIES = ("readOnly", "readWrite", "immutable", "writeOnly")
+RETURNED = ("always", "never", "default", "request")
+UNIQUENESS = ("none", "server", "global")
+
 
 @dataclass(frozen=True, slots=True)
 class Attribute:
@@ -63,13 +78,21 @@ class Schema:
 
 @dataclass(frozen=True, slots=True)
 class ResourceType:
-    """A resource type (RFC 7643 §6): endpoint, core schema and extensions."""
+    """A resource type (RFC 7643 §6): endpoint, core schema and extensions.
+
+    Two facts the RFC leaves out and the gateway needs, kept here so that one value says all
+    there is to say about a type (``gateway.scim.registry`` collects them): ``naming``, the
+    SCIM attribute that names an entry (its RDN: ``userName``, ``displayName``), and
+    ``member_types``, the types it may hold as ``members`` (empty: it holds none).
+    """
 
     name: str
     endpoint: str
     schema: Schema
     extensions: tuple[tuple[Schema, bool], ...] = ()
     description: str = ""
+    naming: str = ""
+    member_types: tuple[str, ...] = ()
 
     def schemas(self) -> tuple[Schema, ...]:
         """The core schema first, then each extension."""

@@ -28,7 +28,7 @@ from flask import Flask, Response, g, request
 
 from gateway import metrics
 from gateway.logconfig import AUDIT_LOGGER, request_id
-from gateway.web.resources import ENDPOINTS
+from gateway.web.resources import type_at
 
 access_log = logging.getLogger("gateway.access")
 audit_log = logging.getLogger(AUDIT_LOGGER)
@@ -99,7 +99,7 @@ def resource_label() -> str:
     if view == "search_everything":  # POST /scim/v2/.search: every resource type
         return "all"
     if blueprint == "resources":
-        return ENDPOINTS.get((request.view_args or {}).get("endpoint", ""), "unknown")
+        return type_at((request.view_args or {}).get("endpoint", "")) or "unknown"
     if blueprint == "discovery":
         return _DISCOVERY.get(view, "discovery")
     if blueprint in ("health", "prometheus"):

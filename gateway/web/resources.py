@@ -11,22 +11,29 @@ from gateway.scim import etag
 from gateway.scim.limits import Deadline, PatchLimits
 from gateway.scim.messages import LIST_RESPONSE, SEARCH_REQUEST
 from gateway.scim.projection import Projection, apply_projection, parse_projection
+from gateway.scim.registry import Registry
 from gateway.web.wire import absolutize, base_url, read_json, read_json_object, scim_response
 
 bp = Blueprint("resources", __name__)
 
-ENDPOINTS = {"Users": "User", "Groups": "Group"}
 DISCOVERY = frozenset({"ServiceProviderConfig", "Schemas", "ResourceTypes"})
 
 
 def _service(endpoint: str):
     if endpoint in DISCOVERY:
         raise MethodNotAllowed(f"/{endpoint} is read-only", headers={"Allow": "GET"})
-    name = ENDPOINTS.get(endpoint)
+    name = type_at(endpoint)
     services = current_app.extensions["scim"].services
     if name is None or name not in services:
         raise NotFound(f"no resource type is served at /{endpoint}")
     return services[name]
+
+
+def type_at(endpoint: str) -> str | None:
+    """The mapped resource type served at ``/<endpoint>`` (its registry entry's endpoint)."""
+    services = current_app.extensions["scim"].services
+    found = Registry(tuple(s.rtype for s in services.values())).at(endpoint)
+    return found.name if found is not None else None
 
 
 def _int_param(raw: Any, name: str) -> int | None:
@@ -104,10 +111,8 @@ def search_everything() -> Response:
     total = 0
     usable = 0
     last_error: InvalidFilter | None = None
-    for endpoint, name in ENDPOINTS.items():
-        service = runtime.services.get(name)
-        if service is None:
-            continue
+    for service in list(runtime.services.values()):  # the registry's order: Users first
+        endpoint = service.rtype.endpoint[1:]
         try:
             projection = _projection(service, params)
             counted = service.list(params.get("filter"), 1, 0, projection).total
