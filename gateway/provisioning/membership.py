@@ -23,11 +23,12 @@ from gateway.errors import InvalidValue, NoSuchAttribute, ObjectClassViolation, 
 from gateway.mapping import placement
 from gateway.mapping.model import Mapping, ResourceMapping
 from gateway.provisioning.references import Ref, References
+from gateway.provisioning.resolver import Resolver
 from gateway.scim.patch import ValueDelta
-from gateway.scim.registry import BUILTIN
 
 log = logging.getLogger(__name__)
 
+ENDPOINTS = {"User": "Users", "Group": "Groups"}
 _SETTLE_ROUNDS = 3  # a member renamed again while being corrected is checked again
 
 
@@ -115,10 +116,10 @@ class Membership:
 
     # ------------------------------------------------------------------ writes
 
-    def resolve(self, values: Iterable[Any]) -> dict[str, Ref]:
+    def resolve(self, values: Iterable[Any], resolver: Resolver) -> dict[str, Ref]:
         """Member ids → Refs; any unknown id is a 400 naming it, before anything is written."""
         ids = [_member_id(v) for v in values]
-        found = self.refs.by_ids(ids, self.rule.types)
+        found = resolver.by_ids(ids, self.rule.types)
         missing = [i for i in ids if i not in found]
         if missing:
             shown = ", ".join(repr(m) for m in missing[:5])
@@ -133,7 +134,7 @@ class Membership:
             return [self.rule.placeholder]
         return values
 
-    def delta_modifications(self, delta: ValueDelta) -> MemberWrite:
+    def delta_modifications(self, delta: ValueDelta, resolver: Resolver) -> MemberWrite:
         """LDAP value-level changes for a PATCH's member operations (replace: the whole list)."""
         attr = self.rule.ldap
         if delta.replace is not None:
@@ -143,17 +144,17 @@ class Membership:
                 for i in dict.fromkeys(_member_id(v) for v in [*delta.replace, *delta.add])
                 if i not in removed
             ]
-            refs = list(self.resolve(ids).values())
+            refs = list(self.resolve(ids, resolver).values())
             values = tuple(self.values_for(refs))
             return MemberWrite((Modification(attr, ModOp.REPLACE, values),), tuple(refs))
         mods: list[Modification] = []
         added: tuple[Ref, ...] = ()
         if delta.add:
-            added = tuple(self.resolve(delta.add).values())
+            added = tuple(self.resolve(delta.add, resolver).values())
             mods.append(Modification(attr, ModOp.ADD, tuple(self.value_of(r.dn) for r in added)))
         if delta.remove:
             # An id that resolves to nothing cannot be a member: removing it is already done.
-            found = self.refs.by_ids([_member_id(v) for v in delta.remove], self.rule.types)
+            found = resolver.by_ids([_member_id(v) for v in delta.remove], self.rule.types)
             if found:
                 gone = tuple(self.value_of(r.dn) for r in found.values())
                 mods.append(Modification(attr, ModOp.DELETE, gone))
@@ -264,7 +265,7 @@ class Membership:
         for _ in range(_SETTLE_ROUNDS):
             if not pending:
                 return
-            now = self.refs.by_ids([r.id for r in pending], self.rule.types, fresh=True)
+            now = self.refs.by_ids([r.id for r in pending], self.rule.types)  # as it is now
             stale = [r for r in pending if not self._same(now.get(r.id), r)]
             if not stale:
                 return
@@ -351,8 +352,7 @@ class Membership:
 def member_item(ref: Ref) -> dict[str, Any]:
     return {
         "value": ref.id,
-        # members are of the group type's member_types: built-in types (scim.registry)
-        "$ref": f"{BUILTIN.path_of(ref.type)}/{ref.id}",
+        "$ref": f"{ENDPOINTS.get(ref.type, ref.type)}/{ref.id}",
         "type": ref.type,
     }
 

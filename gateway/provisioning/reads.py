@@ -1,14 +1,14 @@
 """The read side of a resource type's use cases: get by id, list with filter/sort/paging.
 
-A mixin of :class:`~gateway.provisioning.service.ResourceService`, which sets the
-attributes used here (``rm``, ``directory``, ``limits``, ``refs``, ``membership``, ``what``).
+:class:`Reader` gets its resource type's :class:`~gateway.provisioning.context.ResourceContext`
+at construction; the writes (:mod:`~gateway.provisioning.writes`) use its lookups too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
@@ -16,24 +16,13 @@ from gateway.directory.entry import Entry
 from gateway.directory.sorting import SORT_REQUEST_OID, SortKey
 from gateway.errors import InvalidValue, NotFound
 from gateway.mapping import placement, search, translate
+from gateway.provisioning.context import ResourceContext, named_types
 from gateway.provisioning.errors import translating
+from gateway.provisioning.references import Ref
 from gateway.scim import filter as scim_filter
 from gateway.scim.projection import Projection, wants
 
-if TYPE_CHECKING:
-    from gateway.directory.operations import Directory
-    from gateway.mapping.model import Mapping, ResourceMapping
-    from gateway.provisioning.membership import Membership
-    from gateway.provisioning.references import References
-
 DEFAULT_PROJECTION = Projection()
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    page_size: int = 500
-    max_results: int = 1000
-    default_count: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,22 +32,19 @@ class ListResult:
     resources: list[dict[str, Any]]
 
 
-class ResourceReads:
+class Reader:
     """Reads of one resource type; each is one search plus reference resolution."""
 
-    mapping: Mapping
-    rm: ResourceMapping
-    directory: Directory
-    limits: Limits
-    refs: References
-    membership: Membership | None
-    what: str
+    def __init__(self, ctx: ResourceContext) -> None:
+        self.ctx = ctx
+        self.rm = ctx.rm
+        self.rtype = ctx.rm.rtype
 
     def get(self, ident: str, projection: Projection = DEFAULT_PROJECTION) -> dict[str, Any]:
         if not self.rm.accepts_id(ident):  # before anything that may ask the directory
-            raise NotFound(f"{self.what} {ident!r} not found")
-        members = self._wants_members(projection)
-        entry = self._find(ident, members=self._reads_member_values(members))
+            raise NotFound(f"{self.ctx.name} {ident!r} not found")
+        members = self.wants_members(projection)
+        entry = self.find(ident, members=self._reads_member_values(members))
         return self._resources([entry], members=members)[0]
 
     def list(
@@ -80,16 +66,16 @@ class ResourceReads:
         ldap_filter, active = self._filter(filter_text)
         where = placement.area(self.rm, active)
         start = max(1, start_index)
-        wanted = self.limits.default_count if count is None else max(0, count)
-        wanted = min(wanted, self.limits.max_results)
+        wanted = self.ctx.limits.default_count if count is None else max(0, count)
+        wanted = min(wanted, self.ctx.limits.max_results)
         sort: tuple[SortKey, ...] = ()
         if sort_by:
             sort = (search.sort_key(self.rm, sort_by, descending),)
-        with translating(self.what):
+        with translating(self.ctx.name):
             if sort and not self.can_sort():
                 raise InvalidValue("this directory cannot sort results (no server-side sort)")
             two_phase = wanted > 0 and not (filter_text and filter_text.strip())
-            with_members = self._reads_member_values(self._wants_members(projection))
+            with_members = self._reads_member_values(self.wants_members(projection))
             attrs = (
                 translate.read_attributes(self.rm, members=with_members)
                 if wanted and not two_phase
@@ -97,12 +83,12 @@ class ResourceReads:
             )
             page: list[Entry] = []
             total = 0
-            for entry in self.directory.search_paged(
+            for entry in self.ctx.directory.search_paged(
                 where.base,
                 where.scope,
                 ldap_filter,
                 attrs,
-                page_size=self.limits.page_size,
+                page_size=self.ctx.limits.page_size,
                 sort=sort,
                 deref=self._deref(members=with_members) if attrs else (),
             ):
@@ -115,13 +101,13 @@ class ResourceReads:
                     page.append(entry)
             if two_phase and page:
                 page = self._read_all([e.dn for e in page], members=with_members)
-        resources = self._resources(page, members=self._wants_members(projection)) if page else []
+        resources = self._resources(page, members=self.wants_members(projection)) if page else []
         return ListResult(total, start, resources)
 
     def can_sort(self) -> bool:
         """Whether the directory offers server-side sorting (read once per process)."""
-        with translating(self.what):
-            return SORT_REQUEST_OID in self.directory.supported_controls()
+        with translating(self.ctx.name):
+            return SORT_REQUEST_OID in self.ctx.directory.supported_controls()
 
     def _read_all(self, dns: list[str], *, members: bool = False) -> list[Entry]:
         """The entries at ``dns``, in that order, with everything a resource needs."""
@@ -132,7 +118,9 @@ class ResourceReads:
             chunk = dns[i : i + 200]
             flt = lf.conjunction(self.rm.filter, lf.Or(tuple(lf.entry_at(d) for d in chunk)))
             deref = self._deref(members=members)
-            for entry in self.directory.search(where.base, where.scope, flt, attrs, deref=deref):
+            for entry in self.ctx.directory.search(
+                where.base, where.scope, flt, attrs, deref=deref
+            ):
                 found[dnlib.normalize(entry.dn)] = entry
         return [found[k] for k in map(dnlib.normalize, dns) if k in found]
 
@@ -146,27 +134,30 @@ class ResourceReads:
             return lf.Nothing(), None
         if split.rest is None:
             return lf.conjunction(self.rm.filter), split.active
-        with translating(self.what):
+        with translating(self.ctx.name):
             pushed = search.to_ldap_filter(self.rm, split.rest, self._resolve_one)
         return lf.conjunction(self.rm.filter, pushed), split.active
 
     def _resolve_one(self, ident: str) -> str | None:
-        types = self.rm.members.types if self.rm.members else tuple(self.mapping.resources)
-        ref = self.refs.by_ids([ident], types).get(ident)
+        ref = self.ctx.refs.by_ids([ident], named_types(self.rm)).get(ident)
         return ref.dn if ref else None
 
-    def _find(
+    def find(
         self, ident: str, *, members: bool, extra: Sequence[str] = (), links: bool = True
     ) -> Entry:
         """The entry with id ``ident``; ``links``: with its references dereferenced too
         (when the response will show them)."""
         if not self.rm.accepts_id(ident):
-            raise NotFound(f"{self.what} {ident!r} not found")
-        attrs = [*translate.read_attributes(self.rm, members=members), *self._back_link(), *extra]
+            raise NotFound(f"{self.ctx.name} {ident!r} not found")
+        attrs = [
+            *translate.read_attributes(self.rm, members=members),
+            *self.ctx.back_link(),
+            *extra,
+        ]
         flt = lf.conjunction(self.rm.filter, lf.Equal(self.rm.id_attribute, ident))
         where = placement.area(self.rm)
-        with translating(self.what):
-            found = self.directory.search(
+        with translating(self.ctx.name):
+            found = self.ctx.directory.search(
                 where.base,
                 where.scope,
                 flt,
@@ -177,8 +168,36 @@ class ResourceReads:
         if placement.needs_filtering(self.rm):
             found = [e for e in found if placement.contains(self.rm, e.dn)]
         if not found:
-            raise NotFound(f"{self.what} {ident!r} not found")
+            raise NotFound(f"{self.ctx.name} {ident!r} not found")
         return found[0]
+
+    def find_with_refs(self, ident: str, ids: list[str]) -> tuple[Entry, dict[str, Ref]]:
+        """The entry, and the resources a PATCH names (members, manager), in one search."""
+        if not ids or placement.needs_filtering(self.rm):
+            return self.find(ident, members=False), {}
+        if not self.rm.accepts_id(ident):
+            raise NotFound(f"{self.ctx.name} {ident!r} not found")
+        attrs = [*translate.read_attributes(self.rm), *self.ctx.back_link()]
+        types = named_types(self.rm, writable=True)
+        with translating(self.ctx.name):
+            entry, known = self.ctx.refs.entry_with_refs(self.rm, ident, attrs, ids, types)
+        if entry is None:
+            raise NotFound(f"{self.ctx.name} {ident!r} not found")
+        return entry, known
+
+    def as_resource(self, entry: Entry) -> dict[str, Any]:
+        """The resource as the mapping sees it, with references as DNs standing in for ids.
+
+        Values still equal to what their defaults derive are left out, so they follow their
+        sources through this update (translate._hide_derived); reads show them.
+        """
+        ids_by_dn = {
+            dnlib.normalize(d): ("?", f"dn:{d}")
+            for d in translate.reference_dns(self.rm, entry.attributes)
+        }
+        return translate.to_resource(
+            self.rm, entry.dn, entry.attributes, ids_by_dn, hide_derived=True
+        )
 
     def _reads_member_values(self, members_wanted: bool) -> bool:
         """Read a group's member attribute with it? Only if members are wanted and either the
@@ -187,41 +206,35 @@ class ResourceReads:
         return (
             members_wanted
             and self.rm.members is not None
-            and self.membership is not None
-            and self.membership.reads_values()
+            and self.ctx.membership is not None
+            and self.ctx.membership.reads_values()
         )
 
     def _deref(self, *, members: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """What a read asks the server to dereference: references (memberOf, manager), and
         a group's members when they are read with it."""
-        specs = self.refs.deref_specs(self.rm)
-        if members and self.rm.members is not None and self.membership is not None:
-            member = self.membership.deref_spec()
+        specs = self.ctx.refs.deref_specs(self.rm)
+        if members and self.rm.members is not None and self.ctx.membership is not None:
+            member = self.ctx.membership.deref_spec()
             if member is not None:
                 specs = (*specs, member)
         return specs
 
-    def _back_link(self) -> list[str]:
-        if self.membership is not None and self.membership.rule.member_of:
-            return [self.membership.rule.member_of]
-        return []
-
     def _resources(self, entries: list[Entry], *, members: bool) -> list[dict[str, Any]]:
-        found, pending = self.refs.from_links(self.rm, entries)
+        found, pending = self.ctx.refs.from_links(self.rm, entries)
         if pending:  # not dereferenced by the server: one search per chunk of DNs
-            types = {t for rule in self.rm.attributes for t in rule.reference}
-            with translating(self.what):
-                found.update(self.refs.by_dns(pending, types))
+            with translating(self.ctx.name):
+                found.update(self.ctx.refs.by_dns(pending, named_types(self.rm, members=False)))
         ids_by_dn = {k: (r.type, r.id) for k, r in found.items()}
         out = []
         for entry in entries:
             resource = translate.to_resource(self.rm, entry.dn, entry.attributes, ids_by_dn)
-            if members and self.membership is not None and self.rm.members is not None:
+            if members and self.ctx.membership is not None and self.rm.members is not None:
                 stored = entry.get(self.rm.members.ldap)
-                with translating(self.what):
-                    resource["members"] = self.membership.members_of(entry.dn, stored, entry)
+                with translating(self.ctx.name):
+                    resource["members"] = self.ctx.membership.members_of(entry.dn, stored, entry)
             out.append(resource)
         return out
 
-    def _wants_members(self, projection: Projection) -> bool:
+    def wants_members(self, projection: Projection) -> bool:
         return self.rm.members is not None and wants(self.rtype, projection, "members")

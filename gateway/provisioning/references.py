@@ -8,11 +8,9 @@ contains the bases of the resource types involved (see gateway.mapping.placement
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from gateway.directory import dn as dnlib
@@ -23,8 +21,6 @@ from gateway.mapping import placement
 from gateway.mapping.model import Mapping, ResourceMapping
 
 CHUNK = 200
-
-_known: ContextVar[dict[str, Ref] | None] = ContextVar("known_refs", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,25 +35,10 @@ class References:
         self.directory = directory
         self.mapping = mapping
 
-    def by_ids(
-        self, ids: Iterable[str], types: Iterable[str], *, fresh: bool = False
-    ) -> dict[str, Ref]:
-        """Existing resources among ``ids`` (of the given types), keyed by id.
-
-        Ids this request already looked up (:meth:`remembering`) cost nothing, unless
-        ``fresh``: then the directory is asked now (checks after a write must see its state).
-        """
-        types = list(types)
-        known = None if fresh else _known.get()
-        if known:
-            ids = list(ids)
-            hits = {i: known[i] for i in ids if i in known and known[i].type in types}
-            rest = [i for i in ids if i not in hits]
-            _known.set(None)
-            try:
-                return {**hits, **(self.by_ids(rest, types) if rest else {})}
-            finally:
-                _known.set(known)
+    def by_ids(self, ids: Iterable[str], types: Iterable[str]) -> dict[str, Ref]:
+        """Existing resources among ``ids`` (of the given types), keyed by id: one search per
+        chunk of ids, asked now (a request's :class:`~gateway.provisioning.resolver.Resolver`
+        answers the ids it already found)."""
         mappings = self._mappings(types)
         wanted = [i for i in dict.fromkeys(ids) if any(rm.accepts_id(i) for rm in mappings)]
         id_attrs = {rm.id_attribute for rm in mappings}
@@ -76,15 +57,6 @@ class References:
             lambda chunk: (lf.entry_at(d) for d in chunk),
             lambda ref: dnlib.normalize(ref.dn),
         )
-
-    @contextlib.contextmanager
-    def remembering(self, refs: dict[str, Ref]) -> Iterator[None]:
-        """Within the block (one request), :meth:`by_ids` answers ``refs`` without a search."""
-        token = _known.set(refs)
-        try:
-            yield
-        finally:
-            _known.reset(token)
 
     def entry_with_refs(
         self,
@@ -160,11 +132,27 @@ class References:
         mappings = self._mappings(types)
         found: list[Ref] = []
         pending: list[str] = []
+        # A group of 20,000 lists 20,000 DNs, nearly all under one parent with one set of
+        # classes: classified once per (parent, classes) — see _placement_key — not per DN.
+        bases = _base_rdns(tuple(mappings))
+        seen: dict[tuple[str, tuple[str, ...]], tuple[Ref, bool]] = {}
         for target in linked:
-            ref = self._classify(target, mappings)
-            if ref is None:
-                continue
-            if _has_filter_class(self.mapping[ref.type], target):
+            key = _placement_key(target, bases)
+            known = seen.get(key) if key is not None else None
+            if known is not None:
+                model, direct = known
+                ident = target.first(self.mapping[model.type].id_attribute)
+                if not ident:
+                    continue
+                ref = Ref(model.type, ident, target.dn)
+            else:
+                ref = self._classify(target, mappings)
+                if ref is None:
+                    continue
+                direct = _has_filter_class(self.mapping[ref.type], target)
+                if key is not None:
+                    seen[key] = (ref, direct)
+            if direct:
                 found.append(ref)
             else:
                 pending.append(target.dn)
@@ -346,3 +334,32 @@ def _type_filter(mappings: list[ResourceMapping]) -> lf.LdapFilter:
 def _chunks(values: list[str]) -> Iterable[list[str]]:
     for i in range(0, len(values), CHUNK):
         yield values[i : i + CHUNK]
+
+
+_SIMPLE_RDN = re.compile(r"[A-Za-z][A-Za-z0-9-]*=[A-Za-z0-9][A-Za-z0-9._@-]*")
+
+
+@functools.lru_cache(maxsize=64)
+def _base_rdns(mappings: tuple[ResourceMapping, ...]) -> frozenset[str]:
+    """The first RDN (normalized) of every base DN where ``mappings`` keep entries."""
+    bases = [rm.base_dn for rm in mappings]
+    bases += [rm.disable.disabled_base_dn for rm in mappings if rm.moves_disabled and rm.disable]
+    return frozenset(dnlib.normalize(b).partition(",")[0] for b in bases if b)
+
+
+def _placement_key(entry: Entry, base_rdns: frozenset[str]) -> tuple[str, tuple[str, ...]] | None:
+    """What :meth:`References._classify` decides an entry's type by, when that is all of it.
+
+    For a DN whose first RDN is plain (``uid=jdoe``: no escapes, no ``+``, nothing
+    normalizing changes but case), its normalized form is that RDN lower-cased, a comma and
+    the normalized parent; so whether it lies in a type's base and scope (one, sub, the
+    disabled base) depends on the parent alone — unless the DN is a base itself, which
+    ``base_rdns`` rules out. Its type then follows from (parent, object classes). Any other
+    DN gets None: classified on its own.
+    """
+    rdn, comma, parent = entry.dn.partition(",")
+    if not comma or not parent[:1].isalpha() or not _SIMPLE_RDN.fullmatch(rdn):
+        return None
+    if rdn.lower() in base_rdns:
+        return None
+    return parent, entry.get("objectClass")

@@ -1,103 +1,92 @@
 """The use cases for one resource type: create, get, list, replace, patch, delete.
 
-Each is a short, fixed sequence of LDAP operations (see docs/operations.md for the list):
-reads by id are one search; creates one add with a post-read control; updates one read and
-one modify (plus a rename when the naming attribute changes). SCIM-side work is done by
-``gateway.scim`` and translation by ``gateway.mapping``; this module only orders the steps.
+A facade: :class:`ResourceService` builds the type's
+:class:`~gateway.provisioning.context.ResourceContext` once and hands it to a
+:class:`~gateway.provisioning.reads.Reader` and a :class:`~gateway.provisioning.writes.Writer`,
+which do the work (docs/operations.md lists the LDAP operations of each). SCIM-side work is
+done by ``gateway.scim`` and translation by ``gateway.mapping``.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from gateway.directory import dn as dnlib
-from gateway.directory import ldapfilter as lf
-from gateway.directory.entry import Entry
 from gateway.directory.operations import Directory
-from gateway.errors import EntryExists, InvalidValue, NotFound, SchemaViolation, Uniqueness
-from gateway.mapping import changes, placement, translate
 from gateway.mapping.exposure import served_type
 from gateway.mapping.model import Mapping, ResourceMapping
-from gateway.provisioning import refusals
-from gateway.provisioning.allocation import Allocator
-from gateway.provisioning.errors import translating
-from gateway.provisioning.membership import Membership, member_item
-from gateway.provisioning.passwords import set_on_new_entry, take_password
-from gateway.provisioning.reads import DEFAULT_PROJECTION, Limits, ResourceReads
-from gateway.provisioning.references import Ref, References
-from gateway.scim import etag
+from gateway.provisioning.context import Limits, ResourceContext
+from gateway.provisioning.membership import Membership
+from gateway.provisioning.reads import DEFAULT_PROJECTION, ListResult, Reader
+from gateway.provisioning.references import References
+from gateway.provisioning.writes import Writer
 from gateway.scim.limits import NO_LIMITS, PatchLimits
-from gateway.scim.patch import (
-    ValueDelta,
-    apply_patch,
-    mentioned_ids,
-    normalize_resource,
-    parse_patch_request,
-)
 from gateway.scim.projection import Projection
 
-log = logging.getLogger(__name__)
+__all__ = ["DEFAULT_PROJECTION", "Limits", "ListResult", "ResourceService"]
 
 
-class ResourceService(ResourceReads):
+class ResourceService:
     """SCIM operations on one resource type, translated to LDAP through its mapping."""
 
     def __init__(self, mapping: Mapping, name: str, directory: Directory, limits: Limits) -> None:
-        self.mapping = mapping
-        self.rm: ResourceMapping = mapping[name]
-        self.rtype = self.rm.rtype
-        self.served = served_type(self.rm)  # what discovery publishes: the mapped attributes
-        self.directory = directory
-        self.limits = limits
-        self.refs = References(directory, mapping)
-        group = self.rm if self.rm.members else mapping.resources.get("Group")
-        self.membership = (
-            Membership(directory, self.refs, mapping, group) if group and group.members else None
-        )
-        self.what = self.rm.name
-        # SCIM attributes holding ids of other resources, and the types they may name
-        self._ref_names = frozenset({"members"} if self.rm.members else set()) | frozenset(
-            r.scim.attr.attr.lower() for r in self.rm.attributes if r.reference and r.writable
-        )
-        self._ref_types = tuple(
-            dict.fromkeys(
-                [
-                    *(self.rm.members.types if self.rm.members else ()),
-                    *(t for r in self.rm.attributes if r.writable for t in r.reference),
-                ]
-            )
-        )
-        self.allocator = Allocator(directory)
+        self.ctx = ResourceContext.build(mapping, name, directory, limits)
+        self.rtype = self.ctx.rm.rtype
+        self.served = served_type(self.ctx.rm)  # what discovery publishes: the mapped attributes
+        self.reader = Reader(self.ctx)
+        self.writer = Writer(self.ctx, self.reader)
+
+    @property
+    def mapping(self) -> Mapping:
+        return self.ctx.mapping
+
+    @property
+    def rm(self) -> ResourceMapping:
+        return self.ctx.rm
+
+    @property
+    def directory(self) -> Directory:
+        return self.ctx.directory
+
+    @property
+    def limits(self) -> Limits:
+        return self.ctx.limits
+
+    @property
+    def refs(self) -> References:
+        return self.ctx.refs
+
+    @property
+    def membership(self) -> Membership | None:
+        return self.ctx.membership
+
+    # ------------------------------------------------------------------ reads
+
+    def get(self, ident: str, projection: Projection = DEFAULT_PROJECTION) -> dict[str, Any]:
+        """GET by id (RFC 7644 §3.4.1): one search, plus one per chunk of references the
+        server did not dereference."""
+        return self.reader.get(ident, projection)
+
+    def list(
+        self,
+        filter_text: str | None,
+        start_index: int = 1,
+        count: int | None = None,
+        projection: Projection = DEFAULT_PROJECTION,
+        sort_by: str | None = None,
+        descending: bool = False,
+    ) -> ListResult:
+        """A query (RFC 7644 §3.4.2): see :meth:`Reader.list`."""
+        return self.reader.list(filter_text, start_index, count, projection, sort_by, descending)
+
+    def can_sort(self) -> bool:
+        """Whether the directory offers server-side sorting (read once per process)."""
+        return self.reader.can_sort()
 
     # ------------------------------------------------------------------ writes
 
     def create(self, payload: dict[str, Any]) -> dict[str, Any]:
-        resource = normalize_resource(payload, self.rtype)
-        password = take_password(resource)
-        self._check_unmapped(resource)
-        with translating(self.what):
-            dns_by_id, ids_by_dn = self._outgoing_refs(resource)
-            image = translate.to_image(self.rm, resource, dns_by_id)
-            attrs = changes.add_attributes(self.rm, image)
-            attrs.update(self.allocator.allocate_all(self.rm.derived))  # uidNumber, gidNumber
-            member_refs = []
-            if self.rm.members is not None and self.membership is not None:
-                member_refs = list(self.membership.resolve(resource.get("members") or []).values())
-                attrs[self.rm.members.ldap.lower()] = self.membership.values_for(member_refs)
-            read_back = [self.rm.id_attribute, *translate.META_ATTRIBUTES]
-            try:
-                entry = self.directory.add(image.dn, attrs, read_back=read_back)
-            except SchemaViolation as err:
-                raise InvalidValue(self._refused(err)) from err
-            if password is not None:
-                set_on_new_entry(self.directory, entry.dn, password)
-            if member_refs and self.membership is not None:
-                self.membership.settle(entry.dn, member_refs)
-        out = translate.to_resource(self.rm, entry.dn, entry.attributes, ids_by_dn)
-        if self.rm.members is not None:
-            out["members"] = [member_item(r) for r in member_refs]
-        return out
+        """POST (RFC 7644 §3.3)."""
+        return self.writer.create(payload)
 
     def replace(
         self,
@@ -107,18 +96,7 @@ class ResourceService(ResourceReads):
         projection: Projection | None = DEFAULT_PROJECTION,
     ) -> dict[str, Any]:
         """PUT (RFC 7644 §3.5.1): attributes the client leaves out are removed."""
-        new = normalize_resource(payload, self.rtype)
-        password = take_password(new)
-        self._check_unmapped(new)
-        entry = self._find(ident, members=False)
-        old = self._as_resource(entry)
-        csn = etag.require(if_match, old["meta"].get("version"))
-        if password is not None:
-            entry, csn = self._password_first(ident, entry, password)
-        if self.rm.members is not None:
-            delta = ValueDelta(replace=tuple(new.get("members") or ()))
-            return self._update(entry, old, new, {"members": delta}, csn, projection)
-        return self._update(entry, old, new, {}, csn, projection)
+        return self.writer.replace(ident, payload, if_match, projection)
 
     def patch(
         self,
@@ -128,243 +106,9 @@ class ResourceService(ResourceReads):
         projection: Projection | None = DEFAULT_PROJECTION,
         limits: PatchLimits = NO_LIMITS,
     ) -> dict[str, Any]:
-        """PATCH (RFC 7644 §3.5.2): one read, the ops applied in memory, one modify.
-
-        ``limits``: caps checked before anything is read, and a deadline checked between
-        operations and once more before the first write (docs/operations.md).
-        """
-        operations = parse_patch_request(body, limits)
-        entry, known = self._find_with_refs(ident, mentioned_ids(operations, self._ref_names))
-        old = self._as_resource(entry)
-        csn = etag.require(if_match, old["meta"].get("version"))
-        deltas = frozenset({"members"}) if self.rm.members is not None else frozenset()
-        result = apply_patch(old, operations, self.rtype, delta_attributes=deltas, limits=limits)
-        password = take_password(result.resource)
-        if password is not None:
-            entry, csn = self._password_first(ident, entry, password)
-        new_unmapped = set(translate.unmapped_attributes(self.rm, result.resource))
-        self._check_unmapped(
-            result.resource,
-            ignore=set(translate.unmapped_attributes(self.rm, old)),
-            found=new_unmapped,
-        )
-        with self.refs.remembering(known):
-            return self._update(entry, old, result.resource, result.deltas, csn, projection, limits)
+        """PATCH (RFC 7644 §3.5.2): see :meth:`Writer.patch`."""
+        return self.writer.patch(ident, body, if_match, projection, limits)
 
     def delete(self, ident: str, if_match: str | None = None) -> None:
-        """Memberships first, then the entry: if the delete fails, a retry completes it.
-
-        Then groups that gained the entry meanwhile (a member add that had found it just
-        before) are swept, so no group keeps a value naming nothing (Membership.settle).
-        """
-        entry = self._find(ident, members=False, links=False)
-        csn = etag.require(if_match, translate.version(entry.attributes))
-        with translating(self.what):
-            member = self._is_member_type()
-            if member and self.membership is not None:
-                groups = self.membership.groups_containing(entry.dn, entry)
-                self.membership.remove_everywhere(entry.dn, groups)
-            self.directory.delete(entry.dn, assertion=_unchanged(csn))
-            if member and self.membership is not None:
-                self.membership.sweep(entry.dn)
-
-    def _update(
-        self,
-        entry: Entry,
-        old: dict[str, Any],
-        new: dict[str, Any],
-        deltas: dict[str, Any],
-        csn: str | None = None,
-        projection: Projection | None = DEFAULT_PROJECTION,
-        limits: PatchLimits = NO_LIMITS,
-    ) -> dict[str, Any]:
-        """Rename (if the name changed), then one modify; the first write asserts ``csn``.
-
-        ``projection`` None means no response body will be sent: members are not read.
-        """
-        with translating(self.what):
-            dns_by_id, ids_by_dn = self._refs_for(entry, new)
-            old_image = translate.to_image(
-                self.rm, old, dns_by_id, current_dn=entry.dn, stored=entry.attributes
-            )
-            new_image = translate.to_image(self.rm, new, dns_by_id, current_dn=entry.dn)
-            change = changes.diff(self.rm, old_image, new_image)
-            mods = list(change.modifications)
-            member_delta = deltas.get("members")
-            added: tuple[Ref, ...] = ()
-            if member_delta is not None and self.membership is not None:
-                member_write = self.membership.delta_modifications(member_delta)
-                mods += member_write.mods
-                added = member_write.added
-                if any(dnlib.normalize(r.dn) == dnlib.normalize(entry.dn) for r in added):
-                    raise InvalidValue(f"members: a {self.what} cannot be a member of itself")
-            limits.check_deadline("before writing to the directory")  # past it: write nothing
-            dn = entry.dn
-            # groups: no assertion, slapd's memberof overlay ignores writes that carry one
-            assertion = _unchanged(csn) if self.rm.members is None else None
-            if change.new_rdn or change.new_parent:
-                dn = self._rename(entry, change.new_rdn, change.new_parent, assertion)
-                assertion = None
-            read_back = [self.rm.id_attribute, *translate.META_ATTRIBUTES]
-            try:
-                after = self._modify(dn, mods, read_back, assertion)
-            except Exception:
-                if dn != entry.dn:
-                    self._undo_rename(entry.dn, dn)
-                raise
-            if added and self.membership is not None:
-                self.membership.settle(dn, added)
-        attributes = dict(entry.attributes)
-        for name in set(old_image.attributes) | set(new_image.attributes):
-            if name not in change.kept:
-                attributes[name] = new_image.attributes.get(name, ())
-        if after is not None:
-            attributes.update(after.attributes)
-        out = translate.to_resource(self.rm, dn, attributes, ids_by_dn)
-        if projection is not None and self._wants_members(projection) and self.membership:
-            with translating(self.what):
-                out["members"] = self.membership.read_members(dn)
-        return out
-
-    def _modify(
-        self, dn: str, mods: list, read_back: list[str], assertion: lf.LdapFilter | None
-    ) -> Entry | None:
-        if not mods:
-            return None
-        try:
-            if self.rm.members is not None and self.membership is not None:
-                # If-Match was checked against the version read (see Membership.modify)
-                return self.membership.modify(dn, mods, read_back=read_back)
-            return self.directory.modify(dn, mods, read_back=read_back, assertion=assertion)
-        except SchemaViolation as err:
-            raise InvalidValue(self._refused(err)) from err
-
-    def _rename(
-        self,
-        entry: Entry,
-        new_rdn: str | None,
-        new_parent: str | None,
-        assertion: lf.LdapFilter | None,
-    ) -> str:
-        rdn = new_rdn or dnlib.split_rdn(entry.dn)[0]
-        try:
-            new_dn = self.directory.rename(
-                entry.dn, rdn, new_superior=new_parent, assertion=assertion
-            )
-        except EntryExists as err:
-            naming = self.rm.rdn_rule.scim_text
-            raise Uniqueness(f"a {self.what} with that {naming} already exists") from err
-        if self._is_member_type() and self.membership is not None:
-            groups = self.membership.groups_containing(entry.dn, entry)
-            self.membership.rename_everywhere(entry.dn, new_dn, groups)
-            self.membership.sweep(entry.dn, new_dn)
-        return new_dn
-
-    def _password_first(self, ident: str, entry: Entry, password: str) -> tuple[Entry, None]:
-        """Set the password before any other change, so a refused one changes nothing; then
-        read the entry again (the write changed its version; If-Match was checked before)."""
-        with translating(self.what):
-            self.directory.set_password(entry.dn, password)
-        return self._find(ident, members=False), None
-
-    def _is_member_type(self) -> bool:
-        return self.membership is not None and self.rm.name in self.membership.rule.types
-
-    def _undo_rename(self, original: str, current: str) -> None:
-        """Best effort: a rename whose modify failed is reverted so the request changes nothing."""
-        try:
-            rdn, parent = dnlib.split_rdn(original)
-            self.directory.rename(current, rdn, new_superior=parent)
-        except Exception:
-            log.exception("could not revert the rename of %r to %r", original, current)
-
-    def _find_with_refs(self, ident: str, ids: list[str]) -> tuple[Entry, dict[str, Ref]]:
-        """The entry, and the resources a PATCH names (members, manager), in one search."""
-        if not ids or placement.needs_filtering(self.rm):
-            return self._find(ident, members=False), {}
-        if not self.rm.accepts_id(ident):
-            raise NotFound(f"{self.what} {ident!r} not found")
-        attrs = [*translate.read_attributes(self.rm), *self._back_link()]
-        with translating(self.what):
-            entry, known = self.refs.entry_with_refs(self.rm, ident, attrs, ids, self._ref_types)
-        if entry is None:
-            raise NotFound(f"{self.what} {ident!r} not found")
-        return entry, known
-
-    def _as_resource(self, entry: Entry) -> dict[str, Any]:
-        """The resource as the mapping sees it, with references as DNs standing in for ids.
-
-        Values still equal to what their defaults derive are left out, so they follow their
-        sources through this update (translate._hide_derived); reads show them.
-        """
-        ids_by_dn = {
-            dnlib.normalize(d): ("?", f"dn:{d}")
-            for d in translate.reference_dns(self.rm, entry.attributes)
-        }
-        return translate.to_resource(
-            self.rm, entry.dn, entry.attributes, ids_by_dn, hide_derived=True
-        )
-
-    def _refs_for(
-        self, entry: Entry, new: dict[str, Any]
-    ) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
-        """id→DN for the write, id-by-DN for the response; existing references cost nothing."""
-        dns_by_id = {f"dn:{d}": d for d in translate.reference_dns(self.rm, entry.attributes)}
-        wanted = [i for i in self._reference_ids(new) if i not in dns_by_id]
-        found = self.refs.by_ids(wanted, self._reference_types()) if wanted else {}
-        dns_by_id.update({i: r.dn for i, r in found.items()})
-        ids_by_dn = {dnlib.normalize(r.dn): (r.type, r.id) for r in found.values()}
-        linked, pending = self.refs.from_links(self.rm, [entry])
-        ids_by_dn.update({k: (r.type, r.id) for k, r in linked.items()})
-        if pending:  # references the server did not dereference with the read
-            resolved = self.refs.by_dns(pending, self._reference_types())
-            ids_by_dn.update({k: (r.type, r.id) for k, r in resolved.items()})
-        return dns_by_id, ids_by_dn
-
-    def _outgoing_refs(
-        self, resource: dict[str, Any]
-    ) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
-        ids = self._reference_ids(resource)
-        found = self.refs.by_ids(ids, self._reference_types()) if ids else {}
-        return {i: r.dn for i, r in found.items()}, {
-            dnlib.normalize(r.dn): (r.type, r.id) for r in found.values()
-        }
-
-    def _reference_ids(self, resource: dict[str, Any]) -> list[str]:
-        ids: list[str] = []
-        for rule in self.rm.attributes:
-            if not rule.reference or not rule.writable:
-                continue
-            value = translate.scim_value(resource, translate.slot_of(rule, self.rm))
-            for v in value if isinstance(value, list) else [value]:
-                if isinstance(v, str) and v:
-                    ids.append(v)
-        return ids
-
-    def _reference_types(self) -> list[str]:
-        return sorted({t for rule in self.rm.attributes for t in rule.reference})
-
-    def _check_unmapped(
-        self,
-        resource: dict[str, Any],
-        *,
-        ignore: set[str] | None = None,
-        found: set[str] | None = None,
-    ) -> None:
-        names = (
-            found if found is not None else set(translate.unmapped_attributes(self.rm, resource))
-        )
-        names -= ignore or set()
-        if not names:
-            return
-        if self.rm.unmapped == "reject":
-            raise InvalidValue(f"not stored by this gateway's mapping: {', '.join(sorted(names))}")
-        log.debug("%s: ignoring unmapped attributes %s", self.what, sorted(names))
-
-    def _refused(self, err: SchemaViolation) -> str:
-        return refusals.describe(self.rm, err)
-
-
-def _unchanged(csn: str | None) -> lf.LdapFilter | None:
-    """The assertion (RFC 4528) that makes a write conditional on the version the client saw."""
-    return lf.Equal("entryCSN", csn) if csn else None
+        """DELETE (RFC 7644 §3.6): memberships first, then the entry."""
+        self.writer.delete(ident, if_match)

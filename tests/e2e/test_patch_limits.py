@@ -20,7 +20,7 @@ from support.slapd import Slapd
 from e2e.conftest import TOKEN, isolated_mapping, make_subtree, settings_for
 from e2e.test_errors import assert_scim_error
 from gateway.app import MAX_BODY_BYTES, create_app
-from gateway.provisioning.service import ResourceService
+from gateway.provisioning.writes import Writer
 from gateway.scim.messages import PATCH_OP, USER_SCHEMA
 
 GatewayFactory = Callable[..., Gateway]
@@ -168,13 +168,13 @@ def test_a_deadline_passed_after_the_operations_stops_before_the_write(
     gw = gateway_with(patch_deadline=0.4)
     uid, dn = new_user(gw, "slow")
     before = csn(gw, dn)
-    real = ResourceService._refs_for
+    real = Writer._refs_for
 
-    def slow_refs(self: ResourceService, *args: Any) -> Any:
+    def slow_refs(self: Writer, *args: Any) -> Any:
         time.sleep(0.6)
         return real(self, *args)
 
-    monkeypatch.setattr(ResourceService, "_refs_for", slow_refs)
+    monkeypatch.setattr(Writer, "_refs_for", slow_refs)
     body = assert_scim_error(gw.patch(f"/Users/{uid}", add_email_ops(2)), 503)
     assert "before writing to the directory" in body["detail"]
     assert csn(gw, dn) == before

@@ -1,0 +1,86 @@
+"""What the use cases of one resource type work with, handed to them explicitly.
+
+:class:`ResourceContext` is built once per resource type (and again on a mapping reload);
+the reads (:mod:`~gateway.provisioning.reads`) and writes (:mod:`~gateway.provisioning.writes`)
+each receive it, so neither declares attributes the other sets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.directory.operations import Directory
+from gateway.mapping.model import Mapping, ResourceMapping
+from gateway.provisioning.membership import Membership
+from gateway.provisioning.references import References
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Paging of list requests (RFC 7644 §3.4.2.4): LDAP page size and the caps on ``count``."""
+
+    page_size: int = 500
+    max_results: int = 1000
+    default_count: int = 100
+
+
+def named_types(
+    rm: ResourceMapping, *, members: bool = True, rules: bool = True, writable: bool = False
+) -> tuple[str, ...]:
+    """Which resource types the references of ``rm`` may name, in mapping order, once each.
+
+    The one answer to "which types may a reference name": ``members`` adds the types of its
+    member rule, ``rules`` those of its reference rules (``manager``, ``groups``), only the
+    ones a client may write with ``writable``. A lookup of ids or DNs searches these types
+    only, so an id of another type is not found (and a write naming it is refused).
+    """
+    types: list[str] = []
+    if members and rm.members is not None:
+        types += rm.members.types
+    if rules:
+        types += [
+            t
+            for r in rm.attributes
+            if r.reference and (r.writable or not writable)
+            for t in r.reference
+        ]
+    return tuple(dict.fromkeys(types))
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceContext:
+    """One resource type's mapping and the collaborators its reads and writes share."""
+
+    mapping: Mapping
+    rm: ResourceMapping
+    directory: Directory
+    limits: Limits
+    refs: References
+    membership: Membership | None  # the group side, for types that hold or are members
+
+    @classmethod
+    def build(
+        cls, mapping: Mapping, name: str, directory: Directory, limits: Limits
+    ) -> ResourceContext:
+        rm = mapping[name]
+        refs = References(directory, mapping)
+        group = rm if rm.members else mapping.resources.get("Group")
+        membership = (
+            Membership(directory, refs, mapping, group) if group and group.members else None
+        )
+        return cls(mapping, rm, directory, limits, refs, membership)
+
+    @property
+    def name(self) -> str:
+        """The resource type's name, as error details say it ("User", "Group")."""
+        return self.rm.name
+
+    def is_member_type(self) -> bool:
+        """Can entries of this type be members of groups (so deletes and renames fix them)?"""
+        return self.membership is not None and self.rm.name in self.membership.rule.types
+
+    def back_link(self) -> list[str]:
+        """The back-link attribute (memberOf) to read with an entry, when the groups keep one."""
+        if self.membership is not None and self.membership.rule.member_of:
+            return [self.membership.rule.member_of]
+        return []

@@ -1,0 +1,332 @@
+"""The write side of a resource type's use cases: create, replace, patch, delete.
+
+Each is a short, fixed sequence of LDAP operations (see docs/operations.md for the list):
+creates are one add with a post-read control; updates one read and one modify (plus a
+rename when the naming attribute changes); deletes fix memberships first. The ids a request
+names are resolved through the :class:`~gateway.provisioning.resolver.Resolver` made for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gateway.directory import dn as dnlib
+from gateway.directory import ldapfilter as lf
+from gateway.directory.entry import Entry
+from gateway.errors import EntryExists, InvalidValue, SchemaViolation, Uniqueness
+from gateway.mapping import changes, translate
+from gateway.provisioning import refusals
+from gateway.provisioning.allocation import Allocator
+from gateway.provisioning.context import ResourceContext, named_types
+from gateway.provisioning.errors import translating
+from gateway.provisioning.membership import member_item
+from gateway.provisioning.passwords import set_on_new_entry, take_password
+from gateway.provisioning.reads import DEFAULT_PROJECTION, Reader
+from gateway.provisioning.references import Ref
+from gateway.provisioning.resolver import Resolver
+from gateway.scim import etag
+from gateway.scim.limits import NO_LIMITS, PatchLimits
+from gateway.scim.patch import (
+    ValueDelta,
+    apply_patch,
+    mentioned_ids,
+    normalize_resource,
+    parse_patch_request,
+)
+from gateway.scim.projection import Projection
+
+# The use cases log under the facade's name, as they did before the split: operators
+# (and LOG_LEVEL per logger) filter on it.
+log = logging.getLogger("gateway.provisioning.service")
+
+
+class Writer:
+    """Writes of one resource type, using ``reader`` for the entry they change."""
+
+    def __init__(self, ctx: ResourceContext, reader: Reader) -> None:
+        self.ctx = ctx
+        self.reader = reader
+        self.rm = ctx.rm
+        self.rtype = ctx.rm.rtype
+        self.allocator = Allocator(ctx.directory)
+        # SCIM attributes a PATCH may name other resources' ids in (members, manager)
+        self._ref_names = frozenset({"members"} if self.rm.members else set()) | frozenset(
+            r.scim.attr.attr.lower() for r in self.rm.attributes if r.reference and r.writable
+        )
+        self._write_types = named_types(self.rm, members=False, writable=True)
+        self._read_types = named_types(self.rm, members=False)
+
+    def create(self, payload: dict[str, Any]) -> dict[str, Any]:
+        resource = normalize_resource(payload, self.rtype)
+        password = take_password(resource)
+        self._check_unmapped(resource)
+        resolver = Resolver(self.ctx.refs)
+        with translating(self.ctx.name):
+            dns_by_id, ids_by_dn = self._outgoing_refs(resource, resolver)
+            image = translate.to_image(self.rm, resource, dns_by_id)
+            attrs = changes.add_attributes(self.rm, image)
+            attrs.update(self.allocator.allocate_all(self.rm.derived))  # uidNumber, gidNumber
+            member_refs = []
+            if self.rm.members is not None and self.ctx.membership is not None:
+                member_refs = list(
+                    self.ctx.membership.resolve(resource.get("members") or [], resolver).values()
+                )
+                attrs[self.rm.members.ldap.lower()] = self.ctx.membership.values_for(member_refs)
+            read_back = [self.rm.id_attribute, *translate.META_ATTRIBUTES]
+            try:
+                entry = self.ctx.directory.add(image.dn, attrs, read_back=read_back)
+            except SchemaViolation as err:
+                raise InvalidValue(self._refused(err)) from err
+            if password is not None:
+                set_on_new_entry(self.ctx.directory, entry.dn, password)
+            if member_refs and self.ctx.membership is not None:
+                self.ctx.membership.settle(entry.dn, member_refs)
+        out = translate.to_resource(self.rm, entry.dn, entry.attributes, ids_by_dn)
+        if self.rm.members is not None:
+            out["members"] = [member_item(r) for r in member_refs]
+        return out
+
+    def replace(
+        self,
+        ident: str,
+        payload: dict[str, Any],
+        if_match: str | None = None,
+        projection: Projection | None = DEFAULT_PROJECTION,
+    ) -> dict[str, Any]:
+        """PUT (RFC 7644 §3.5.1): attributes the client leaves out are removed."""
+        new = normalize_resource(payload, self.rtype)
+        password = take_password(new)
+        self._check_unmapped(new)
+        entry = self.reader.find(ident, members=False)
+        old = self.reader.as_resource(entry)
+        csn = etag.require(if_match, old["meta"].get("version"))
+        if password is not None:
+            entry, csn = self._password_first(ident, entry, password)
+        deltas: dict[str, ValueDelta]
+        if self.rm.members is not None:
+            delta = ValueDelta(replace=tuple(new.get("members") or ()))
+            deltas = {"members": delta}
+        else:
+            deltas = {}
+        return self._update(entry, old, new, deltas, Resolver(self.ctx.refs), csn, projection)
+
+    def patch(
+        self,
+        ident: str,
+        body: Any,
+        if_match: str | None = None,
+        projection: Projection | None = DEFAULT_PROJECTION,
+        limits: PatchLimits = NO_LIMITS,
+    ) -> dict[str, Any]:
+        """PATCH (RFC 7644 §3.5.2): one read, the ops applied in memory, one modify.
+
+        ``limits``: caps checked before anything is read, and a deadline checked between
+        operations and once more before the first write (docs/operations.md).
+        """
+        operations = parse_patch_request(body, limits)
+        entry, known = self.reader.find_with_refs(ident, mentioned_ids(operations, self._ref_names))
+        old = self.reader.as_resource(entry)
+        csn = etag.require(if_match, old["meta"].get("version"))
+        deltas = frozenset({"members"}) if self.rm.members is not None else frozenset()
+        result = apply_patch(old, operations, self.rtype, delta_attributes=deltas, limits=limits)
+        password = take_password(result.resource)
+        if password is not None:
+            entry, csn = self._password_first(ident, entry, password)
+        new_unmapped = set(translate.unmapped_attributes(self.rm, result.resource))
+        self._check_unmapped(
+            result.resource,
+            ignore=set(translate.unmapped_attributes(self.rm, old)),
+            found=new_unmapped,
+        )
+        resolver = Resolver(self.ctx.refs, known)  # the ids found with the entry cost nothing
+        return self._update(
+            entry, old, result.resource, result.deltas, resolver, csn, projection, limits
+        )
+
+    def delete(self, ident: str, if_match: str | None = None) -> None:
+        """Memberships first, then the entry: if the delete fails, a retry completes it.
+
+        Then groups that gained the entry meanwhile (a member add that had found it just
+        before) are swept, so no group keeps a value naming nothing (Membership.settle).
+        """
+        entry = self.reader.find(ident, members=False, links=False)
+        csn = etag.require(if_match, translate.version(entry.attributes))
+        with translating(self.ctx.name):
+            member = self.ctx.is_member_type()
+            if member and self.ctx.membership is not None:
+                groups = self.ctx.membership.groups_containing(entry.dn, entry)
+                self.ctx.membership.remove_everywhere(entry.dn, groups)
+            self.ctx.directory.delete(entry.dn, assertion=_unchanged(csn))
+            if member and self.ctx.membership is not None:
+                self.ctx.membership.sweep(entry.dn)
+
+    def _update(
+        self,
+        entry: Entry,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        deltas: dict[str, Any],
+        resolver: Resolver,
+        csn: str | None = None,
+        projection: Projection | None = DEFAULT_PROJECTION,
+        limits: PatchLimits = NO_LIMITS,
+    ) -> dict[str, Any]:
+        """Rename (if the name changed), then one modify; the first write asserts ``csn``.
+
+        ``projection`` None means no response body will be sent: members are not read.
+        ``resolver`` answers the ids this request looks up (the members, the manager).
+        """
+        with translating(self.ctx.name):
+            dns_by_id, ids_by_dn = self._refs_for(entry, new, resolver)
+            old_image = translate.to_image(
+                self.rm, old, dns_by_id, current_dn=entry.dn, stored=entry.attributes
+            )
+            new_image = translate.to_image(self.rm, new, dns_by_id, current_dn=entry.dn)
+            change = changes.diff(self.rm, old_image, new_image)
+            mods = list(change.modifications)
+            member_delta = deltas.get("members")
+            added: tuple[Ref, ...] = ()
+            if member_delta is not None and self.ctx.membership is not None:
+                member_write = self.ctx.membership.delta_modifications(member_delta, resolver)
+                mods += member_write.mods
+                added = member_write.added
+                if any(dnlib.normalize(r.dn) == dnlib.normalize(entry.dn) for r in added):
+                    raise InvalidValue(f"members: a {self.ctx.name} cannot be a member of itself")
+            limits.check_deadline("before writing to the directory")  # past it: write nothing
+            dn = entry.dn
+            # groups: no assertion, slapd's memberof overlay ignores writes that carry one
+            assertion = _unchanged(csn) if self.rm.members is None else None
+            if change.new_rdn or change.new_parent:
+                dn = self._rename(entry, change.new_rdn, change.new_parent, assertion)
+                assertion = None
+            read_back = [self.rm.id_attribute, *translate.META_ATTRIBUTES]
+            try:
+                after = self._modify(dn, mods, read_back, assertion)
+            except Exception:
+                if dn != entry.dn:
+                    self._undo_rename(entry.dn, dn)
+                raise
+            if added and self.ctx.membership is not None:
+                self.ctx.membership.settle(dn, added)
+        attributes = dict(entry.attributes)
+        for name in set(old_image.attributes) | set(new_image.attributes):
+            if name not in change.kept:
+                attributes[name] = new_image.attributes.get(name, ())
+        if after is not None:
+            attributes.update(after.attributes)
+        out = translate.to_resource(self.rm, dn, attributes, ids_by_dn)
+        if projection is not None and self.reader.wants_members(projection) and self.ctx.membership:
+            with translating(self.ctx.name):
+                out["members"] = self.ctx.membership.read_members(dn)
+        return out
+
+    def _modify(
+        self, dn: str, mods: list, read_back: list[str], assertion: lf.LdapFilter | None
+    ) -> Entry | None:
+        if not mods:
+            return None
+        try:
+            if self.rm.members is not None and self.ctx.membership is not None:
+                # If-Match was checked against the version read (see Membership.modify)
+                return self.ctx.membership.modify(dn, mods, read_back=read_back)
+            return self.ctx.directory.modify(dn, mods, read_back=read_back, assertion=assertion)
+        except SchemaViolation as err:
+            raise InvalidValue(self._refused(err)) from err
+
+    def _rename(
+        self,
+        entry: Entry,
+        new_rdn: str | None,
+        new_parent: str | None,
+        assertion: lf.LdapFilter | None,
+    ) -> str:
+        rdn = new_rdn or dnlib.split_rdn(entry.dn)[0]
+        try:
+            new_dn = self.ctx.directory.rename(
+                entry.dn, rdn, new_superior=new_parent, assertion=assertion
+            )
+        except EntryExists as err:
+            naming = self.rm.rdn_rule.scim_text
+            raise Uniqueness(f"a {self.ctx.name} with that {naming} already exists") from err
+        if self.ctx.is_member_type() and self.ctx.membership is not None:
+            groups = self.ctx.membership.groups_containing(entry.dn, entry)
+            self.ctx.membership.rename_everywhere(entry.dn, new_dn, groups)
+            self.ctx.membership.sweep(entry.dn, new_dn)
+        return new_dn
+
+    def _password_first(self, ident: str, entry: Entry, password: str) -> tuple[Entry, None]:
+        """Set the password before any other change, so a refused one changes nothing; then
+        read the entry again (the write changed its version; If-Match was checked before)."""
+        with translating(self.ctx.name):
+            self.ctx.directory.set_password(entry.dn, password)
+        return self.reader.find(ident, members=False), None
+
+    def _undo_rename(self, original: str, current: str) -> None:
+        """Best effort: a rename whose modify failed is reverted so the request changes nothing."""
+        try:
+            rdn, parent = dnlib.split_rdn(original)
+            self.ctx.directory.rename(current, rdn, new_superior=parent)
+        except Exception:
+            log.exception("could not revert the rename of %r to %r", original, current)
+
+    def _refs_for(
+        self, entry: Entry, new: dict[str, Any], resolver: Resolver
+    ) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+        """id→DN for the write, id-by-DN for the response; existing references cost nothing."""
+        dns_by_id = {f"dn:{d}": d for d in translate.reference_dns(self.rm, entry.attributes)}
+        wanted = [i for i in self._reference_ids(new) if i not in dns_by_id]
+        found = resolver.by_ids(wanted, self._write_types) if wanted else {}
+        dns_by_id.update({i: r.dn for i, r in found.items()})
+        ids_by_dn = {dnlib.normalize(r.dn): (r.type, r.id) for r in found.values()}
+        linked, pending = self.ctx.refs.from_links(self.rm, [entry])
+        ids_by_dn.update({k: (r.type, r.id) for k, r in linked.items()})
+        if pending:  # references the server did not dereference with the read
+            resolved = self.ctx.refs.by_dns(pending, self._read_types)
+            ids_by_dn.update({k: (r.type, r.id) for k, r in resolved.items()})
+        return dns_by_id, ids_by_dn
+
+    def _outgoing_refs(
+        self, resource: dict[str, Any], resolver: Resolver
+    ) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+        ids = self._reference_ids(resource)
+        found = resolver.by_ids(ids, self._write_types) if ids else {}
+        return {i: r.dn for i, r in found.items()}, {
+            dnlib.normalize(r.dn): (r.type, r.id) for r in found.values()
+        }
+
+    def _reference_ids(self, resource: dict[str, Any]) -> list[str]:
+        ids: list[str] = []
+        for rule in self.rm.attributes:
+            if not rule.reference or not rule.writable:
+                continue
+            value = translate.scim_value(resource, translate.slot_of(rule, self.rm))
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, str) and v:
+                    ids.append(v)
+        return ids
+
+    def _check_unmapped(
+        self,
+        resource: dict[str, Any],
+        *,
+        ignore: set[str] | None = None,
+        found: set[str] | None = None,
+    ) -> None:
+        names = (
+            found if found is not None else set(translate.unmapped_attributes(self.rm, resource))
+        )
+        names -= ignore or set()
+        if not names:
+            return
+        if self.rm.unmapped == "reject":
+            raise InvalidValue(f"not stored by this gateway's mapping: {', '.join(sorted(names))}")
+        log.debug("%s: ignoring unmapped attributes %s", self.ctx.name, sorted(names))
+
+    def _refused(self, err: SchemaViolation) -> str:
+        return refusals.describe(self.rm, err)
+
+
+def _unchanged(csn: str | None) -> lf.LdapFilter | None:
+    """The assertion (RFC 4528) that makes a write conditional on the version the client saw."""
+    return lf.Equal("entryCSN", csn) if csn else None
