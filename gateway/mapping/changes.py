@@ -50,6 +50,8 @@ def diff(rm: ResourceMapping, old: Image, new: Image) -> ChangeSet:
         if name == rdn:
             continue
         before, after = old.attributes.get(name, ()), new.attributes.get(name, ())
+        if rm.disable is not None:  # a bit flag keeps the stored word's other bits
+            after = rm.disable.settle(name, before, after)
         if name in frozen and before:
             rule = immutable.get(name)
             if rule is not None and after and sorted(after) != sorted(before):

@@ -27,7 +27,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
-from gateway.errors import InvalidFilter
+from gateway.errors import InvalidFilter, InvalidValue
 
 Attributes = Mapping[str, tuple[str, ...]]  # lower-cased LDAP names → values
 ImageAttributes = dict[str, tuple[str, ...]]  # an image being built (translate.to_image)
@@ -273,4 +273,90 @@ class Move(DisableStrategy):
         )
 
 
-STRATEGIES: dict[str, type[DisableStrategy]] = {s.name: s for s in (Ppolicy, Boolean, Move)}
+class _BitmaskKeys(_Keys):
+    attribute = fields.String(required=True, validate=_ATTRIBUTE_NAME)
+    flag = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    initial_value = fields.Integer(strict=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Bitmask(DisableStrategy):
+    """One bit of an INTEGER attribute: AD-style ``userAccountControl`` (``flag: 2``,
+    ACCOUNTDISABLE). Disabling ORs the bit into the stored word, enabling clears it; the
+    other bits are kept (:meth:`settle` works from the stored word, not the image's).
+    ``initial_value``: the word a new entry gets (AD: 512, NORMAL_ACCOUNT), the bit added
+    when it is created disabled. ``active eq false`` is the extensible match
+    ``(attribute:1.2.840.113556.1.4.803:=flag)`` (OpenLDAP's integerBitAndMatch).
+    """
+
+    name: ClassVar[str] = "bitmask"
+    Keys: ClassVar[type[Schema]] = _BitmaskKeys
+    needs_integer: ClassVar[bool] = True
+
+    attribute: str = ""
+    flag: int = 0
+    initial_value: int = 0
+
+    @classmethod
+    def build(cls, keys: dict[str, Any], base_dn: str, report: Report) -> DisableStrategy:
+        flag = keys.get("flag", 0)
+        if flag & (flag - 1):
+            report("flag", f"{flag} is not one bit: use 1, 2, 4, 8, ... (AD's ACCOUNTDISABLE: 2)")
+        elif keys.get("initial_value", 0) & flag:
+            report("initial_value", "is the word of an enabled entry: it must not have the flag")
+        return cls(**keys)
+
+    def read_attributes(self) -> tuple[str, ...]:
+        return (self.attribute,)
+
+    def written_attributes(self) -> tuple[str, ...]:
+        return (self.attribute,)
+
+    def always_written(self) -> tuple[str, ...]:
+        return (self.attribute,)
+
+    def is_disabled(self, dn: str, attributes: Attributes) -> bool:
+        word = _word(attributes.get(self.attribute.lower(), ()))
+        return word is not None and bool(word & self.flag)
+
+    def image(self, active: bool, attrs: ImageAttributes, parent: str, base: str) -> str:
+        word = self.initial_value & ~self.flag
+        attrs[self.attribute.lower()] = (str(word if active else word | self.flag),)
+        return parent
+
+    def as_stored(self, stored: Attributes, attrs: ImageAttributes, active: bool) -> None:
+        """The "before" image holds the stored word itself, whatever its other bits."""
+        key = self.attribute.lower()
+        if stored.get(key):
+            attrs[key] = tuple(stored[key])
+        else:
+            attrs.pop(key, None)
+
+    def settle(self, name: str, before: tuple[str, ...], after: tuple[str, ...]) -> tuple[str, ...]:
+        """The stored word with the flag bit of ``after``: the other bits are kept."""
+        if name != self.attribute.lower() or not before or not after:
+            return after
+        old, new = _word(before), _word(after)
+        if old is None or new is None:
+            raise InvalidValue(
+                f"{self.attribute} holds {before[0]!r}, which is not an integer: the bitmask "
+                "disable strategy cannot set its flag (nothing was written)"
+            )
+        return (str((old & ~self.flag) | (new & self.flag)),)
+
+    def disabled_filter(self) -> lf.LdapFilter:
+        # built from the mapping only (a checked attribute name and an int), never client text
+        return lf.Raw(f"({self.attribute}:{BIT_AND_RULE}:={self.flag})")
+
+
+def _word(values: tuple[str, ...] | list[str]) -> int | None:
+    """The integer an INTEGER attribute holds (its first value), or None."""
+    try:
+        return int(values[0].strip()) if values else None
+    except ValueError:
+        return None
+
+
+STRATEGIES: dict[str, type[DisableStrategy]] = {
+    s.name: s for s in (Ppolicy, Boolean, Move, Bitmask)
+}

@@ -132,3 +132,17 @@ Group:
 """
     found = check_schema(load_mapping_text(group, "m.yaml"), SCHEMA)
     assert [(f.level, f.path) for f in found] == [(ERROR, "Group.members.placeholder")]
+
+
+def test_the_bitmask_strategy_needs_an_integer_attribute_the_classes_allow() -> None:
+    base = USER.replace(
+        "  attributes:", "  disable: {strategy: bitmask, flag: 2, attribute: X}\n  attributes:"
+    )
+    fits = findings(base.replace("attribute: X", "attribute: uidNumber"))
+    assert not [f for f in fits if "disable" in f]
+    text = findings(base.replace("attribute: X", "attribute: mail"))
+    assert any(
+        "User.disable.attribute: the bitmask strategy needs an INTEGER attribute" in f for f in text
+    )
+    missing = findings(base.replace("attribute: X", "attribute: userAccountControl"))
+    assert any("'userAccountControl' is not defined" in f for f in missing)
