@@ -13,6 +13,7 @@ Without it (tests, a single process) values live in this process's default regis
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -85,9 +86,43 @@ def ldap_result_label(code: int | None) -> str:
     return "connection_error" if code is None else str(code)
 
 
+# The labelled children each request records into, by label values. ``labels()`` validates
+# and converts its arguments and takes the metric's lock on every call; these label sets are
+# bounded (resource types and endpoints, methods, statuses, LDAP operations and result codes),
+# so each child is looked up once per process and then found in a plain dict. A child made
+# before gunicorn forks stays valid: prometheus_client's values notice the new pid themselves.
+_REQUESTS: dict[tuple[str, str, str], Any] = {}
+_REQUEST_LATENCY: dict[tuple[str, str], Any] = {}
+_LDAP: dict[tuple[str, int | None], tuple[Any, Any]] = {}
+
+
+def observe_request(resource: str, method: str, status: int, seconds: float) -> None:
+    """One HTTP request answered by the app: its count and its latency."""
+    key = (resource, method, str(status))
+    counter = _REQUESTS.get(key)
+    if counter is None:
+        counter = _REQUESTS.setdefault(key, HTTP_REQUESTS.labels(*key))
+    counter.inc()
+    timing = _REQUEST_LATENCY.get((resource, method))
+    if timing is None:
+        timing = _REQUEST_LATENCY.setdefault(
+            (resource, method), HTTP_LATENCY.labels(resource, method)
+        )
+    timing.observe(seconds)
+
+
 def observe_ldap(operation: str, code: int | None, seconds: float) -> None:
-    LDAP_OPERATIONS.labels(operation, ldap_result_label(code)).inc()
-    LDAP_LATENCY.labels(operation).observe(seconds)
+    children = _LDAP.get((operation, code))
+    if children is None:
+        children = _LDAP.setdefault(
+            (operation, code),
+            (
+                LDAP_OPERATIONS.labels(operation, ldap_result_label(code)),
+                LDAP_LATENCY.labels(operation),
+            ),
+        )
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def exposition() -> tuple[bytes, str]:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, g, request
 
 from gateway import metrics
 from gateway.logconfig import AUDIT_LOGGER, request_id
@@ -61,26 +61,30 @@ def install(app: Flask, record_ldap: Recorder) -> None:
 
     @app.before_request
     def _start() -> None:
-        given = request.headers.get("X-Request-Id", "")
-        g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-        g.request_id_token = request_id.set(g.request_id)
-        g.started = time.perf_counter()
-        g.round_trips_cm = record_ldap()
-        g.round_trips = g.round_trips_cm.__enter__()
+        state = g._get_current_object()  # type: ignore[attr-defined]
+        given = request.environ.get("HTTP_X_REQUEST_ID", "")  # the X-Request-Id header
+        state.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        state.request_id_token = request_id.set(state.request_id)
+        state.started = time.perf_counter()
+        state.round_trips_cm = record_ldap()
+        state.round_trips = state.round_trips_cm.__enter__()
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        response.headers["X-Request-Id"] = g.get("request_id", "")
-        seconds = time.perf_counter() - g.get("started", time.perf_counter())
-        resource = resource_label()
-        method = request.method if request.method in _METHODS else "other"
-        metrics.HTTP_REQUESTS.labels(resource, method, str(response.status_code)).inc()
-        metrics.HTTP_LATENCY.labels(resource, method).observe(seconds)
-        trips = g.get("round_trips")
-        _access_line(response, seconds, resource, trips)
-        change = CHANGES.get(request.endpoint or "")
+        # Each name of ``request`` and ``g`` is a context-local proxy, resolved anew on every
+        # attribute read: resolved once here, for the dozen reads of every request's line.
+        req: Request = request._get_current_object()  # type: ignore[attr-defined]
+        state = g._get_current_object()  # type: ignore[attr-defined]
+        response.headers["X-Request-Id"] = state.get("request_id", "")
+        seconds = time.perf_counter() - state.get("started", time.perf_counter())
+        resource = resource_label(req)
+        method = req.method if req.method in _METHODS else "other"
+        metrics.observe_request(resource, method, response.status_code, seconds)
+        trips = state.get("round_trips")
+        _access_line(req, response, seconds, resource, trips, state.get("request_id", ""))
+        change = CHANGES.get(req.endpoint or "")
         if change:
-            _audit_line(response, change, resource, trips)
+            _audit_line(req, response, change, resource, trips)
         return response
 
     @app.teardown_request
@@ -93,13 +97,14 @@ def install(app: Flask, record_ldap: Recorder) -> None:
             request_id.reset(token)
 
 
-def resource_label() -> str:
+def resource_label(req: Request | None = None) -> str:
     """A bounded name for what was asked: User, Group, Schemas, ..., healthz, or unknown."""
-    blueprint, _, view = (request.endpoint or "").partition(".")
+    req = request if req is None else req
+    blueprint, _, view = (req.endpoint or "").partition(".")
     if view == "search_everything":  # POST /scim/v2/.search: every resource type
         return "all"
     if blueprint == "resources":
-        return type_at((request.view_args or {}).get("endpoint", "")) or "unknown"
+        return type_at((req.view_args or {}).get("endpoint", "")) or "unknown"
     if blueprint == "discovery":
         return _DISCOVERY.get(view, "discovery")
     if blueprint in ("health", "prometheus"):
@@ -107,21 +112,28 @@ def resource_label() -> str:
     return "unknown"
 
 
-def _access_line(response: Response, seconds: float, resource: str, trips: Any) -> None:
+def _access_line(
+    req: Request, response: Response, seconds: float, resource: str, trips: Any, rid: str
+) -> None:
     if not access_log.isEnabledFor(logging.INFO):
         return  # LOG_LEVEL above INFO: the fields would be built only to be dropped
     count = trips.count if trips is not None else 0
-    query = {k: request.args[k] for k in LOGGED_QUERY_KEYS if k in request.args}
+    environ = req.environ
+    query: dict[str, str] = {}
+    if environ.get("QUERY_STRING"):  # else no need to parse the (empty) query string
+        args = req.args
+        query = {k: args[k] for k in LOGGED_QUERY_KEYS if k in args}
+    path = req.path
     fields: dict[str, Any] = {
         "event": "request",
-        "method": request.method,
-        "path": request.path,
+        "method": req.method,
+        "path": path,
         "status": response.status_code,
         "duration_ms": round(seconds * 1000, 1),
         "ldap_ops": count,
         "resource_type": resource,
-        "client": request.remote_addr,
-        "user_agent": (request.user_agent.string or "")[:200],
+        "client": environ.get("REMOTE_ADDR"),  # what request.remote_addr reads
+        "user_agent": environ.get("HTTP_USER_AGENT", "")[:200],  # request.user_agent.string
     }
     if query:
         fields["query"] = query
@@ -130,17 +142,17 @@ def _access_line(response: Response, seconds: float, resource: str, trips: Any) 
     shown = "&".join(f"{k}={v}" for k, v in query.items())
     access_log.info(
         "%s %s %s %.1fms ldap_ops=%s request_id=%s",
-        request.method,
-        f"{request.path}?{shown}" if shown else request.path,
+        req.method,
+        f"{path}?{shown}" if shown else path,
         response.status_code,
         seconds * 1000,
         count,
-        g.get("request_id", ""),
+        rid,
         extra={"fields": fields},
     )
 
 
-def _audit_line(response: Response, change: str, resource: str, trips: Any) -> None:
+def _audit_line(req: Request, response: Response, change: str, resource: str, trips: Any) -> None:
     operations = list(trips.operations) if trips is not None else []
     dropped = trips.dropped if trips is not None else 0
     written: list[str] = []
@@ -152,7 +164,7 @@ def _audit_line(response: Response, change: str, resource: str, trips: Any) -> N
         "event": "audit",
         "operation": change,
         "resource_type": resource,
-        "id": _scim_id(response),
+        "id": _scim_id(req, response),
         "dns": written,
         "ldap_operations": [
             {"op": op.operation, "dn": op.dn, "result": op.result}
@@ -193,8 +205,8 @@ def _outcome(status: int) -> str:
     return "success" if status < 400 else "failure"
 
 
-def _scim_id(response: Response) -> str | None:
-    ident = (request.view_args or {}).get("ident")
+def _scim_id(req: Request, response: Response) -> str | None:
+    ident = (req.view_args or {}).get("ident")
     if ident:
         return str(ident)
     location = response.headers.get("Location", "")
