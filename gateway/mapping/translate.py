@@ -21,6 +21,7 @@ from gateway.mapping.converters import generalized_time_to_iso
 from gateway.mapping.model import ResourceMapping
 from gateway.mapping.slots import Slot, slot_of, template_values
 from gateway.mapping.unmapped import unmapped_attributes as unmapped_attributes
+from gateway.mapping.unresolved import Unresolved
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +71,12 @@ def to_resource(
     rm: ResourceMapping,
     dn: str,
     attributes: Mapping[str, tuple[str, ...]],
-    ids_by_dn: Mapping[str, tuple[str, str]],
+    ids_by_dn: Mapping[str, tuple[str, str] | Unresolved],
     *,
     hide_derived: bool = False,
 ) -> dict[str, Any]:
-    """The SCIM resource for an entry. ``ids_by_dn``: normalized DN → (resource type, id).
+    """The SCIM resource for an entry. ``ids_by_dn``: normalized DN → (resource type, id),
+    or the :class:`Unresolved` stand-in an update keeps for it.
 
     A client reads back what it wrote (Entra compares what it reads with what it would send,
     entra-scim.md §10), including values equal to what the mapping would derive; only an
@@ -92,7 +94,7 @@ def to_resource(
         slot = slot_of(rule, rm)
         if slot.is_reference:
             refs = [ids_by_dn.get(dnlib.normalize(v)) for v in values]
-            items = [{"value": r[1], "$ref": f"{_endpoint(rm, r[0])}/{r[1]}"} for r in refs if r]
+            items = [_reference(rm, r) for r in refs if r]
             if slot.multi_valued:
                 if items:
                     _container(resource, slot)[slot.attr] = items
@@ -133,6 +135,13 @@ def version(attributes: Mapping[str, tuple[str, ...]]) -> str | None:
     """``meta.version``: a weak ETag over entryCSN, which changes on every write to the entry."""
     csn = _first(attributes, "entryCSN")
     return f'W/"{csn}"' if csn else None
+
+
+def _reference(rm: ResourceMapping, ref: tuple[str, str] | Unresolved) -> dict[str, Any]:
+    """A reference's SCIM value: ``{value: id, $ref}``, or the stand-in an update keeps."""
+    if isinstance(ref, Unresolved):
+        return {"value": ref}
+    return {"value": ref[1], "$ref": f"{_endpoint(rm, ref[0])}/{ref[1]}"}
 
 
 def _endpoint(rm: ResourceMapping, resource_type: str) -> str:
@@ -256,6 +265,9 @@ def to_image(
         if slot.is_reference:
             ids = value if isinstance(value, list) else ([value] if value else [])
             for ident in ids:
+                if isinstance(ident, Unresolved):  # kept as read: its DN goes back
+                    values.append(ident.dn)
+                    continue
                 if ident not in dns_by_id:
                     raise InvalidValue(
                         f"{rule.scim_text}: no {'/'.join(rule.reference)} with id {ident!r}"

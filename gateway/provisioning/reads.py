@@ -16,6 +16,7 @@ from gateway.directory.entry import Entry
 from gateway.directory.sorting import SORT_REQUEST_OID, SortKey
 from gateway.errors import InvalidValue, NotFound
 from gateway.mapping import placement, search, translate
+from gateway.mapping.unresolved import Unresolved
 from gateway.provisioning.context import ResourceContext, named_types
 from gateway.provisioning.errors import translating
 from gateway.provisioning.references import Ref
@@ -186,13 +187,14 @@ class Reader:
         return entry, known
 
     def as_resource(self, entry: Entry) -> dict[str, Any]:
-        """The resource as the mapping sees it, with references as DNs standing in for ids.
+        """The resource as the mapping sees it, references kept as read: their DNs stand in
+        for the ids (:class:`~gateway.mapping.unresolved.Unresolved`), not looked up.
 
         Values still equal to what their defaults derive are left out, so they follow their
         sources through this update (translate._hide_derived); reads show them.
         """
-        ids_by_dn = {
-            dnlib.normalize(d): ("?", f"dn:{d}")
+        ids_by_dn: dict[str, tuple[str, str] | Unresolved] = {
+            dnlib.normalize(d): Unresolved(d)
             for d in translate.reference_dns(self.rm, entry.attributes)
         }
         return translate.to_resource(

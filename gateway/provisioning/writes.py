@@ -273,11 +273,11 @@ class Writer:
     def _refs_for(
         self, entry: Entry, new: dict[str, Any], resolver: Resolver
     ) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
-        """id→DN for the write, id-by-DN for the response; existing references cost nothing."""
-        dns_by_id = {f"dn:{d}": d for d in translate.reference_dns(self.rm, entry.attributes)}
-        wanted = [i for i in self._reference_ids(new) if i not in dns_by_id]
+        """id→DN for the write, id-by-DN for the response; references kept as they were
+        (:class:`~gateway.mapping.unresolved.Unresolved`) are written back without a lookup."""
+        wanted = self._reference_ids(new)
         found = resolver.by_ids(wanted, self._write_types) if wanted else {}
-        dns_by_id.update({i: r.dn for i, r in found.items()})
+        dns_by_id = {i: r.dn for i, r in found.items()}
         ids_by_dn = {dnlib.normalize(r.dn): (r.type, r.id) for r in found.values()}
         linked, pending = self.ctx.refs.from_links(self.rm, [entry])
         ids_by_dn.update({k: (r.type, r.id) for k, r in linked.items()})
@@ -296,6 +296,7 @@ class Writer:
         }
 
     def _reference_ids(self, resource: dict[str, Any]) -> list[str]:
+        """The ids a resource's writable references name (stand-ins are not ids: left out)."""
         ids: list[str] = []
         for rule in self.rm.attributes:
             if not rule.reference or not rule.writable:
