@@ -24,29 +24,6 @@ class Limits:
     default_count: int = 100
 
 
-def named_types(
-    rm: ResourceMapping, *, members: bool = True, rules: bool = True, writable: bool = False
-) -> tuple[str, ...]:
-    """Which resource types the references of ``rm`` may name, in mapping order, once each.
-
-    The one answer to "which types may a reference name": ``members`` adds the types of its
-    member rule, ``rules`` those of its reference rules (``manager``, ``groups``), only the
-    ones a client may write with ``writable``. A lookup of ids or DNs searches these types
-    only, so an id of another type is not found (and a write naming it is refused).
-    """
-    types: list[str] = []
-    if members and rm.members is not None:
-        types += rm.members.types
-    if rules:
-        types += [
-            t
-            for r in rm.attributes
-            if r.reference and (r.writable or not writable)
-            for t in r.reference
-        ]
-    return tuple(dict.fromkeys(types))
-
-
 @dataclass(frozen=True, slots=True)
 class ResourceContext:
     """One resource type's mapping and the collaborators its reads and writes share."""
@@ -77,7 +54,7 @@ class ResourceContext:
 
     def is_member_type(self) -> bool:
         """Can entries of this type be members of groups (so deletes and renames fix them)?"""
-        return self.membership is not None and self.rm.name in self.membership.rule.types
+        return self.membership is not None and self.rm.name in self.membership.types
 
     def back_link(self) -> list[str]:
         """The back-link attribute (memberOf) to read with an entry, when the groups keep one."""

@@ -23,6 +23,7 @@ from gateway.errors import InvalidValue, NoSuchAttribute, ObjectClassViolation, 
 from gateway.mapping import placement
 from gateway.mapping.model import Mapping, ResourceMapping
 from gateway.provisioning.references import Ref, References
+from gateway.provisioning.reftypes import named_types
 from gateway.provisioning.resolver import Resolver
 from gateway.scim.patch import ValueDelta
 
@@ -50,6 +51,7 @@ class Membership:
         self.mapping = mapping
         self.group = group
         self.rule = group.members
+        self.types = named_types(group, rules=False)  # what a member may be
 
     # ------------------------------------------------------------------ reads
 
@@ -79,24 +81,22 @@ class Membership:
         """
         refs: list[Ref] = []
         linked = (
-            self.refs.linked_refs(entry, self.rule.ldap, self.rule.types)
-            if entry is not None
-            else None
+            self.refs.linked_refs(entry, self.rule.ldap, self.types) if entry is not None else None
         )
         if linked is not None:
             refs, pending = linked
             if pending:
-                refs += self.refs.by_dns(pending, self.rule.types).values()
+                refs += self.refs.by_dns(pending, self.types).values()
         elif self.rule.member_of:
-            refs = self.refs.holding(self.rule.member_of, group_dn, self.rule.types)
+            refs = self.refs.holding(self.rule.member_of, group_dn, self.types)
         elif self.rule.by_dn:
             placeholder = dnlib.normalize(self.rule.placeholder or "")
             values = [v for v in stored or () if dnlib.normalize(v) != placeholder]
-            refs = list(self.refs.by_dns(values, self.rule.types).values())
+            refs = list(self.refs.by_dns(values, self.types).values())
         else:
             placeholder = (self.rule.placeholder or "").lower()
             values = [v for v in stored or () if v.lower() != placeholder]
-            refs = list(self.refs.by_rdn_values(values, self.rule.types).values())
+            refs = list(self.refs.by_rdn_values(values, self.types).values())
         return [member_item(r) for r in refs]
 
     def read_members(self, group_dn: str) -> list[dict[str, Any]]:
@@ -119,7 +119,7 @@ class Membership:
     def resolve(self, values: Iterable[Any], resolver: Resolver) -> dict[str, Ref]:
         """Member ids → Refs; any unknown id is a 400 naming it, before anything is written."""
         ids = [_member_id(v) for v in values]
-        found = resolver.by_ids(ids, self.rule.types)
+        found = resolver.by_ids(ids, self.types)
         missing = [i for i in ids if i not in found]
         if missing:
             shown = ", ".join(repr(m) for m in missing[:5])
@@ -154,7 +154,7 @@ class Membership:
             mods.append(Modification(attr, ModOp.ADD, tuple(self.value_of(r.dn) for r in added)))
         if delta.remove:
             # An id that resolves to nothing cannot be a member: removing it is already done.
-            found = resolver.by_ids([_member_id(v) for v in delta.remove], self.rule.types)
+            found = resolver.by_ids([_member_id(v) for v in delta.remove], self.types)
             if found:
                 gone = tuple(self.value_of(r.dn) for r in found.values())
                 mods.append(Modification(attr, ModOp.DELETE, gone))
@@ -265,7 +265,7 @@ class Membership:
         for _ in range(_SETTLE_ROUNDS):
             if not pending:
                 return
-            now = self.refs.by_ids([r.id for r in pending], self.rule.types)  # as it is now
+            now = self.refs.by_ids([r.id for r in pending], self.types)  # as it is now
             stale = [r for r in pending if not self._same(now.get(r.id), r)]
             if not stale:
                 return

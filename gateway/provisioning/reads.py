@@ -17,9 +17,10 @@ from gateway.directory.sorting import SORT_REQUEST_OID, SortKey
 from gateway.errors import InvalidValue, NotFound
 from gateway.mapping import placement, search, translate
 from gateway.mapping.unresolved import Unresolved
-from gateway.provisioning.context import ResourceContext, named_types
+from gateway.provisioning.context import ResourceContext
 from gateway.provisioning.errors import translating
 from gateway.provisioning.references import Ref
+from gateway.provisioning.reftypes import named_types
 from gateway.scim import filter as scim_filter
 from gateway.scim.projection import Projection, wants
 

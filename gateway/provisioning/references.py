@@ -19,6 +19,7 @@ from gateway.directory.entry import Entry
 from gateway.directory.operations import Directory
 from gateway.mapping import placement
 from gateway.mapping.model import Mapping, ResourceMapping
+from gateway.provisioning.reftypes import named_types
 
 CHUNK = 200
 
@@ -308,7 +309,9 @@ def _member_deref_spec(
     rule = group.members
     if rule is None or not rule.by_dn:
         return None
-    targets = [mapping.resources[t] for t in rule.types if t in mapping.resources]
+    targets = [
+        mapping.resources[t] for t in named_types(group, rules=False) if t in mapping.resources
+    ]
     if not targets or any(_filter_class(t) is None for t in targets):
         return None
     return rule.ldap.lower(), (*dict.fromkeys(t.id_attribute for t in targets), "objectClass")

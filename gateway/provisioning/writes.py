@@ -18,12 +18,13 @@ from gateway.errors import EntryExists, InvalidValue, SchemaViolation, Uniquenes
 from gateway.mapping import changes, translate
 from gateway.provisioning import refusals
 from gateway.provisioning.allocation import Allocator
-from gateway.provisioning.context import ResourceContext, named_types
+from gateway.provisioning.context import ResourceContext
 from gateway.provisioning.errors import translating
 from gateway.provisioning.membership import member_item
 from gateway.provisioning.passwords import set_on_new_entry, take_password
 from gateway.provisioning.reads import DEFAULT_PROJECTION, Reader
 from gateway.provisioning.references import Ref
+from gateway.provisioning.reftypes import named_types
 from gateway.provisioning.resolver import Resolver
 from gateway.scim import etag
 from gateway.scim.limits import NO_LIMITS, PatchLimits
