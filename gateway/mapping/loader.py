@@ -38,6 +38,7 @@ Checks against a live directory's schema are in gateway.mapping.check (``mapping
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from gateway.errors import ConfigError
 from gateway.mapping.compiler import compile_resource, cross_check
 from gateway.mapping.converters import REGISTRY
+from gateway.mapping.declarations import declared_types
 from gateway.mapping.disable import STRATEGIES
 from gateway.mapping.model import MEMBER_VALUE_DN, WRITE_POLICIES, Mapping, ResourceMapping
 from gateway.scim.registry import BUILTIN
@@ -141,6 +143,30 @@ class _FileSchema(_Strict):
     version = fields.Integer(required=True, validate=validate.Equal(1))
     User = fields.Nested(_ResourceSchema)
     Group = fields.Nested(_ResourceSchema)
+    # the file's own resource types; checked by gateway.mapping.declarations
+    schemas = fields.Raw(load_default=None)
+    resource_types = fields.Raw(load_default=None)
+
+
+@functools.lru_cache(maxsize=16)
+def _file_schema(names: tuple[str, ...]) -> type[Schema]:
+    """``_FileSchema`` with a section for each type in ``names`` (the file's registry), and
+    references and member types checked against them."""
+    if names == BUILTIN.names():
+        return _FileSchema
+    known = validate.OneOf(sorted(names))
+
+    class _Rule(_RuleSchema):
+        reference = fields.List(fields.String(validate=known), load_default=list)
+
+    class _Members(_MembersSchema):
+        types = fields.List(fields.String(validate=known), load_default=["User"])
+
+    class _Resource(_ResourceSchema):
+        members = fields.Nested(_Members, load_default=None)
+        attributes = fields.List(fields.Nested(_Rule), required=True)
+
+    return _FileSchema.from_dict({n: fields.Nested(_Resource) for n in names}, name="_File")
 
 
 def load_mapping(path: str | Path) -> Mapping:
@@ -165,20 +191,28 @@ def load_mapping_text(text: str, source: str = "<text>") -> Mapping:
     problems: list[str] = []
     if not isinstance(data, dict):
         raise ConfigError([f"{source}: the file must be a YAML mapping"], f"mapping {source}")
+    declared = declared_types(data)  # schemas: and resource_types:, checked first
+    for prefix, messages in declared.problems:
+        for p, msg in _flatten(messages, prefix):
+            problems.append(f"{located.where(p)}: {p}: {msg}")
+    registry = declared.registry
+    for name in registry.names():
+        if name not in BUILTIN and name not in data:
+            here = f"resource_types.{name}"
+            problems.append(f"{located.where(here)}: {here}: no {name}: section maps it")
     try:
-        loaded = _FileSchema().load(data)
+        loaded = _file_schema(declared.section_names)().load(data)
     except ValidationError as err:
         for p, msg in _flatten(err.messages):
             problems.append(f"{located.where(p)}: {p}: {msg}")
         raise ConfigError(problems, f"mapping {source}") from err
-    registry = BUILTIN
     resources: dict[str, ResourceMapping] = {}
     for name in registry.names():  # the registry's order: the order types are served in
         if name in loaded:
             res = compile_resource(name, loaded[name], problems, located.where, registry)
             if res is not None:
                 resources[name] = res
-    defined = [n for n in registry.names() if n in loaded]
+    defined = [n for n in declared.section_names if n in loaded]  # a broken one too
     if not defined:
         problems.append(f"{source}: define at least one of {', '.join(registry.names())}")
     problems += cross_check(resources, located.where, defined)

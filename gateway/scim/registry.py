@@ -115,16 +115,19 @@ class Declaration:
 
 
 def declare(
-    schemas: Sequence[Mapping[str, Any]],
+    schemas: Sequence[tuple[str, Mapping[str, Any]]],
     declarations: Sequence[Declaration],
     base: Registry = BUILTIN,
+    broken: Iterable[str] = (),
 ) -> tuple[Registry, list[Problem]]:
     """``base`` plus the declared types, and every mistake found (the registry then holds
     only the declarations without one).
 
-    ``schemas``: RFC 7643 §7 schema definitions (``id``, ``name``, ``description``,
-    ``attributes`` of ``name``, ``type``, ``multiValued``, ... ``subAttributes``) whose
-    shapes the caller has checked; this checks their meaning.
+    ``schemas``: (where each is in the file, RFC 7643 §7 schema definition: ``id``, ``name``,
+    ``description``, ``attributes`` of ``name``, ``type``, ``multiValued``, ...
+    ``subAttributes``), shapes checked by the caller; this checks their meaning.
+    ``broken``: ids of schemas whose shapes were wrong (already reported): a type naming one
+    is left out without a second problem.
     """
     problems: list[Problem] = []
     taken: set[str] = set()
@@ -132,8 +135,7 @@ def declare(
         taken.update(s.id.casefold() for s in rtype.schemas())
     known_types = {*base.names(), *(d.name for d in declarations)}
     built: dict[str, Schema] = {}
-    for i, definition in enumerate(schemas):
-        here = f"schemas.{i}"
+    for here, definition in schemas:
         schema = _schema(definition, here, known_types, problems)
         folded = schema.id.casefold()
         if folded in taken:
@@ -147,16 +149,16 @@ def declare(
     endpoints.update({e.casefold(): "" for e in RESERVED_ENDPOINTS})
     for decl in declarations:
         before = len(problems)
-        rtype = _resource_type(decl, built, base, endpoints, problems)
+        rtype = _resource_type(decl, built, base, endpoints, problems, set(broken))
         for s in (decl.schema, *(urn for urn, _ in decl.extensions)):
             used.add(s.casefold())
         if rtype is not None and len(problems) == before:
             added.append(rtype)
-    for i, definition in enumerate(schemas):
+    for here, definition in schemas:
         urn = str(definition.get("id", ""))
         if urn.casefold() in built and urn.casefold() not in used:
             problems.append(
-                (f"schemas.{i}.id", f"{urn} is not the schema of any type in resource_types")
+                (f"{here}.id", f"{urn} is not the schema of any type in resource_types")
             )
     return base.extended(added), problems
 
@@ -167,6 +169,7 @@ def _resource_type(
     base: Registry,
     endpoints: dict[str, str],
     problems: list[Problem],
+    broken: set[str],
 ) -> ResourceType | None:
     here = f"resource_types.{decl.name}"
     if decl.name in base:
@@ -175,20 +178,20 @@ def _resource_type(
     if not TYPE_NAME.fullmatch(decl.name):
         problems.append((here, "a type name is a letter A-Z then letters and digits (e.g. Device)"))
         return None
-    if not ENDPOINT.fullmatch(decl.endpoint):
+    clash = endpoints.get(decl.endpoint.casefold())
+    if clash is not None:
+        owner = f"{clash}'s endpoint" if clash else "reserved by RFC 7644 §3.2"
+        problems.append((f"{here}.endpoint", f"{decl.endpoint} is {owner}"))
+    elif not ENDPOINT.fullmatch(decl.endpoint):
         problems.append(
             (f"{here}.endpoint", "an endpoint is '/' and one path segment (e.g. /Devices)")
         )
     else:
-        clash = endpoints.get(decl.endpoint.casefold())
-        if clash is not None:
-            owner = f"{clash}'s endpoint" if clash else "reserved by RFC 7644 §3.2"
-            problems.append((f"{here}.endpoint", f"{decl.endpoint} is {owner}"))
-        else:
-            endpoints[decl.endpoint.casefold()] = decl.name
+        endpoints[decl.endpoint.casefold()] = decl.name
     core = built.get(decl.schema.casefold())
     if core is None:
-        problems.append((f"{here}.schema", f"no schema {decl.schema} under schemas:"))
+        if decl.schema not in broken:
+            problems.append((f"{here}.schema", f"no schema {decl.schema} under schemas:"))
         return None
     extensions: list[tuple[Schema, bool]] = []
     seen = {core.id.casefold()}
