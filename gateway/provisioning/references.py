@@ -136,23 +136,24 @@ class References:
         # A group of 20,000 lists 20,000 DNs, nearly all under one parent with one set of
         # classes: classified once per (parent, classes) — see _placement_key — not per DN.
         bases = _base_rdns(tuple(mappings))
-        seen: dict[tuple[str, tuple[str, ...]], tuple[Ref, bool]] = {}
+        seen: dict[tuple[str, tuple[str, ...]], tuple[str, str, bool]] = {}
         for target in linked:
             key = _placement_key(target, bases)
             known = seen.get(key) if key is not None else None
             if known is not None:
-                model, direct = known
-                ident = target.first(self.mapping[model.type].id_attribute)
-                if not ident:
+                kind, id_attribute, direct = known
+                ident = target.attributes.get(id_attribute)
+                if not ident or not ident[0]:
                     continue
-                ref = Ref(model.type, ident, target.dn)
+                ref = Ref(kind, ident[0], target.dn)
             else:
                 ref = self._classify(target, mappings)
                 if ref is None:
                     continue
-                direct = _has_filter_class(self.mapping[ref.type], target)
+                rm = self.mapping[ref.type]
+                direct = _has_filter_class(rm, target)
                 if key is not None:
-                    seen[key] = (ref, direct)
+                    seen[key] = (ref.type, rm.id_attribute.lower(), direct)
             if direct:
                 found.append(ref)
             else:
@@ -361,8 +362,8 @@ def _placement_key(entry: Entry, base_rdns: frozenset[str]) -> tuple[str, tuple[
     DN gets None: classified on its own.
     """
     rdn, comma, parent = entry.dn.partition(",")
-    if not comma or not parent[:1].isalpha() or not _SIMPLE_RDN.fullmatch(rdn):
+    if not comma or not _SIMPLE_RDN.fullmatch(rdn) or not parent[:1].isalpha():
         return None
     if rdn.lower() in base_rdns:
         return None
-    return parent, entry.get("objectClass")
+    return parent, entry.attributes.get("objectclass", ())
