@@ -205,8 +205,9 @@ class FrontDoor:
             if close is not None:
                 close()
         status, headers = started
-        # Names keep Flask's casing (h11 compares them case-insensitively): clients written
-        # against the previous server, and some that should know better, expect it.
+        # Names keep Flask's casing (protocol.CasedCycle writes them so, and compares them
+        # case-insensitively): clients written against the previous server, and some that
+        # should know better, expect it.
         encoded = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
         return int(status.split(" ", 1)[0]), encoded, b"".join(chunks)
 

@@ -1,65 +1,191 @@
-"""uvicorn's h11 protocol with a deadline for request headers (slow-header clients).
+"""uvicorn's httptools protocol with the front door's limits on request headers.
 
-uvicorn (like gunicorn's own async workers) has no limit on how long a client may take to send
-a request's headers: its keep-alive timer stops at the first byte, so a client trickling one
-byte every few seconds holds its connection for ever. This subclass gives every request
-:attr:`header_timeout` seconds, counted from the moment the server starts waiting for it (the
-connection opened, or the previous response was sent), to complete its headers; otherwise the
-connection is closed. The body has its own deadline, enforced by the bridge
-(:mod:`gateway.frontdoor.bridge`), which reads it before any thread sees the request.
+Why httptools: uvicorn's pure-Python h11 protocol was the largest single cost of the served
+request after the app itself (~17 % of a worker's CPU for a read); httptools parses with
+llhttp, in C, and took 0.45 ms of server CPU per keep-alive request down to 0.31 ms measured
+with the same trivial app (see README, "Benchmarks"). It leaves three things to this subclass:
 
-It relies on three documented-by-use parts of ``H11Protocol``: ``connection_made``,
-``data_received`` and ``on_response_complete``, and on ``cycle`` changing when a request's
-headers have been parsed; ``tests/e2e/test_front_door.py`` holds it to that.
+- **A deadline for the headers.** uvicorn (like gunicorn's own async workers) has no limit on
+  how long a client may take to send a request's headers: its keep-alive timer stops at the
+  first byte, so a client trickling one byte every few seconds holds its connection for ever.
+  Every request gets :attr:`header_timeout` seconds, counted from the moment the server starts
+  waiting for it (the connection opened, or the previous response was sent), to complete its
+  headers; otherwise the connection is closed. The body has its own deadline, enforced by the
+  bridge (:mod:`gateway.frontdoor.bridge`), which reads it before any thread sees the request.
+- **A cap on the headers' size.** h11 refused a request whose head passed 16 KiB; llhttp has
+  no limit of its own. Past :attr:`max_header_bytes` (request line and headers) the answer is
+  uvicorn's ``400`` and the connection is closed, as h11's was. Bytes not yet parsed are
+  counted too (llhttp keeps a header it is still reading), so a header that never ends is cut
+  at the cap, not held until the deadline.
+- **Header names as the app wrote them.** uvicorn's httptools cycle writes response header
+  names in lower case; h11 kept Flask's ``Content-Type``, ``X-Request-Id``, ``Retry-After``,
+  which clients written against the earlier server (and some that should know better) look
+  up as written. :class:`CasedCycle` writes the head with the names as given.
+
+It relies on uvicorn's ``HttpToolsProtocol`` parser callbacks (``on_message_begin``,
+``on_url``, ``on_header``, ``on_headers_complete``), ``on_response_complete``, and the
+response state of its ``RequestResponseCycle``; ``tests/e2e/test_front_door.py`` holds it to
+them and ``pyproject.toml`` pins uvicorn below 0.60.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import (
+    HEADER_RE,
+    HEADER_VALUE_RE,
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 from gateway import metrics
 
 log = logging.getLogger(__name__)
 
+MAX_HEADER_BYTES = 16 * 1024
+"""The request line and headers of one request, at most (h11's default, kept)."""
+INVALID = "Invalid HTTP request received."  # uvicorn's own 400 text
 
-class DeadlineH11Protocol(H11Protocol):
+
+class HeadTooLarge(Exception):
+    """The request line and headers passed :attr:`DeadlineProtocol.max_header_bytes`."""
+
+
+class CasedCycle(RequestResponseCycle):
+    """uvicorn's request/response cycle, writing response header names as the app gave them.
+
+    Only the response head is written here, with the same checks and the same decisions
+    (names compared in lower case) as uvicorn's ``send``; the body goes to uvicorn's.
+    """
+
+    async def send(self, message: Any) -> None:
+        if message["type"] != "http.response.start" or self.response_started:
+            await super().send(message)
+            return
+        if self.flow.write_paused and not self.disconnected:
+            await self.flow.drain()
+        if self.disconnected:
+            return
+        self.response_started = True
+        self.waiting_for_100_continue = False
+        content = [STATUS_LINE[message["status"]]]
+        has_connection_close = False
+        for name, value in [*self.default_headers, *message.get("headers", [])]:
+            if HEADER_RE.search(name):
+                raise RuntimeError("Invalid HTTP header name.")
+            if HEADER_VALUE_RE.search(value):
+                raise RuntimeError("Invalid HTTP header value.")
+            lowered = name.lower()
+            if lowered == b"content-length" and self.chunked_encoding is None:
+                self.expected_content_length = int(value.decode())
+                self.chunked_encoding = False
+            elif lowered == b"transfer-encoding" and value.lower() == b"chunked":
+                self.expected_content_length = 0
+                self.chunked_encoding = True
+            elif lowered == b"connection" and b"close" in [
+                token.lower().strip() for token in value.split(b",")
+            ]:
+                self.keep_alive = False
+                has_connection_close = True
+            content.extend([name, b": ", value, b"\r\n"])
+        if not self.keep_alive and not has_connection_close:
+            content.append(b"connection: close\r\n")
+        if (
+            self.chunked_encoding is None
+            and self.scope["method"] != "HEAD"
+            and message["status"] not in (204, 304)
+        ):
+            self.chunked_encoding = True
+            content.append(b"transfer-encoding: chunked\r\n")
+        content.append(b"\r\n")
+        self.transport.write(b"".join(content))
+
+
+class DeadlineProtocol(HttpToolsProtocol):
     header_timeout: float = 10.0
     """Seconds a client has to send a request's headers; set per server by :func:`with_deadline`."""
+    max_header_bytes: int = MAX_HEADER_BYTES
 
     _deadline: asyncio.TimerHandle | None = None
-    _awaited_after: object = None  # the request cycle that was current when the wait began
+    _heads = 0  # requests whose headers are complete
+    _answered = 0  # responses sent in full
+    _begun = 0  # requests whose first byte has arrived
+    _in_head = False  # between a request's first byte and the end of its headers
+    _head_bytes = 0  # of the request being read: bytes parsed, or received while in its head
+
+    # ------------------------------------------------------------------ the connection
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._wait_for_headers()
 
     def data_received(self, data: bytes) -> None:
+        begun, in_head = self._begun, self._in_head
         super().data_received(data)
-        self._settle()
+        if in_head and self._in_head and begun == self._begun:
+            # All of ``data`` went to one unfinished head (llhttp may hold a part of it that
+            # no callback has seen yet): counted, so an endless header is cut at the cap.
+            self._head_bytes += len(data)
+            if self._head_bytes > self.max_header_bytes and not self.transport.is_closing():
+                self._refuse_head()
 
     def on_response_complete(self) -> None:
-        self._wait_for_headers()  # before super(): it may start a pipelined request at once
+        self._answered += 1
+        if self._heads == self._answered:  # before super(): no pipelined request is waiting
+            self._wait_for_headers()
         super().on_response_complete()
-        self._settle()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel()
         super().connection_lost(exc)
 
+    # ------------------------------------------------------------------ parser callbacks
+
+    def on_message_begin(self) -> None:
+        self._begun += 1
+        self._in_head = True
+        self._head_bytes = 0
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)  # ": " and CRLF
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._heads += 1
+        self._cancel()  # the deadline is met
+        super().on_headers_complete()
+        if type(self.cycle) is RequestResponseCycle:
+            # The cycle was just made (its task has not started): it writes the names as given.
+            self.cycle.__class__ = CasedCycle
+
+    # ------------------------------------------------------------------ limits
+
+    def _count(self, size: int) -> None:
+        """Raised from a parser callback, ``HeadTooLarge`` makes httptools fail the parse:
+        uvicorn then answers 400 and closes, as for any malformed request."""
+        self._head_bytes += size
+        if self._head_bytes > self.max_header_bytes:
+            raise HeadTooLarge
+
+    def _refuse_head(self) -> None:
+        self.logger.warning(INVALID)
+        self.send_400_response(INVALID)
+
     def _wait_for_headers(self) -> None:
         self._cancel()
         if self.transport is None or self.transport.is_closing():
             return
-        self._awaited_after = self.cycle
         self._deadline = self.loop.call_later(self.header_timeout, self._expire)
-
-    def _settle(self) -> None:
-        """A new request cycle means its headers are complete: the deadline is met."""
-        if self._deadline is not None and self.cycle is not self._awaited_after:
-            self._cancel()
 
     def _cancel(self) -> None:
         if self._deadline is not None:
@@ -68,12 +194,18 @@ class DeadlineH11Protocol(H11Protocol):
 
     def _expire(self) -> None:
         self._deadline = None
-        if self.cycle is self._awaited_after and not self.transport.is_closing():
+        if self._heads == self._answered and not self.transport.is_closing():
             log.debug("closing a connection whose request headers took too long")
             metrics.FRONT_DOOR_REFUSALS.labels("header_timeout").inc()
             self.transport.close()
 
 
-def with_deadline(header_timeout: float) -> type[DeadlineH11Protocol]:
+def with_deadline(
+    header_timeout: float, max_header_bytes: int = MAX_HEADER_BYTES
+) -> type[DeadlineProtocol]:
     """The protocol class for a server whose clients get ``header_timeout`` seconds."""
-    return type("DeadlineH11Protocol", (DeadlineH11Protocol,), {"header_timeout": header_timeout})
+    return type(
+        "DeadlineProtocol",
+        (DeadlineProtocol,),
+        {"header_timeout": header_timeout, "max_header_bytes": max_header_bytes},
+    )

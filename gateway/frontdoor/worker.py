@@ -5,9 +5,10 @@ gunicorn worker process: gunicorn keeps forking, supervising, reloading on SIGHU
 gracefully and passing its TLS settings on. This subclass:
 
 - serves the front door (:class:`~gateway.frontdoor.bridge.FrontDoor`, the preloaded app) with
-  the header deadline of :mod:`gateway.frontdoor.protocol` (pure-Python h11, asyncio's loop
-  accepting one connection per turn, :mod:`gateway.frontdoor.loop`: the behaviour tested is the
-  behaviour shipped, whatever happens to be installed);
+  the header deadline and size cap of :mod:`gateway.frontdoor.protocol` (uvicorn's httptools
+  protocol, a dependency; asyncio's loop accepting one connection per turn,
+  :mod:`gateway.frontdoor.loop`: named here rather than uvicorn's "auto", so the behaviour
+  tested is the behaviour shipped, whatever else happens to be installed);
 - ignores ``X-Forwarded-*`` at this level (the gateway's own ``TRUSTED_PROXY_HOPS`` decides),
   writes no access log of its own (the app writes one line per request) and no ``Server`` header;
 - sends uvicorn's log records to the root logger, so they come out in the gateway's format.
@@ -27,7 +28,7 @@ from gateway.frontdoor.protocol import with_deadline
 class GatewayWorker(UvicornWorker):
     CONFIG_KWARGS: ClassVar[dict[str, Any]] = {
         "loop": "gateway.frontdoor.loop:new_loop",
-        "http": "h11",
+        "http": "httptools",  # replaced by the subclass with the limits in _serve
         "ws": "none",
         "lifespan": "on",
         "proxy_headers": False,
