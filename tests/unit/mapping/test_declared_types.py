@@ -203,3 +203,27 @@ def test_a_mapping_section_of_a_declared_type_is_checked_like_user() -> None:
     assert "Device.attributes.1.scim: unknown attribute 'serial'" in problems(text)
     no_rdn = USER + TYPE.replace("{scim: displayName, ldap: cn}", "{scim: displayName, ldap: x}")
     assert "map the naming SCIM attribute (displayName) to it" in problems(no_rdn)
+
+
+def test_a_declared_type_may_have_extensions_mapped_like_the_enterprise_one() -> None:
+    extension = """\
+  - id: urn:example:scim:DeviceInventory
+    name: Inventory
+    attributes:
+      - {name: assetTag, type: string}
+"""
+    text = USER + TYPE.replace("resource_types:\n", extension + "resource_types:\n").replace(
+        "naming_attribute: displayName}",
+        "naming_attribute: displayName,\n"
+        "           schema_extensions: [{schema: urn:example:scim:DeviceInventory}]}",
+    )
+    text += "    - {scim: 'urn:example:scim:DeviceInventory:assetTag', ldap: description}\n"
+    device = load_mapping_text(text)["Device"]
+    assert [(s.id, required) for s, required in device.rtype.extensions] == [
+        ("urn:example:scim:DeviceInventory", False)
+    ]
+    assert device.attributes[-1].scim.attr.schema == "urn:example:scim:DeviceInventory"
+    unused = USER + TYPE.replace("resource_types:\n", extension + "resource_types:\n")
+    assert "schemas.1.id: urn:example:scim:DeviceInventory is not the schema of any type" in (
+        problems(unused)
+    )
