@@ -24,7 +24,7 @@ from gateway.directory.pool import ConnectionPool, ConnectionSettings
 from gateway.directory.subschema import read_subschema
 from gateway.errors import ConfigError, DirectoryError, GatewayError, InsufficientAccess
 from gateway.mapping import placement
-from gateway.mapping.check import ERROR, WARNING, Finding, check_schema
+from gateway.mapping.check import ERROR, WARNING, Finding, check_directory, check_schema
 from gateway.mapping.loader import load_mapping
 from gateway.mapping.model import Allocation, Mapping, ResourceMapping
 
@@ -75,7 +75,9 @@ def run(
 
 def check_against(mapping: Mapping, directory: Directory) -> list[Finding]:
     """Schema findings plus what the directory's data says (bases, read access, counters)."""
-    findings = check_schema(mapping, read_subschema(directory))
+    schema = read_subschema(directory)
+    findings = check_schema(mapping, schema)
+    findings += check_directory(mapping, schema, directory.supported_controls())
     for rm in mapping.resources.values():
         findings += _Probe(mapping, rm, directory).run()
     return findings

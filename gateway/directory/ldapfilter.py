@@ -84,18 +84,22 @@ LdapFilter = (
 MATCH_ALL = Present("objectClass")
 
 
-def entry_at(dn: str) -> LdapFilter:
+def entry_at(dn: str, *, entry_dn: bool = True) -> LdapFilter:
     """Matches the entry whose DN is ``dn``: ``(&(uid=x)(entryDN=uid=x,…))``.
 
     entryDN (RFC 5020) makes a set of DNs one search; the RDN clause lets the server use its
-    index instead of testing every entry below the base.
+    index instead of testing every entry below the base. ``entry_dn=False`` (a server without
+    entryDN, mapping ``directory.entry_dn``): the RDN clause alone, which may also match
+    entries of that name elsewhere below the base — the caller keeps only those at ``dn``.
     """
     from gateway.directory.dn import InvalidDn, components
 
     try:
         attr, value = components(dn)[0]
     except (InvalidDn, IndexError):
-        return Equal("entryDN", dn)
+        return Equal("entryDN", dn) if entry_dn else Nothing()
+    if not entry_dn:
+        return Equal(attr, value)
     return And((Equal(attr, value), Equal("entryDN", dn)))
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from gateway.directory import subschema as ss
 from gateway.directory.subschema import DirectorySchema, ObjectClass
+from gateway.mapping.behaviour import PERMISSIVE_MODIFY_OID
 from gateway.mapping.model import Mapping, ResourceMapping, Template
 
 ERROR, WARNING = "error", "warning"
@@ -361,6 +362,45 @@ class _Resource:
         if self.rm.disable is not None:
             always |= {canon(a) for a in self.rm.disable.always_written()}
         return always, sometimes
+
+
+def check_directory(
+    mapping: Mapping, schema: DirectorySchema, controls: frozenset[str]
+) -> list[Finding]:
+    """The mapping's ``directory:`` section against what the server shows: its schema (the
+    version and entryDN attributes) and its root DSE's supportedControl (permissive modify)."""
+    out: list[Finding] = []
+    server = mapping.directory
+
+    def add(level: str, key: str, message: str) -> None:
+        path = f"directory.{key}"
+        out.append(Finding(level, mapping.where(path), path, message))
+
+    version = server.version_attribute
+    if version is not None and schema.attribute(version) is None:
+        add(
+            ERROR,
+            "version_attribute",
+            f"{version} is not defined by the directory's schema, so resources would have no "
+            "version: set version_attribute: none (no ETags; 389 DS), or an attribute that "
+            "changes on every write (389 DS with the USN plugin: entryUSN)",
+        )
+    if server.entry_dn and schema.attribute("entryDN") is None:
+        add(
+            ERROR,
+            "entry_dn",
+            "entryDN is not defined by the directory's schema: set entry_dn: false",
+        )
+    # slapd honours permissive modify without listing it (a hidden control), so only a
+    # server that lists it can be told apart: then false leaves a cheaper write unused
+    if not server.permissive_modify and PERMISSIVE_MODIFY_OID in controls:
+        add(
+            WARNING,
+            "permissive_modify",
+            f"the server lists the permissive-modify control ({PERMISSIVE_MODIFY_OID}) in its "
+            "root DSE: set permissive_modify: true",
+        )
+    return out
 
 
 def _always_renders(templates: tuple[Template, ...], required: set[str]) -> bool:

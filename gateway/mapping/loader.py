@@ -46,6 +46,7 @@ import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from gateway.errors import ConfigError
+from gateway.mapping import behaviour
 from gateway.mapping.compiler import compile_resource, cross_check
 from gateway.mapping.converters import REGISTRY
 from gateway.mapping.declarations import declared_types
@@ -141,6 +142,7 @@ class _ResourceSchema(_Strict):
 
 class _FileSchema(_Strict):
     version = fields.Integer(required=True, validate=validate.Equal(1))
+    directory = fields.Nested(behaviour.DirectorySchema, load_default=None)  # server quirks
     User = fields.Nested(_ResourceSchema)
     Group = fields.Nested(_ResourceSchema)
     # the file's own resource types; checked by gateway.mapping.declarations
@@ -216,9 +218,14 @@ def load_mapping_text(text: str, source: str = "<text>") -> Mapping:
     if not defined:
         problems.append(f"{source}: define at least one of {', '.join(registry.names())}")
     problems += cross_check(resources, located.where, defined)
+    server = behaviour.compile_directory(
+        loaded["directory"],
+        resources,
+        lambda p, m: problems.append(f"{located.where(p)}: {p}: {m}"),
+    )
     if problems:
         raise ConfigError(problems, f"mapping {source}")
-    return Mapping(resources, source, lines)
+    return Mapping(behaviour.apply(resources, server), source, lines, server)
 
 
 def _to_python(node: yaml.Node, path: str, lines: dict[str, int]) -> Any:

@@ -13,6 +13,8 @@ from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 
 from gateway.directory.ldapfilter import Raw
+from gateway.mapping.behaviour import DEFAULT as DEFAULT_DIRECTORY
+from gateway.mapping.behaviour import DirectoryBehaviour
 from gateway.mapping.disable import DisableStrategy
 from gateway.scim.path import PatchPath
 from gateway.scim.registry import BUILTIN, Registry
@@ -167,6 +169,7 @@ class ResourceMapping:
     disable: DisableStrategy | None = None  # how active: false is stored (mapping/disable.py)
     members: MembersRule | None = None
     derived: tuple[DerivedRule, ...] = ()
+    directory: DirectoryBehaviour = DEFAULT_DIRECTORY  # the file's directory: section
     registry: Registry = BUILTIN  # the mapping's resource types (other types' endpoints)
 
     @property
@@ -195,6 +198,12 @@ class Mapping:
     resources: dict[str, ResourceMapping] = field(default_factory=dict)
     source: str = "<memory>"
     lines: dict[str, int] = field(default_factory=dict, compare=False)  # YAML path → line
+    directory: DirectoryBehaviour = DEFAULT_DIRECTORY  # what the server does (behaviour.py)
+
+    @property
+    def etags(self) -> bool:
+        """Resources carry ``meta.version``, so ETags and If-Match are offered."""
+        return self.directory.versions
 
     def __getitem__(self, name: str) -> ResourceMapping:
         return self.resources[name]

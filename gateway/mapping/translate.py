@@ -25,6 +25,7 @@ from gateway.mapping.unresolved import Unresolved
 
 log = logging.getLogger(__name__)
 
+# meta's attributes on the default directory (OpenLDAP); a mapping's own: meta_attributes(rm)
 META_ATTRIBUTES = ("entryCSN", "createTimestamp", "modifyTimestamp")
 
 
@@ -48,7 +49,7 @@ class Image:
 
 def read_attributes(rm: ResourceMapping, *, members: bool = False) -> list[str]:
     """The LDAP attributes a read must request to build the resource (no more)."""
-    names = [rm.id_attribute, *META_ATTRIBUTES]
+    names = [rm.id_attribute, *rm.directory.meta_attributes]
     names += [r.ldap for r in rm.attributes]
     names += [r.ldap for r in rm.derived if r.allocate is None]  # to compare on update
     if rm.disable is not None:
@@ -125,16 +126,21 @@ def _meta(rm: ResourceMapping, attributes: Mapping[str, tuple[str, ...]]) -> dic
         meta["created"] = generalized_time_to_iso(created)
     if modified:
         meta["lastModified"] = generalized_time_to_iso(modified)
-    etag = version(attributes)
+    etag = version(rm, attributes)
     if etag:
         meta["version"] = etag
     return meta
 
 
-def version(attributes: Mapping[str, tuple[str, ...]]) -> str | None:
-    """``meta.version``: a weak ETag over entryCSN, which changes on every write to the entry."""
-    csn = _first(attributes, "entryCSN")
-    return f'W/"{csn}"' if csn else None
+def meta_attributes(rm: ResourceMapping) -> tuple[str, ...]:
+    """What to read back after a write for ``meta`` (the directory's version attribute too)."""
+    return rm.directory.meta_attributes
+
+
+def version(rm: ResourceMapping, attributes: Mapping[str, tuple[str, ...]]) -> str | None:
+    """``meta.version``: a weak ETag over the directory's version attribute (entryCSN on
+    OpenLDAP), which changes on every write to the entry; None when it has none."""
+    return rm.directory.version(attributes)
 
 
 def _reference(rm: ResourceMapping, ref: tuple[str, str] | Unresolved) -> dict[str, Any]:

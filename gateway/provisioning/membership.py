@@ -211,19 +211,23 @@ class Membership:
         If-Match on groups is therefore checked against the version just read.
         """
         first = [*mods, *self._placeholder_out(mods)]
+        # the control, unless the mapping says the server ignores it (directory.permissive_modify)
+        permissive = self.mapping.directory.permissive_modify
         try:
-            return self.directory.modify(group_dn, first, read_back=read_back)
+            return self.directory.modify(
+                group_dn, first, read_back=read_back, permissive=permissive
+            )
         except (NoSuchAttribute, ObjectClassViolation):
             pass
         safe = self._idempotent(mods)
         try:
-            return self.directory.modify(group_dn, safe, read_back=read_back)
+            return self.directory.modify(group_dn, safe, read_back=read_back, permissive=permissive)
         except ObjectClassViolation:
             if not self.rule.placeholder:
                 raise
         log.debug("group %r would be empty: keeping the placeholder member", group_dn)
         safe.append(Modification(self.rule.ldap, ModOp.ADD, (self.rule.placeholder,)))
-        return self.directory.modify(group_dn, safe, read_back=read_back)
+        return self.directory.modify(group_dn, safe, read_back=read_back, permissive=permissive)
 
     def _placeholder_out(self, mods: list[Modification]) -> list[Modification]:
         """``ADD P, DELETE P`` when members are added: P is gone afterwards, present or not

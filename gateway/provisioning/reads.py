@@ -118,7 +118,9 @@ class Reader:
         found: dict[str, Entry] = {}
         for i in range(0, len(dns), 200):
             chunk = dns[i : i + 200]
-            flt = lf.conjunction(self.rm.filter, lf.Or(tuple(lf.entry_at(d) for d in chunk)))
+            entry_dn = self.ctx.mapping.directory.entry_dn  # without: kept by DN below
+            at = tuple(lf.entry_at(d, entry_dn=entry_dn) for d in chunk)
+            flt = lf.conjunction(self.rm.filter, lf.Or(at))
             deref = self._deref(members=members)
             for entry in self.ctx.directory.search(
                 where.base, where.scope, flt, attrs, deref=deref

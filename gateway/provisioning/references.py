@@ -52,12 +52,17 @@ class References:
 
     def by_dns(self, dns: Iterable[str], types: Iterable[str]) -> dict[str, Ref]:
         """Resources at ``dns`` (of the given types), keyed by normalized DN."""
-        return self._lookup(
+        entry_dn = self.mapping.directory.entry_dn  # else the RDN only: extra entries may match
+        found = self._lookup(
             self._mappings(types),
             list(dict.fromkeys(dns)),
-            lambda chunk: (lf.entry_at(d) for d in chunk),
+            lambda chunk: (lf.entry_at(d, entry_dn=entry_dn) for d in chunk),
             lambda ref: dnlib.normalize(ref.dn),
         )
+        if entry_dn:
+            return found
+        asked = {dnlib.normalize(d) for d in dns}
+        return {k: ref for k, ref in found.items() if k in asked}
 
     def entry_with_refs(
         self,

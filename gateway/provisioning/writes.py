@@ -16,6 +16,7 @@ from gateway.directory import ldapfilter as lf
 from gateway.directory.entry import Entry
 from gateway.errors import EntryExists, InvalidValue, SchemaViolation, Uniqueness
 from gateway.mapping import changes, translate
+from gateway.mapping.model import ResourceMapping
 from gateway.provisioning import refusals
 from gateway.provisioning.allocation import Allocator
 from gateway.provisioning.context import ResourceContext
@@ -74,7 +75,7 @@ class Writer:
                     self.ctx.membership.resolve(resource.get("members") or [], resolver).values()
                 )
                 attrs[self.rm.members.ldap.lower()] = self.ctx.membership.values_for(member_refs)
-            read_back = [self.rm.id_attribute, *translate.META_ATTRIBUTES]
+            read_back = [self.rm.id_attribute, *translate.meta_attributes(self.rm)]
             try:
                 entry = self.ctx.directory.add(image.dn, attrs, read_back=read_back)
             except SchemaViolation as err:
@@ -152,13 +153,13 @@ class Writer:
         before) are swept, so no group keeps a value naming nothing (Membership.settle).
         """
         entry = self.reader.find(ident, members=False, links=False)
-        csn = etag.require(if_match, translate.version(entry.attributes))
+        csn = etag.require(if_match, translate.version(self.rm, entry.attributes))
         with translating(self.ctx.name):
             member = self.ctx.is_member_type()
             if member and self.ctx.membership is not None:
                 groups = self.ctx.membership.groups_containing(entry.dn, entry)
                 self.ctx.membership.remove_everywhere(entry.dn, groups)
-            self.ctx.directory.delete(entry.dn, assertion=_unchanged(csn))
+            self.ctx.directory.delete(entry.dn, assertion=_unchanged(self.rm, csn))
             if member and self.ctx.membership is not None:
                 self.ctx.membership.sweep(entry.dn)
 
@@ -197,11 +198,11 @@ class Writer:
             limits.check_deadline("before writing to the directory")  # past it: write nothing
             dn = entry.dn
             # groups: no assertion, slapd's memberof overlay ignores writes that carry one
-            assertion = _unchanged(csn) if self.rm.members is None else None
+            assertion = _unchanged(self.rm, csn) if self.rm.members is None else None
             if change.new_rdn or change.new_parent:
                 dn = self._rename(entry, change.new_rdn, change.new_parent, assertion)
                 assertion = None
-            read_back = [self.rm.id_attribute, *translate.META_ATTRIBUTES]
+            read_back = [self.rm.id_attribute, *translate.meta_attributes(self.rm)]
             try:
                 after = self._modify(dn, mods, read_back, assertion)
             except Exception:
@@ -329,6 +330,7 @@ class Writer:
         return refusals.describe(self.rm, err)
 
 
-def _unchanged(csn: str | None) -> lf.LdapFilter | None:
-    """The assertion (RFC 4528) that makes a write conditional on the version the client saw."""
-    return lf.Equal("entryCSN", csn) if csn else None
+def _unchanged(rm: ResourceMapping, csn: str | None) -> lf.LdapFilter | None:
+    """The assertion (RFC 4528) that makes a write conditional on the version the client saw
+    (on the directory's version attribute: mapping ``directory.version_attribute``)."""
+    return rm.directory.unchanged(csn)

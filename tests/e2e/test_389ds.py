@@ -425,13 +425,8 @@ def test_no_etag_without_entry_csn_and_if_match_fails_safe(gw: Gateway) -> None:
     assert resp.status_code in (200, 304)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ServiceProviderConfig hard-codes etag.supported: true (gateway/web/discovery.py); "
-    "with 389 DS (no entryCSN) no response carries an ETag. Issue 16 item 2's directory "
-    "section (version attribute; 389 DS's USN plugin offers entryUSN) would decide it.",
-)
 def test_service_provider_config_does_not_claim_etags_it_never_sends(gw: Gateway) -> None:
+    # mappings/389ds.yaml: directory.version_attribute: none (389 DS serves no entryCSN)
     assert gw.get("/ServiceProviderConfig").get_json()["etag"]["supported"] is False
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.mapping import loader
+from gateway.mapping.behaviour import MEMBER_OF_SOURCES, DirectorySchema
 from gateway.mapping.converters import REGISTRY
 from gateway.mapping.disable import STRATEGIES
 from gateway.mapping.loader import load_mapping_text
@@ -42,6 +43,7 @@ SCHEMAS = [
     loader._ResourceSchema,
     loader._RuleSchema,
     *(strategy.Keys for strategy in STRATEGIES.values()),
+    DirectorySchema,
     loader._MembersSchema,
     loader._AllocateSchema,
 ]
@@ -54,7 +56,7 @@ def test_the_doc_names_every_key(key: str) -> None:
     assert f"`{key}`" in DOC
 
 
-@pytest.mark.parametrize("name", [*REGISTRY, *WRITE_POLICIES, *STRATEGIES])
+@pytest.mark.parametrize("name", [*REGISTRY, *WRITE_POLICIES, *STRATEGIES, *MEMBER_OF_SOURCES])
 def test_the_doc_names_every_converter_policy_and_strategy(name: str) -> None:
     assert f"`{name}`" in DOC
 
