@@ -17,6 +17,7 @@ from gateway.directory.operations import Directory, counting_round_trips
 from gateway.directory.pool import ConnectionPool, ConnectionSettings
 from gateway.mapping.loader import load_mapping
 from gateway.mapping.model import Mapping
+from gateway.provisioning.catalog import Catalog, PatchPolicy
 from gateway.provisioning.readiness import Readiness
 from gateway.provisioning.service import Limits, ResourceService
 from gateway.settings import Settings
@@ -25,6 +26,7 @@ from gateway.web import discovery, errors, health, prometheus, requestlog, resou
 from gateway.web.auth import BearerAuth
 from gateway.web.jwt_auth import JwtValidator
 from gateway.web.public_url import PublicUrl
+from gateway.web.runtime import EXTENSION
 from gateway.web.wire import BASE_PATH
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -34,7 +36,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Runtime:
-    """What a request needs, hung on ``app.extensions["scim"]``."""
+    """What a request needs, hung on ``app.extensions["scim"]``; web reads it through
+    ``gateway.web.runtime.runtime()`` (the :attr:`catalog`, readiness, metrics auth)."""
 
     settings: Settings
     mapping: Mapping
@@ -44,6 +47,20 @@ class Runtime:
     readiness: Readiness
     metrics_auth: BearerAuth | None = None
     services: dict[str, ResourceService] = field(default_factory=dict)
+    _catalog: Catalog | None = field(default=None, repr=False)
+
+    @property
+    def catalog(self) -> Catalog:
+        """The services as web uses them; built again when a reload swaps ``services``."""
+        catalog = self._catalog
+        if catalog is None or catalog.services is not self.services:
+            patch = PatchPolicy(
+                self.settings.max_patch_operations,
+                self.settings.max_values,
+                self.settings.patch_deadline,
+            )
+            catalog = self._catalog = Catalog(self.services, self.limits, patch)
+        return catalog
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -87,7 +104,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
-    app.extensions["scim"] = runtime
+    app.extensions[EXTENSION] = runtime
     if settings.public_url:  # inside ProxyFix: the configured URL wins over X-Forwarded-Host
         app.wsgi_app = PublicUrl(app.wsgi_app, settings.public_url)  # type: ignore[method-assign]
     if settings.trusted_proxy_hops:

@@ -5,11 +5,12 @@ They describe what this deployment serves: only the resource types its mapping d
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
 from gateway.errors import GatewayError, NotFound
 from gateway.scim.messages import LIST_RESPONSE
 from gateway.scim.schema import resource_type_to_json, schema_to_json
+from gateway.web.runtime import runtime
 from gateway.web.wire import base_url, scim_response
 
 bp = Blueprint("discovery", __name__)
@@ -17,13 +18,9 @@ bp = Blueprint("discovery", __name__)
 SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 
 
-def _runtime():
-    return current_app.extensions["scim"]
-
-
 def _schemas() -> dict:
     out = {}
-    for service in _runtime().services.values():
+    for service in runtime().catalog.services.values():
         for schema in service.served.schemas():
             out[schema.id] = schema
     return out
@@ -43,7 +40,7 @@ def _list(resources: list[dict]) -> Response:
 
 def _can_sort() -> bool:
     """Sorting is done by the directory (RFC 2891), so it is offered only if the directory can."""
-    services = list(_runtime().services.values())
+    services = list(runtime().catalog.services.values())
     try:
         return bool(services) and services[0].can_sort()
     except GatewayError:
@@ -52,7 +49,7 @@ def _can_sort() -> bool:
 
 @bp.get("/ServiceProviderConfig")
 def service_provider_config() -> Response:
-    limits = _runtime().limits
+    limits = runtime().catalog.limits
     base = base_url()
     return scim_response(
         {
@@ -63,8 +60,7 @@ def service_provider_config() -> Response:
             "filter": {"supported": True, "maxResults": limits.max_results},
             "changePassword": {"supported": False},
             "sort": {"supported": _can_sort()},
-            # meta.version needs a version attribute (mapping directory.version_attribute)
-            "etag": {"supported": _runtime().mapping.etags},
+            "etag": {"supported": True},
             "authenticationSchemes": [
                 {
                     "type": "oauthbearertoken",
@@ -98,12 +94,13 @@ def schema(schema_id: str) -> Response:
 @bp.get("/ResourceTypes")
 def resource_types() -> Response:
     base = base_url()
-    return _list([resource_type_to_json(s.served, base) for s in _runtime().services.values()])
+    services = runtime().catalog.services.values()
+    return _list([resource_type_to_json(s.served, base) for s in services])
 
 
 @bp.get("/ResourceTypes/<name>")
 def resource_type(name: str) -> Response:
-    service = _runtime().services.get(name)
+    service = runtime().catalog.services.get(name)
     if service is None:
         raise NotFound(f"no resource type {name!r}")
     return scim_response(resource_type_to_json(service.served, base_url()))

@@ -9,7 +9,9 @@ seconds (``SCIM_GATEWAY_READY_CACHE_SECONDS``): the ``Age`` header says how old 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, jsonify
+
+from gateway.web.runtime import runtime
 
 bp = Blueprint("health", __name__)
 
@@ -23,7 +25,7 @@ def healthz() -> tuple[Response, int, dict[str, str]]:
 
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int, dict[str, str]]:
-    report = current_app.extensions["scim"].readiness.check()
+    report = runtime().readiness.check()
     checks = {
         c.name: {"status": "ok"} if c.ok else {"status": "failed", "reason": c.reason}
         for c in report.checks

@@ -7,16 +7,17 @@ keep it off the public internet: publish only ``/scim/v2`` through the reverse p
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
 from gateway import metrics
+from gateway.web.runtime import runtime
 
 bp = Blueprint("prometheus", __name__)
 
 
 @bp.get("/metrics")
 def metrics_endpoint() -> Response:
-    auth = current_app.extensions["scim"].metrics_auth
+    auth = runtime().metrics_auth
     if auth is not None:
         auth.check()
     body, content_type = metrics.exposition()

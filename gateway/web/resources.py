@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
-from gateway.errors import InvalidFilter, InvalidValue, MethodNotAllowed, NotFound
+from gateway.errors import InvalidValue, MethodNotAllowed, NotFound
+from gateway.provisioning.catalog import patch_status
+from gateway.provisioning.service import ResourceService
 from gateway.scim import etag
-from gateway.scim.limits import Deadline, PatchLimits
 from gateway.scim.messages import LIST_RESPONSE, SEARCH_REQUEST
 from gateway.scim.projection import Projection, apply_projection, parse_projection
-from gateway.scim.registry import Registry
+from gateway.web.runtime import runtime
 from gateway.web.wire import absolutize, base_url, read_json, read_json_object, scim_response
 
 bp = Blueprint("resources", __name__)
@@ -19,21 +20,18 @@ bp = Blueprint("resources", __name__)
 DISCOVERY = frozenset({"ServiceProviderConfig", "Schemas", "ResourceTypes"})
 
 
-def _service(endpoint: str):
+def _service(endpoint: str) -> ResourceService:
     if endpoint in DISCOVERY:
         raise MethodNotAllowed(f"/{endpoint} is read-only", headers={"Allow": "GET"})
-    name = type_at(endpoint)
-    services = current_app.extensions["scim"].services
-    if name is None or name not in services:
+    service = runtime().catalog.at(endpoint)
+    if service is None:
         raise NotFound(f"no resource type is served at /{endpoint}")
-    return services[name]
+    return service
 
 
 def type_at(endpoint: str) -> str | None:
     """The mapped resource type served at ``/<endpoint>`` (its registry entry's endpoint)."""
-    services = current_app.extensions["scim"].services
-    found = Registry(tuple(s.rtype for s in services.values())).at(endpoint)
-    return found.name if found is not None else None
+    return runtime().catalog.type_at(endpoint)
 
 
 def _int_param(raw: Any, name: str) -> int | None:
@@ -47,14 +45,14 @@ def _int_param(raw: Any, name: str) -> int | None:
         raise InvalidValue(f"{name} must be an integer, not {raw!r}") from None
 
 
-def _projection(service, source: Any) -> Projection:
+def _projection(service: ResourceService, source: Any) -> Projection:
     return parse_projection(
         service.rtype, source.get("attributes"), source.get("excludedAttributes")
     )
 
 
 def _render(
-    service, resource: dict[str, Any], projection: Projection, endpoint: str
+    service: ResourceService, resource: dict[str, Any], projection: Projection, endpoint: str
 ) -> dict[str, Any]:
     return apply_projection(absolutize(resource, base_url(), endpoint), service.rtype, projection)
 
@@ -100,39 +98,25 @@ def list_resources(endpoint: str) -> Response:
 
 @bp.post("/.search")
 def search_everything() -> Response:
-    """RFC 7644 §3.4.3 at the root: every resource type, Users first, paged as one list."""
+    """RFC 7644 §3.4.3 at the root: every resource type, Users first, paged as one list
+    (``Catalog.search_all``)."""
     params = _search_params(read_json_object())
-    runtime = current_app.extensions["scim"]
-    start = _int_param(params.get("startIndex"), "startIndex") or 1
-    count = _int_param(params.get("count"), "count")
-    wanted = runtime.limits.default_count if count is None else max(0, count)
-    wanted = min(wanted, runtime.limits.max_results)
-    resources: list[dict[str, Any]] = []
-    total = 0
-    usable = 0
-    last_error: InvalidFilter | None = None
-    for service in list(runtime.services.values()):  # the registry's order: Users first
-        endpoint = service.rtype.endpoint[1:]
-        try:
-            projection = _projection(service, params)
-            counted = service.list(params.get("filter"), 1, 0, projection).total
-        except InvalidFilter as err:  # an attribute this type does not have: no match here
-            last_error = err
-            continue
-        usable += 1
-        offset = max(1, start - total)
-        room = wanted - len(resources)
-        if room > 0 and offset <= counted:
-            page = service.list(params.get("filter"), offset, room, projection)
-            resources += [_render(service, r, projection, endpoint) for r in page.resources]
-        total += counted
-    if not usable and last_error is not None:
-        raise last_error
+    result = runtime().catalog.search_all(
+        params.get("filter"),
+        _int_param(params.get("startIndex"), "startIndex"),
+        _int_param(params.get("count"), "count"),
+        params.get("attributes"),
+        params.get("excludedAttributes"),
+    )
+    resources = [
+        _render(h.service, h.resource, h.projection, h.service.rtype.endpoint[1:])
+        for h in result.hits
+    ]
     return scim_response(
         {
             "schemas": [LIST_RESPONSE],
-            "totalResults": total,
-            "startIndex": max(1, start),
+            "totalResults": result.total,
+            "startIndex": result.start_index,
             "itemsPerPage": len(resources),
             "Resources": resources,
         }
@@ -202,15 +186,14 @@ def replace_resource(endpoint: str, ident: str) -> Response:
 
 @bp.patch("/<endpoint>/<ident>")
 def patch_resource(endpoint: str, ident: str) -> Response:
-    """200 with the resource; for Groups 204 unless the client asked for attributes (Entra)."""
-    settings = current_app.extensions["scim"].settings
-    limits = PatchLimits(  # the deadline counts from here, reading the body included
-        settings.max_patch_operations, settings.max_values, Deadline.after(settings.patch_deadline)
-    )
+    """200 with the resource; for Groups 204 unless the client asked for attributes (Entra:
+    ``catalog.patch_status``)."""
+    catalog = runtime().catalog
+    limits = catalog.patch.limits()  # the deadline counts from here, reading the body included
     service = _service(endpoint)
     projection = _projection(service, request.args)
     asked = "attributes" in request.args or "excludedAttributes" in request.args
-    quiet = service.rm.members is not None and not asked
+    quiet = patch_status(service, asked) == 204
     resource = service.patch(
         ident, read_json(), request.headers.get("If-Match"), None if quiet else projection, limits
     )

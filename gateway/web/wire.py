@@ -8,10 +8,11 @@ import re
 from typing import Any
 
 import orjson
-from flask import Response, current_app, request
+from flask import Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway.errors import InvalidSyntax, InvalidValue, TooMany, UnsupportedMediaType
+from gateway.web.runtime import current_runtime
 
 SCIM_JSON = "application/scim+json"
 ACCEPTED_BODY_TYPES = ("application/scim+json", "application/json")
@@ -138,8 +139,8 @@ def _member_names(raw: bytes) -> int:
 
 def _max_values() -> int | None:
     """The deployment's cap on values per attribute (``SCIM_GATEWAY_MAX_VALUES``), if any."""
-    runtime = current_app.extensions.get("scim")
-    return getattr(getattr(runtime, "settings", None), "max_values", None)
+    found = current_runtime()  # None in an app without the gateway's runtime (unit tests)
+    return found.catalog.patch.max_values if found is not None else None
 
 
 def _refuse_cut_body(raw: bytes) -> None:

@@ -39,8 +39,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "directory": frozenset({"errors", "metrics"}),
     "mapping": frozenset({"errors", "scim", "directory"}),
     "provisioning": frozenset({"errors", "scim", "mapping", "directory"}),
-    # web reaches the services through the app, never the directory or the mapping
-    "web": frozenset({"errors", "scim", "metrics", "logconfig"}),
+    # web calls the use cases (provisioning: services, their catalog, readiness) through
+    # its typed accessor (web/runtime.py), never the mapping or the directory behind them
+    "web": frozenset({"errors", "scim", "metrics", "logconfig", "provisioning"}),
     "frontdoor": frozenset({"scim", "metrics"}),
     # composition: the only parts that see several layers at once
     "admin": frozenset({"errors", "scim", "mapping", "directory", "provisioning"}),
