@@ -352,7 +352,7 @@ _SIMPLE_RDN = re.compile(r"[A-Za-z][A-Za-z0-9-]*=[A-Za-z0-9][A-Za-z0-9._@-]*")
 def _base_rdns(mappings: tuple[ResourceMapping, ...]) -> frozenset[str]:
     """The first RDN (normalized) of every base DN where ``mappings`` keep entries."""
     bases = [rm.base_dn for rm in mappings]
-    bases += [rm.disable.disabled_base_dn for rm in mappings if rm.moves_disabled and rm.disable]
+    bases += [rm.disable.disabled_base for rm in mappings if rm.disable]  # None: not moved
     return frozenset(dnlib.normalize(b).partition(",")[0] for b in bases if b)
 
 
