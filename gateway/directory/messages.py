@@ -490,8 +490,14 @@ def _deref_response(value: bytes, budget: Budget) -> dict[str, tuple[Entry, ...]
     out: dict[str, list[Entry]] = {}
     shapes: dict[int, list[_Shape]] = {}
     while pos < end:
-        tag, start, stop = ber.header(value, pos)
-        if tag != ber.SEQUENCE or stop > end:
+        if pos + 2 < end and value[pos] == ber.SEQUENCE and value[pos + 1] == 0x81:
+            start = pos + 3  # the usual result: 128 to 255 bytes (ber.header, inlined)
+            stop = start + value[pos + 2]
+        else:
+            tag, start, stop = ber.header(value, pos)
+            if tag != ber.SEQUENCE:
+                raise ber.BerError("dereference control: malformed result")
+        if stop > end:
             raise ber.BerError("dereference control: malformed result")
         shape = None
         for known in shapes.get(stop - pos, ()):

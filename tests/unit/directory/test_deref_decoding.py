@@ -167,3 +167,9 @@ _SAMPLE = _message(*(_member(i) for i in range(3)), _result(b"cn=gone,dc=x"), _m
 def test_any_byte_changed_in_results_alike_decodes_or_fails_as_a_ber_error(data: bytes) -> None:
     with contextlib.suppress(ber.BerError):
         messages.decode(data)
+
+
+@pytest.mark.parametrize("tail", [b"\x30", b"\x30\x81", b"\x30\x81\x05", b"\x30\x82\x00"])
+def test_a_result_cut_short_is_a_ber_error(tail: bytes) -> None:
+    with pytest.raises(ber.BerError):
+        messages._deref_response(ber.tlv(ber.SEQUENCE, _member(1) + tail), messages.Budget())
