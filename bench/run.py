@@ -13,6 +13,15 @@ moment of the machine falls on both sides. It prints ops/s, p50/p99 latency, the
 gateway/raw, the LDAP round trips per SCIM operation (from the gateway's own Prometheus
 counters) and the gateway's CPU per request (utime+stime of the gunicorn processes).
 The table is informative; nothing here asserts a time.
+
+PATCH: each gateway worker remembers the DNs of the users it has seen (SCIM_GATEWAY_
+DN_CACHE_SIZE, docs/operations.md "PATCH in one round trip"), and then a PATCH is one modify.
+Entra reads a user (``filter=userName eq ...``) before it PATCHes it, so before the PATCH
+phases the bench does the same: every seeded user is read by filter over several
+connections, which reach every worker; the ``rt`` column shows what the PATCHes then
+needed (1; 2 for a user a worker has not seen). The raw side does what the gateway did
+before (search by id, then modify): the comparison is with a client that does not
+remember. ``SCIM_GATEWAY_DN_CACHE_SIZE=0 bench/run.py`` measures the gateway without it.
 """
 
 from __future__ import annotations
@@ -395,6 +404,26 @@ def measure(
     return gw, summarize(name, "raw", conc, **sides["raw"])
 
 
+def read_before_patch(world: World, port: int, connections: int) -> None:
+    """As Entra does before it PATCHes: read each seeded user (by filter), here once on each
+    of ``connections`` keep-alive connections, so that every worker process sees each one."""
+
+    def reader(_: int) -> None:
+        client = Http(port)
+        try:
+            for uid, _ident in world.seeded:
+                query = f'userName eq "{uid}"'.replace(" ", "+").replace('"', "%22")
+                client.call("GET", f"/Users?filter={query}")
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=reader, args=(i,)) for i in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def summarize(
     name: str, side: str, conc: int, lat: list[float], errors: int, elapsed: float
 ) -> Result:
@@ -586,6 +615,8 @@ def main(argv: list[str] | None = None) -> int:
             raw_phase(name, warmup, max(levels), world, slapd)
         for conc in levels:
             for name in operations:
+                if name == "patch":
+                    read_before_patch(world, port, max(levels))
                 gw, raw = measure(name, conc, seconds, rounds, world, slapd, proc, port)
                 results += [gw, raw]
     finally:

@@ -18,6 +18,7 @@ from gateway.directory.pool import ConnectionPool, ConnectionSettings
 from gateway.mapping.loader import load_mapping
 from gateway.mapping.model import Mapping
 from gateway.provisioning.catalog import Catalog, PatchPolicy
+from gateway.provisioning.dncache import DISABLED, DnCache
 from gateway.provisioning.readiness import Readiness
 from gateway.provisioning.service import Limits, ResourceService
 from gateway.settings import Settings
@@ -47,6 +48,7 @@ class Runtime:
     readiness: Readiness
     metrics_auth: BearerAuth | None = None
     services: dict[str, ResourceService] = field(default_factory=dict)
+    dn_cache: DnCache = DISABLED  # per worker process: each fills its own copy after the fork
     _catalog: Catalog | None = field(default=None, repr=False)
 
     @property
@@ -96,8 +98,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         Readiness(mapping, directory, cache_seconds=settings.ready_cache_seconds),
         BearerAuth([settings.metrics_token], "metrics") if settings.metrics_token else None,
     )
+    runtime.dn_cache = DnCache(settings.dn_cache_size)
     runtime.services = {
-        name: ResourceService(mapping, name, directory, limits) for name in mapping.resources
+        name: ResourceService(mapping, name, directory, limits, runtime.dn_cache)
+        for name in mapping.resources
     }
 
     app = Flask("gateway")

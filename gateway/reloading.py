@@ -47,7 +47,7 @@ def reload_mapping(app: Any) -> bool:
     current = next(iter(runtime.services.values()), None)
     directory = current.directory if current is not None else Directory(runtime.pool)
     services = {
-        name: ResourceService(mapping, name, directory, runtime.limits)
+        name: ResourceService(mapping, name, directory, runtime.limits, runtime.dn_cache)
         for name in mapping.resources
     }
     runtime.services = services  # the swap: one reference, read once per request

@@ -70,6 +70,8 @@ VARIABLES: dict[str, str] = {
     "HEADER_TIMEOUT": "seconds a client has to send a request's headers (default 10)",
     "BODY_TIMEOUT": "seconds a client has to send a request's body after its headers (default 30)",
     "QUEUE_SIZE": "requests a worker holds waiting for a thread before answering 429 (default 64)",
+    "DN_CACHE_SIZE": "ids whose DN each worker remembers, so a PATCH can be one LDAP write that "
+    "the directory checks (default 10000; 0: off; docs/operations.md)",
 }
 SECRETS = ("LDAP_BIND_PASSWORD", "TOKEN", "METRICS_TOKEN")
 """Settings that may also come from a file named by ``<NAME>_FILE``."""
@@ -123,6 +125,7 @@ class Settings:
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     queue_size: int = 64
+    dn_cache_size: int = 10000
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -199,6 +202,7 @@ class Settings:
             header_timeout=reader.number("HEADER_TIMEOUT", 10.0, float, 1, 300),
             body_timeout=reader.number("BODY_TIMEOUT", 30.0, float, 1, 600),
             queue_size=reader.number("QUEUE_SIZE", 64, int, 0, 10000),
+            dn_cache_size=reader.number("DN_CACHE_SIZE", 10000, int, 0, 10_000_000),
         )
         level = (reader.text("LOG_LEVEL") or "INFO").upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

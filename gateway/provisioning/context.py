@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from gateway.directory.operations import Directory
 from gateway.mapping.model import Mapping, ResourceMapping
+from gateway.provisioning.dncache import DISABLED, DnCache
 from gateway.provisioning.membership import Membership
 from gateway.provisioning.references import References
 
@@ -34,10 +35,17 @@ class ResourceContext:
     limits: Limits
     refs: References
     membership: Membership | None  # the group side, for types that hold or are members
+    # where this process last saw each id (every use verified by the directory: dncache)
+    dns: DnCache = DISABLED
 
     @classmethod
     def build(
-        cls, mapping: Mapping, name: str, directory: Directory, limits: Limits
+        cls,
+        mapping: Mapping,
+        name: str,
+        directory: Directory,
+        limits: Limits,
+        dns: DnCache = DISABLED,
     ) -> ResourceContext:
         rm = mapping[name]
         refs = References(directory, mapping)
@@ -45,7 +53,7 @@ class ResourceContext:
         membership = (
             Membership(directory, refs, mapping, group) if group and group.members else None
         )
-        return cls(mapping, rm, directory, limits, refs, membership)
+        return cls(mapping, rm, directory, limits, refs, membership, dns)
 
     @property
     def name(self) -> str:

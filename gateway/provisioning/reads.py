@@ -173,6 +173,7 @@ class Reader:
             found = [e for e in found if placement.contains(self.rm, e.dn)]
         if not found:
             raise NotFound(f"{self.ctx.name} {ident!r} not found")
+        self.ctx.dns.remember(self.rm.name, ident, found[0].dn)
         return found[0]
 
     def find_with_refs(self, ident: str, ids: list[str]) -> tuple[Entry, dict[str, Ref]]:
@@ -187,6 +188,7 @@ class Reader:
             entry, known = self.ctx.refs.entry_with_refs(self.rm, ident, attrs, ids, types)
         if entry is None:
             raise NotFound(f"{self.ctx.name} {ident!r} not found")
+        self.ctx.dns.remember(self.rm.name, ident, entry.dn)
         return entry, known
 
     def as_resource(self, entry: Entry) -> dict[str, Any]:
@@ -225,7 +227,14 @@ class Reader:
                 specs = (*specs, member)
         return specs
 
+    def resource_of(self, entry: Entry) -> dict[str, Any]:
+        """The resource for an entry read back by a write (no members): as a GET shows it."""
+        return self._resources([entry], members=False)[0]
+
     def _resources(self, entries: list[Entry], *, members: bool) -> list[dict[str, Any]]:
+        self.ctx.dns.remember_all(
+            self.rm.name, [(e.first(self.rm.id_attribute), e.dn) for e in entries]
+        )
         found, pending = self.ctx.refs.from_links(self.rm, entries)
         if pending:  # not dereferenced by the server: one search per chunk of DNs
             with translating(self.ctx.name):

@@ -15,6 +15,8 @@ from gateway.directory.operations import Directory
 from gateway.mapping.exposure import served_type
 from gateway.mapping.model import Mapping, ResourceMapping
 from gateway.provisioning.context import Limits, ResourceContext
+from gateway.provisioning.dncache import DISABLED, DnCache
+from gateway.provisioning.fastpatch import FastPatch
 from gateway.provisioning.membership import Membership
 from gateway.provisioning.reads import DEFAULT_PROJECTION, ListResult, Reader
 from gateway.provisioning.references import References
@@ -28,12 +30,20 @@ __all__ = ["DEFAULT_PROJECTION", "Limits", "ListResult", "ResourceService"]
 class ResourceService:
     """SCIM operations on one resource type, translated to LDAP through its mapping."""
 
-    def __init__(self, mapping: Mapping, name: str, directory: Directory, limits: Limits) -> None:
-        self.ctx = ResourceContext.build(mapping, name, directory, limits)
+    def __init__(
+        self,
+        mapping: Mapping,
+        name: str,
+        directory: Directory,
+        limits: Limits,
+        dns: DnCache = DISABLED,
+    ) -> None:
+        self.ctx = ResourceContext.build(mapping, name, directory, limits, dns)
         self.rtype = self.ctx.rm.rtype
         self.served = served_type(self.ctx.rm)  # what discovery publishes: the mapped attributes
         self.reader = Reader(self.ctx)
         self.writer = Writer(self.ctx, self.reader)
+        self.fast = FastPatch(self.ctx, self.reader, dns)
 
     @property
     def mapping(self) -> Mapping:
@@ -106,7 +116,12 @@ class ResourceService:
         projection: Projection | None = DEFAULT_PROJECTION,
         limits: PatchLimits = NO_LIMITS,
     ) -> dict[str, Any]:
-        """PATCH (RFC 7644 §3.5.2): see :meth:`Writer.patch`."""
+        """PATCH (RFC 7644 §3.5.2): one modify to the DN this process saw for ``ident`` when
+        the PATCH allows it (:mod:`~gateway.provisioning.fastpatch`), else
+        :meth:`Writer.patch`."""
+        done = self.fast.patch(ident, body, if_match, limits)
+        if done is not None:
+            return done
         return self.writer.patch(ident, body, if_match, projection, limits)
 
     def delete(self, ident: str, if_match: str | None = None) -> None:

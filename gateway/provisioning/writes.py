@@ -80,6 +80,7 @@ class Writer:
                 entry = self.ctx.directory.add(image.dn, attrs, read_back=read_back)
             except SchemaViolation as err:
                 raise InvalidValue(self._refused(err)) from err
+            self.ctx.dns.remember(self.rm.name, entry.first(self.rm.id_attribute), entry.dn)
             if password is not None:
                 set_on_new_entry(self.ctx.directory, entry.dn, password)
             if member_refs and self.ctx.membership is not None:
@@ -159,6 +160,7 @@ class Writer:
             if member and self.ctx.membership is not None:
                 groups = self.ctx.membership.groups_containing(entry.dn, entry)
                 self.ctx.membership.remove_everywhere(entry.dn, groups)
+            self.ctx.dns.forget(self.rm.name, ident)
             self.ctx.directory.delete(entry.dn, assertion=_unchanged(self.rm, csn))
             if member and self.ctx.membership is not None:
                 self.ctx.membership.sweep(entry.dn)
@@ -201,6 +203,7 @@ class Writer:
             assertion = _unchanged(self.rm, csn) if self.rm.members is None else None
             if change.new_rdn or change.new_parent:
                 dn = self._rename(entry, change.new_rdn, change.new_parent, assertion)
+                self.ctx.dns.remember(self.rm.name, entry.first(self.rm.id_attribute), dn)
                 assertion = None
             read_back = [self.rm.id_attribute, *translate.meta_attributes(self.rm)]
             try:
