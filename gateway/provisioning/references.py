@@ -139,11 +139,22 @@ class References:
         found: list[Ref] = []
         pending: list[str] = []
         # A group of 20,000 lists 20,000 DNs, nearly all under one parent with one set of
-        # classes: classified once per (parent, classes) — see _placement_key — not per DN.
+        # classes: classified once per (parent, classes), not per DN. For a DN whose first
+        # RDN is plain (uid=jdoe: no escapes, no "+", nothing normalizing changes but case)
+        # the normalized DN is that RDN lower-cased, a comma and the normalized parent; so
+        # whether it lies in a type's base and scope (one, sub, the disabled base) depends on
+        # the parent alone, unless the DN is a base itself (ruled out by ``bases``), and its
+        # type follows from (parent, object classes). Any other DN is classified on its own.
         bases = _base_rdns(tuple(mappings))
+        plain = _SIMPLE_RDN.fullmatch
         seen: dict[tuple[str, tuple[str, ...]], tuple[str, str, bool]] = {}
         for target in linked:
-            key = _placement_key(target, bases)
+            rdn, comma, parent = target.dn.partition(",")
+            key = (
+                (parent, target.attributes.get("objectclass", ()))
+                if comma and plain(rdn) and parent[:1].isalpha() and rdn.lower() not in bases
+                else None
+            )
             known = seen.get(key) if key is not None else None
             if known is not None:
                 kind, id_attribute, direct = known
@@ -354,21 +365,3 @@ def _base_rdns(mappings: tuple[ResourceMapping, ...]) -> frozenset[str]:
     bases = [rm.base_dn for rm in mappings]
     bases += [rm.disable.disabled_base for rm in mappings if rm.disable]  # None: not moved
     return frozenset(dnlib.normalize(b).partition(",")[0] for b in bases if b)
-
-
-def _placement_key(entry: Entry, base_rdns: frozenset[str]) -> tuple[str, tuple[str, ...]] | None:
-    """What :meth:`References._classify` decides an entry's type by, when that is all of it.
-
-    For a DN whose first RDN is plain (``uid=jdoe``: no escapes, no ``+``, nothing
-    normalizing changes but case), its normalized form is that RDN lower-cased, a comma and
-    the normalized parent; so whether it lies in a type's base and scope (one, sub, the
-    disabled base) depends on the parent alone — unless the DN is a base itself, which
-    ``base_rdns`` rules out. Its type then follows from (parent, object classes). Any other
-    DN gets None: classified on its own.
-    """
-    rdn, comma, parent = entry.dn.partition(",")
-    if not comma or not _SIMPLE_RDN.fullmatch(rdn) or not parent[:1].isalpha():
-        return None
-    if rdn.lower() in base_rdns:
-        return None
-    return parent, entry.attributes.get("objectclass", ())
