@@ -348,16 +348,33 @@ def wsgi_environ(scope: Scope, body: bytes) -> dict[str, Any]:
         "wsgi.run_once": False,
     }
     for raw_name, raw_value in scope.get("headers", ()):
-        name = raw_name.decode("latin-1").upper()
-        if "_" in name:
+        key = _ENVIRON_KEYS.get(raw_name, "")
+        if key == "":
+            key = _environ_key(raw_name)
+        if key is None:
             continue
-        key = name.replace("-", "_")
         value = raw_value.decode("latin-1")
-        if key == "CONTENT_TYPE":
-            environ["CONTENT_TYPE"] = value
-        elif key in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
-            continue
-        else:
-            key = "HTTP_" + key
-            environ[key] = f"{environ[key]},{value}" if key in environ else value
+        if key in environ and key != "CONTENT_TYPE":  # repeated: joined, as RFC 9110 §5.3
+            value = f"{environ[key]},{value}"
+        environ[key] = value
     return environ
+
+
+_ENVIRON_KEYS: dict[bytes, str | None] = {}
+"""Header name as received → its environ key (or None: not passed on), for the first
+:data:`_MAX_ENVIRON_KEYS` names seen; clients send the same few names on every request."""
+_MAX_ENVIRON_KEYS = 512
+
+
+def _environ_key(raw_name: bytes) -> str | None:
+    name = raw_name.decode("latin-1").upper()
+    key: str | None
+    if "_" in name or name in ("CONTENT-LENGTH", "TRANSFER-ENCODING"):
+        key = None
+    elif name == "CONTENT-TYPE":
+        key = "CONTENT_TYPE"
+    else:
+        key = "HTTP_" + name.replace("-", "_")
+    if len(_ENVIRON_KEYS) < _MAX_ENVIRON_KEYS:
+        _ENVIRON_KEYS[raw_name] = key
+    return key

@@ -121,6 +121,28 @@ def test_the_environ_holds_the_buffered_body_and_drops_ambiguous_headers() -> No
     assert environ["REMOTE_ADDR"] == "127.0.0.1"
 
 
+def test_the_environ_is_the_same_once_header_names_are_known() -> None:
+    headers = [
+        (b"Content-Type", b"text/plain"),
+        (b"content-type", b"application/scim+json"),  # repeated: the last one, not joined
+        (b"X-Request-Id", b"abc"),
+        (b"Content-Length", b"2"),  # the buffered body's length is what counts
+        (b"x_request_id", b"forged"),
+        (b"X-Odd-\xe9", b"\xe9"),  # latin-1 both ways, as before
+    ]
+    first = wsgi_environ(scope("/scim/v2/Users", "POST", headers), b"{}")
+    again = wsgi_environ(scope("/scim/v2/Users", "POST", headers), b"{}")
+    for environ in (first, again):
+        assert environ["CONTENT_TYPE"] == "application/scim+json"
+        assert environ["HTTP_X_REQUEST_ID"] == "abc"
+        assert environ["CONTENT_LENGTH"] == "2"
+        assert environ["HTTP_X_ODD_\xc9"] == "\xe9"
+        assert "HTTP_CONTENT_TYPE" not in environ and "HTTP_CONTENT_LENGTH" not in environ
+    assert {k: v for k, v in first.items() if k != "wsgi.input"} == {
+        k: v for k, v in again.items() if k != "wsgi.input"
+    }
+
+
 def test_refusals_are_labelled_by_resource_type() -> None:
     assert resource_label("/scim/v2/Users/abc") == "User"
     assert resource_label("/scim/v2/Groups") == "Group"
