@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/inprocess.py                       # CPU ms per request, 300 each
     .venv/bin/python bench/inprocess.py --profile patch       # and cProfile's top costs of one
+    .venv/bin/python bench/inprocess.py --profile patch --sort tottime --top 40
 
 ``bench/run.py`` measures the whole server (gunicorn, uvicorn's h11, the pool) from outside,
 in 10 ms clock ticks, beside slapd and the benchmark client on the same cores: fine for
@@ -122,6 +123,50 @@ def operations(call: Client, group_id: str, ids: list[str]) -> dict[str, Callabl
     }
 
 
+PARTS = (
+    ("gateway/frontdoor", "front door (thread side)"),
+    ("gateway/web", "gateway web (auth, wire, request log)"),
+    ("gateway/scim", "gateway scim"),
+    ("gateway/provisioning", "gateway provisioning"),
+    ("gateway/mapping", "gateway mapping"),
+    ("gateway/directory", "gateway directory (LDAP codec, pool)"),
+    ("gateway/", "gateway, other (logconfig, metrics, errors)"),
+    ("flask/", "Flask"),
+    ("werkzeug/", "Werkzeug"),
+    ("logging/", "logging"),
+    ("prometheus_client/", "prometheus_client"),
+    ("json/", "json"),
+)
+
+
+def by_part(stats: pstats.Stats) -> str:
+    """Own time (``tottime``) summed by where the function lives; built-ins are counted with
+    the part that called them (``recv``/``select``/``sendall``: waiting on slapd, kept apart)."""
+    totals: dict[str, float] = {}
+    waits = ("recv", "select", "sendall", "poll")
+    for (path, _, name), row in stats.stats.items():  # type: ignore[attr-defined]
+        own = row[2]
+        if path == "~" and any(w in name for w in waits):
+            part = "socket waits (slapd's time, not CPU)"
+        elif path == "~":
+            callers = row[4]
+            heaviest = max(callers.items(), key=lambda c: c[1][2], default=None)
+            part = _part(heaviest[0][0]) if heaviest else "other"
+        else:
+            part = _part(path)
+        totals[part] = totals.get(part, 0.0) + own
+    whole = sum(totals.values()) or 1.0
+    lines = [f"{'own time by part':<46} {'s':>7} {'%':>6}"]
+    for part, seconds in sorted(totals.items(), key=lambda kv: -kv[1]):
+        lines.append(f"{part:<46} {seconds:>7.3f} {100 * seconds / whole:>5.1f}%")
+    return "\n".join(lines)
+
+
+def _part(path: str) -> str:
+    shown = path.replace("\\", "/")
+    return next((label for marker, label in PARTS if marker in shown), "other (stdlib, C)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -130,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default="INFO", help="INFO writes the access line")
     parser.add_argument("--profile", choices=OPERATIONS, help="cProfile this operation")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--sort", default="cumulative", choices=("cumulative", "tottime"), help="profile order"
+    )
     args = parser.parse_args(argv)
 
     slapd = Slapd(Path(tempfile.mkdtemp(prefix="bench-inprocess-")), dbnosync=True).start()
@@ -157,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                 ops[name](n)
         results: dict[str, float] = {}
         for name in OPERATIONS:
+            # cProfile's own clock is wall time: the time in ``recv``/``select`` is slapd's
             profile = cProfile.Profile() if name == args.profile else None
             started = time.process_time()
             if profile:
@@ -168,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = (time.process_time() - started) * 1000 / args.requests
             if profile:
                 text = io.StringIO()
-                pstats.Stats(profile, stream=text).sort_stats("tottime").print_stats(args.top)
+                stats = pstats.Stats(profile, stream=text)
+                stats.sort_stats(args.sort).print_stats(args.top)
                 print(text.getvalue())
+                print(by_part(stats))
     finally:
         app.extensions["scim"].pool.close_all()
         slapd.stop()
