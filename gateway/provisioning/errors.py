@@ -1,6 +1,7 @@
 """Directory failures → SCIM errors, through one table.
 
-``detail`` strings are ours: the LDAP server's message goes to the log, never to the client.
+``detail`` strings are ours: the LDAP server's message goes to the log, never to the client
+(a refused write takes only the attribute's name from it, see :mod:`refusals`).
 """
 
 from __future__ import annotations
@@ -31,12 +32,20 @@ from gateway.errors import (
     UnreadableValue,
     WriteUnanswered,
 )
+from gateway.mapping.model import ResourceMapping
+from gateway.provisioning import refusals
 
 log = logging.getLogger(__name__)
 
+Subject = str | ResourceMapping
+"""What an operation was about: a resource type's name, or its mapping when the operation
+writes its values (a refused value is then worded by the mapping rule behind it)."""
 
-def to_scim_error(err: DirectoryError, what: str) -> ScimError:
-    """The SCIM error a client should see for a failed directory operation on ``what``."""
+
+def to_scim_error(err: DirectoryError, subject: Subject) -> ScimError:
+    """The SCIM error a client should see for a failed directory operation on ``subject``."""
+    rm = subject if isinstance(subject, ResourceMapping) else None
+    what = rm.name if rm is not None else subject
     match err:
         case EntryExists():
             return Uniqueness(f"{what} already exists")
@@ -46,6 +55,8 @@ def to_scim_error(err: DirectoryError, what: str) -> ScimError:
             return PreconditionFailed(f"{what} was modified by someone else (ETag mismatch)")
         case PasswordRefused():
             return InvalidValue(f"password: the directory refused it: {err.reason}")
+        case SchemaViolation() if rm is not None:  # a write of rm's values
+            return InvalidValue(refusals.describe(rm, err))
         case SchemaViolation():
             return InvalidValue(
                 f"the directory refused the values for {what} "
@@ -81,9 +92,10 @@ def to_scim_error(err: DirectoryError, what: str) -> ScimError:
 
 
 @contextlib.contextmanager
-def translating(what: str) -> Iterator[None]:
-    """Turn DirectoryError raised inside the block into the matching ScimError."""
+def translating(subject: Subject) -> Iterator[None]:
+    """Turn DirectoryError raised inside the block into the matching ScimError; ``subject``
+    the resource type's name, or its mapping around a write of its values."""
     try:
         yield
     except DirectoryError as err:
-        raise to_scim_error(err, what) from err
+        raise to_scim_error(err, subject) from err

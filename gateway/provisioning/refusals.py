@@ -4,7 +4,8 @@ slapd names the attribute it refused in its diagnostic message ("homeDirectory: 
 invalid per syntax", "attribute 'c' not allowed"). The message itself is never sent to the
 client (it may quote values or DNs the client did not send); only the attribute name is taken
 from it, and the mapping rule that produced that attribute is named instead, so a refused
-``/home/{userName}`` reads as such and not as a bare "LDAP result 21".
+``/home/{userName}`` reads as such and not as a bare "LDAP result 21". Used by the one table
+of directory errors (``errors.to_scim_error``) for a write of a type's values.
 """
 
 from __future__ import annotations

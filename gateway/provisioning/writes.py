@@ -14,10 +14,9 @@ from typing import Any
 from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
 from gateway.directory.entry import Entry
-from gateway.errors import EntryExists, InvalidValue, SchemaViolation, Uniqueness
+from gateway.errors import EntryExists, InvalidValue, Uniqueness
 from gateway.mapping import changes, translate
 from gateway.mapping.model import ResourceMapping
-from gateway.provisioning import refusals
 from gateway.provisioning.allocation import Allocator
 from gateway.provisioning.context import ResourceContext
 from gateway.provisioning.errors import translating
@@ -76,10 +75,8 @@ class Writer:
                 )
                 attrs[self.rm.members.ldap.lower()] = self.ctx.membership.values_for(member_refs)
             read_back = [self.rm.id_attribute, *translate.meta_attributes(self.rm)]
-            try:
+            with translating(self.rm):  # a refused value names its mapping rule (errors.py)
                 entry = self.ctx.directory.add(image.dn, attrs, read_back=read_back)
-            except SchemaViolation as err:
-                raise InvalidValue(self._refused(err)) from err
             self.ctx.dns.remember(self.rm.name, entry.first(self.rm.id_attribute), entry.dn)
             if password is not None:
                 set_on_new_entry(self.ctx.directory, entry.dn, password)
@@ -231,13 +228,11 @@ class Writer:
     ) -> Entry | None:
         if not mods:
             return None
-        try:
+        with translating(self.rm):  # a refused value names its mapping rule (errors.py)
             if self.rm.members is not None and self.ctx.membership is not None:
                 # If-Match was checked against the version read (see Membership.modify)
                 return self.ctx.membership.modify(dn, mods, read_back=read_back)
             return self.ctx.directory.modify(dn, mods, read_back=read_back, assertion=assertion)
-        except SchemaViolation as err:
-            raise InvalidValue(self._refused(err)) from err
 
     def _rename(
         self,
@@ -328,9 +323,6 @@ class Writer:
         if self.rm.unmapped == "reject":
             raise InvalidValue(f"not stored by this gateway's mapping: {', '.join(sorted(names))}")
         log.debug("%s: ignoring unmapped attributes %s", self.ctx.name, sorted(names))
-
-    def _refused(self, err: SchemaViolation) -> str:
-        return refusals.describe(self.rm, err)
 
 
 def _unchanged(rm: ResourceMapping, csn: str | None) -> lf.LdapFilter | None:
