@@ -360,8 +360,9 @@ def decode(data: bytes, pos: int = 0, budget: Budget | None = None) -> Response:
     if op_tag == SEARCH_RESULT_ENTRY:
         linked = None
         if controls is not None:
-            deref = _controls(data, controls[1], controls[2], budget).get(DEREF_OID)
-            linked = _deref_response(deref, budget) if deref is not None else None
+            # read where it lies in the message: a big group's is most of the answer
+            deref = _control_spans(data, controls[1], controls[2], budget).get(DEREF_OID)
+            linked = _deref_response(data, *deref, budget) if deref is not None else None
         return Response(message_id, _entry(data, s, e, budget, linked), None)
     if op_tag in RESULT_TAGS:
         result = _result(data, s, e, op_tag, budget)
@@ -469,9 +470,12 @@ def _values(
     return tuple(out)
 
 
-def _deref_response(value: bytes, budget: Budget) -> dict[str, tuple[Entry, ...]]:
-    """``SEQUENCE OF SEQUENCE { derefAttr, derefVal LDAPDN, attrVals [0] OPTIONAL }``: per
-    attribute, the entries named (with no attributes when unreadable or dangling).
+def _deref_response(
+    value: bytes, begin: int, finish: int, budget: Budget
+) -> dict[str, tuple[Entry, ...]]:
+    """``SEQUENCE OF SEQUENCE { derefAttr, derefVal LDAPDN, attrVals [0] OPTIONAL }`` at
+    ``value[begin:finish]``: per attribute, the entries named (with no attributes when
+    unreadable or dangling).
 
     The hot loop of a big group's read: one result per member, 20,000 in one answer, each
     about ten BER elements, nearly all alike (``member``, a DN, ``entryUUID`` and the same
@@ -483,8 +487,10 @@ def _deref_response(value: bytes, budget: Budget) -> dict[str, tuple[Entry, ...]
     What repeats is made once per answer: attribute names, and value sets seen before
     (``objectClass``), shared between entries and charged to the budget once.
     """
-    tag, pos, end = ber.header(value, 0)
-    if tag != ber.SEQUENCE:
+    if finish - begin < 2:
+        raise ber.BerError("truncated element")
+    tag, pos, end = ber.header(value, begin)
+    if tag != ber.SEQUENCE or end > finish:
         raise ber.BerError("dereference control: not a sequence")
     seen = _Seen()
     out: dict[str, list[Entry]] = {}
@@ -693,9 +699,14 @@ def _result(data: bytes, start: int, end: int, op_tag: int, budget: Budget) -> R
 
 
 def _controls(data: bytes, start: int, end: int, budget: Budget) -> dict[str, bytes]:
+    return {oid: data[s:e] for oid, (s, e) in _control_spans(data, start, end, budget).items()}
+
+
+def _control_spans(data: bytes, start: int, end: int, budget: Budget) -> dict[str, tuple[int, int]]:
+    """Each control's type and where its value lies in ``data`` (empty when it has none)."""
     listed = ber.children(data, start, end, budget.elements())
     budget.take(len(listed))
-    out: dict[str, bytes] = {}
+    out: dict[str, tuple[int, int]] = {}
     for _, s, e in listed:
         fields = ber.children(data, s, e, 3)
         if not fields:
@@ -704,10 +715,10 @@ def _controls(data: bytes, start: int, end: int, budget: Budget) -> dict[str, by
             oid = data[fields[0][1] : fields[0][2]].decode("ascii")
         except UnicodeDecodeError:
             raise ber.BerError("control type is not an OID") from None
-        value = b""
+        value = (e, e)
         for tag, vs, ve in fields[1:]:
             if tag == ber.OCTET_STRING:
-                value = data[vs:ve]
+                value = (vs, ve)
         out[oid] = value
     return out
 

@@ -172,4 +172,5 @@ def test_any_byte_changed_in_results_alike_decodes_or_fails_as_a_ber_error(data:
 @pytest.mark.parametrize("tail", [b"\x30", b"\x30\x81", b"\x30\x81\x05", b"\x30\x82\x00"])
 def test_a_result_cut_short_is_a_ber_error(tail: bytes) -> None:
     with pytest.raises(ber.BerError):
-        messages._deref_response(ber.tlv(ber.SEQUENCE, _member(1) + tail), messages.Budget())
+        value = ber.tlv(ber.SEQUENCE, _member(1) + tail)
+        messages._deref_response(value, 0, len(value), messages.Budget())
