@@ -26,10 +26,10 @@ from gateway.provisioning.references import Ref, References
 from gateway.provisioning.reftypes import named_types
 from gateway.provisioning.resolver import Resolver
 from gateway.scim.patch import ValueDelta
+from gateway.scim.registry import BUILTIN
 
 log = logging.getLogger(__name__)
 
-ENDPOINTS = {"User": "Users", "Group": "Groups"}
 _SETTLE_ROUNDS = 3  # a member renamed again while being corrected is checked again
 
 
@@ -356,7 +356,8 @@ class Membership:
 def member_item(ref: Ref) -> dict[str, Any]:
     return {
         "value": ref.id,
-        "$ref": f"{ENDPOINTS.get(ref.type, ref.type)}/{ref.id}",
+        # members are of the group type's member_types: built-in types (scim.registry)
+        "$ref": f"{BUILTIN.path_of(ref.type)}/{ref.id}",
         "type": ref.type,
     }
 

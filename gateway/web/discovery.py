@@ -60,7 +60,8 @@ def service_provider_config() -> Response:
             "filter": {"supported": True, "maxResults": limits.max_results},
             "changePassword": {"supported": False},
             "sort": {"supported": _can_sort()},
-            "etag": {"supported": True},
+            # meta.version needs a version attribute (mapping directory.version_attribute)
+            "etag": {"supported": runtime().catalog.mapping.etags},
             "authenticationSchemes": [
                 {
                     "type": "oauthbearertoken",
