@@ -142,8 +142,7 @@ def ldapsearch_deref(slapd: Slapd, password_file: Path, dn: str) -> None:
             "(objectClass=*)",
             "member",
         ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         check=False,
     )
     if proc.returncode != 0:
@@ -467,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
 
         warm_id = groups_bench.entry_uuid(conn, groups_bench.group_dn(lay, WARM_SIZE))
         for _ in range(5):
-            status, body, _ = served.get(f"/scim/v2/Groups/{warm_id}")
+            _, body, _ = served.get(f"/scim/v2/Groups/{warm_id}")
             check_members(body, WARM_SIZE, "warm-up")
         warm_hwm = vm_hwm_kib(worker)
         rows = []
@@ -475,7 +474,16 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             rows.append(
                 measure(
-                    size, args.repeat, slapd, password_file, conn, codec, served, worker, inproc, lay
+                    size,
+                    args.repeat,
+                    slapd,
+                    password_file,
+                    conn,
+                    codec,
+                    served,
+                    worker,
+                    inproc,
+                    lay,
                 )
             )
             print(f"  size {size}: {time.perf_counter() - started:.1f}s", flush=True)
@@ -506,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
         for close in reversed(closers):
             try:
                 close()
-            except Exception as err:  # noqa: BLE001 - clean-up goes on
+            except Exception as err:  # clean-up goes on
                 print(f"clean-up: {err}", file=sys.stderr)
         if proc is not None:
             proc.terminate()
