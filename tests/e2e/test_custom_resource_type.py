@@ -261,3 +261,50 @@ def test_mapping_check_and_explain_accept_the_declared_type(
     assert "objectClass: device" in out
     code = main(["mapping", "explain", str(mapping), "--resource", "Gadget", str(payload)])
     assert code != 0
+
+
+def test_a_declared_type_with_active_uses_the_disable_strategy(
+    slapd: Slapd, ldap_admin: Connection, tmp_path: Path
+) -> None:
+    """``disable:`` works on a declared type whose schema has ``active`` (here: move)."""
+    people, groups = make_subtree(ldap_admin, slapd.suffix)
+    top = people.split(",", 1)[1]
+    base, off = f"ou=Devices,{top}", f"ou=Retired,{top}"
+    for dn in (base, off):
+        assert ldap_admin.add(dn, ["organizationalUnit"]), ldap_admin.result
+    declared = (
+        DEVICES.read_text(encoding="utf-8")
+        .replace(
+            "      - name: location\n",
+            "      - {name: active, type: boolean}\n" + "      - name: location\n",
+        )
+        .replace(
+            "  unmapped: reject\n",
+            "  unmapped: reject\n  disable:\n    strategy: move\n"
+            "    disabled_base_dn: ou=Retired,dc=x\n",
+        )
+    )
+    combined = tmp_path / "with-active.yaml"
+    combined.write_text(SHIPPED.read_text(encoding="utf-8") + "\n" + declared, encoding="utf-8")
+    moved = {"ou=Devices,dc=example,dc=org": base, "ou=Retired,dc=x": off}
+    app = create_app(
+        settings_for(slapd, isolated_mapping(tmp_path, people, groups, combined, moved))
+    )
+    app.testing = True
+    gw = Gateway(
+        app.test_client(), ldap_admin, people, groups, {"Authorization": f"Bearer {TOKEN}"}
+    )
+    try:
+        made = gw.post("/Devices", device("old-phone"))
+        assert made.status_code == 201 and made.get_json()["active"] is True
+        ops = {
+            "schemas": [PATCH],
+            "Operations": [{"op": "replace", "path": "active", "value": False}],
+        }
+        resp = gw.patch(f"/Devices/{made.get_json()['id']}", ops)
+        assert resp.status_code == 200 and resp.get_json()["active"] is False
+        assert gw.children(base) == [] and gw.children(off) == [f"cn=old-phone,{off}"]
+        found = _filter(gw, "active eq false")
+        assert [r["displayName"] for r in found["Resources"]] == ["old-phone"]
+    finally:
+        app.extensions["scim"].pool.close_all()
