@@ -4,6 +4,7 @@ The language, with a fully annotated example and the LDAP operation each block b
 in docs/mapping.md. In short::
 
     version: 1
+    directory: {version_attribute: entryCSN}  # server quirks (behaviour.py), optional
     User:                                   # or Group
       base_dn: ou=People,dc=example,dc=org  # searches start here (base of every SCIM list)
       scope: one                            # one | sub
@@ -12,7 +13,7 @@ in docs/mapping.md. In short::
       rdn_attribute: uid                    # new entries are <rdn_attribute>=<value>,<base_dn>
       id_attribute: entryUUID               # SCIM id
       unmapped: ignore                      # ignore | reject SCIM attributes without a rule
-      disable: {strategy: ppolicy}          # ppolicy | boolean | move (mapping/disable.py)
+      disable: {strategy: ppolicy}          # ppolicy | boolean | move | bitmask (disable.py)
                                             # (mark_attribute/mark_value: a second mark)
       members: {ldap: member, types: [User, Group], placeholder: <DN>}   # groups only
                                             # (member_of: memberOf, member_value: dn | uid)
