@@ -4,7 +4,7 @@
     .venv/bin/python bench/inprocess.py --profile patch       # and cProfile's top costs of one
     .venv/bin/python bench/inprocess.py --profile patch --sort tottime --top 40
 
-``bench/run.py`` measures the whole server (gunicorn, uvicorn's h11, the pool) from outside,
+``bench/run.py`` measures the whole server (gunicorn, uvicorn's httptools protocol, the pool) from outside,
 in 10 ms clock ticks, beside slapd and the benchmark client on the same cores: fine for
 throughput, too coarse to see a 5 % change in the Python a request runs. This calls
 ``FrontDoor._call_wsgi`` (what a pool thread runs: the Flask app, auth, the access and audit
