@@ -59,6 +59,8 @@ class Writer:
         self._read_types = named_types(self.rm, members=False)
 
     def create(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST (RFC 7644 §3.3): one add, its result read back with it (post-read control);
+        members and references are looked up first, so an unknown id writes nothing."""
         resource = normalize_resource(payload, self.rtype)
         password = take_password(resource)
         self._check_unmapped(resource)
