@@ -12,9 +12,9 @@ largest CPU cost (see ``ber`` for why).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from gateway.directory import ber, ldapfilter
 from gateway.directory.entry import Entry, Modification, ModOp
@@ -470,9 +470,7 @@ def _values(
     return tuple(out)
 
 
-def _deref_response(
-    value: bytes, begin: int, finish: int, budget: Budget
-) -> dict[str, tuple[Entry, ...]]:
+def _deref_response(value: bytes, begin: int, finish: int, budget: Budget) -> dict[str, Linked]:
     """``SEQUENCE OF SEQUENCE { derefAttr, derefVal LDAPDN, attrVals [0] OPTIONAL }`` at
     ``value[begin:finish]``: per attribute, the entries named (with no attributes when
     unreadable or dangling).
@@ -485,7 +483,8 @@ def _deref_response(
     shape's structure, so only the DN and those values are decoded. Anything else is
     decoded in full (:func:`_deref_result`), element by element, and may become a shape.
     What repeats is made once per answer: attribute names, and value sets seen before
-    (``objectClass``), shared between entries and charged to the budget once.
+    (``objectClass``), shared between entries and charged to the budget once. Results alike
+    are kept as their DN and values only (:class:`Linked`).
     """
     if finish - begin < 2:
         raise ber.BerError("truncated element")
@@ -493,7 +492,7 @@ def _deref_response(
     if tag != ber.SEQUENCE or end > finish:
         raise ber.BerError("dereference control: not a sequence")
     seen = _Seen()
-    out: dict[str, list[Entry]] = {}
+    out: dict[str, Linked] = {}
     shapes: dict[int, list[_Shape]] = {}
     while pos < end:
         if pos + 2 < end and value[pos] == ber.SEQUENCE and value[pos + 1] == 0x81:
@@ -514,20 +513,66 @@ def _deref_response(
                 shape = known
                 break
         if shape is not None:
-            name, entry = shape.name, shape.entry(value, pos, budget)
+            name = shape.name
+            dn, row = shape.row(value, pos, budget)
         else:
             name, entry, shape = _deref_result(value, pos, start, stop, budget, seen)
+            dn, row = entry.dn, entry
             if seen.shapes < _MAX_SHAPES:
                 alike = shapes.setdefault(stop - pos, [])
                 if len(alike) < _SHAPES_PER_LENGTH:
                     alike.append(shape)
                     seen.shapes += 1
-        entries = out.get(name)
-        if entries is None:
-            out[name] = entries = []
-        entries.append(entry)
+        linked = out.get(name)
+        if linked is None:
+            out[name] = linked = Linked()
+        linked.dns.append(dn)
+        linked.rows.append(row)
         pos = stop
-    return {name: tuple(entries) for name, entries in out.items()}
+    return out
+
+
+class Linked(Sequence[Entry]):
+    """The entries one attribute's dereference results named, in order, kept compact: for
+    a result read through a :class:`_Shape`, its DN and a row of its own values; the
+    :class:`Entry` (its dict, its tuples) is made when the entry is read. A big group's
+    members are read once, one at a time, so 100,000 of them never exist as Entry objects
+    together (about 230 bytes each, besides their DN and id)."""
+
+    __slots__ = ("dns", "rows")
+
+    def __init__(self) -> None:
+        self.dns: list[str] = []
+        self.rows: list[Entry | tuple[Any, ...]] = []
+
+    def __len__(self) -> int:
+        return len(self.dns)
+
+    @overload
+    def __getitem__(self, index: int) -> Entry: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Entry, ...]: ...
+    def __getitem__(self, index: int | slice) -> Entry | tuple[Entry, ...]:
+        if isinstance(index, slice):
+            return tuple(map(_made, self.dns[index], self.rows[index]))
+        return _made(self.dns[index], self.rows[index])
+
+    def __iter__(self) -> Iterator[Entry]:
+        return map(_made, self.dns, self.rows)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Linked | tuple | list):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Linked({tuple(self)!r})"
+
+
+def _made(dn: str, row: Entry | tuple[Any, ...]) -> Entry:
+    return row if isinstance(row, Entry) else row[0].make(dn, row)
 
 
 _SHARED_SETS = 64
@@ -601,7 +646,9 @@ class _Shape:
             (attr, spans) for attr, values, spans in attrs if values is None and len(spans) > 1
         )
 
-    def entry(self, data: bytes, pos: int, budget: Budget) -> Entry:
+    def row(self, data: bytes, pos: int, budget: Budget) -> tuple[str, tuple[Any, ...]]:
+        """The DN and the row (this shape, then each single value, then each tuple of
+        several) of a result of this shape at ``pos``; charged as if made an Entry."""
         budget.left -= self.cost
         if budget.left < 0:
             raise ber.BerError(_OVER_BUDGET)
@@ -610,15 +657,29 @@ class _Shape:
             dn = data[pos + a : pos + b].decode("utf-8")
         except UnicodeDecodeError:
             raise NotText("a dereferenced DN", _loggable(data, pos + a, pos + b)) from None
+        row: list[Any] = [self]
+        for name, a, b in self.single:
+            try:
+                row.append(data[pos + a : pos + b].decode("utf-8"))
+            except UnicodeDecodeError:
+                raise NotText(name, dn) from None
+        for name, spans in self.several:
+            try:
+                row.append(tuple(data[pos + a : pos + b].decode("utf-8") for a, b in spans))
+            except UnicodeDecodeError:
+                raise NotText(name, dn) from None
+        return dn, tuple(row)
+
+    def make(self, dn: str, row: tuple[Any, ...]) -> Entry:
+        """The Entry of a row from :meth:`row`."""
         attributes = dict(self.shared)
-        name = ""
-        try:
-            for name, a, b in self.single:
-                attributes[name] = (data[pos + a : pos + b].decode("utf-8"),)
-            for name, spans in self.several:
-                attributes[name] = tuple(data[pos + a : pos + b].decode("utf-8") for a, b in spans)
-        except UnicodeDecodeError:
-            raise NotText(name, dn) from None
+        i = 1
+        for name, _, _ in self.single:
+            attributes[name] = (row[i],)
+            i += 1
+        for name, _ in self.several:
+            attributes[name] = row[i]
+            i += 1
         return Entry(dn, attributes)
 
 

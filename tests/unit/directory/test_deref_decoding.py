@@ -174,3 +174,35 @@ def test_a_result_cut_short_is_a_ber_error(tail: bytes) -> None:
     with pytest.raises(ber.BerError):
         value = ber.tlv(ber.SEQUENCE, _member(1) + tail)
         messages._deref_response(value, 0, len(value), messages.Budget())
+
+
+def test_multi_valued_sets_past_the_shared_ones_are_read_per_result() -> None:
+    """Past 64 distinct sets, a multi-valued set is a per-result value of the shape."""
+    results = [
+        _result(
+            f"uid=u{i},dc=x".encode(),
+            _attr("entryUUID", f"id-{i:03d}".encode()),
+            # past the 64th, longer: results of a new length, so a new shape (see above)
+            _attr("mail", f"a{i:03d}@x".encode(), f"b{i:03d}@x{'.y' * (i >= 64)}".encode()),
+        )
+        for i in range(100)
+    ]
+    linked = _linked(_message(*results))
+    assert _flat(linked) == sorted(_plainly(results), key=lambda t: t[1])
+    bad = results[-1].replace(b"b099@x", b"b\xff99@x")
+    assert bad != results[-1]
+    with pytest.raises(messages.NotText) as caught:
+        _linked(_message(*results[:-1], bad))
+    assert caught.value.attribute == "mail"
+
+
+def test_linked_entries_read_as_a_sequence() -> None:
+    results = [_member(i) for i in range(5)]
+    linked = _linked(_message(*results))["member"]
+    assert len(linked) == 5
+    entries = tuple(linked)
+    assert linked == entries and linked == list(entries) and linked[1:3] == entries[1:3]
+    assert linked[-1].dn == "uid=user-4,ou=People,dc=example,dc=org"
+    assert linked[0] == entries[0] and linked != entries[:4]
+    with pytest.raises(IndexError):
+        linked[5]
