@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
 from gateway.directory.entry import Entry
+from gateway.directory.messages import Linked
 from gateway.directory.operations import Directory
 from gateway.mapping import placement
 from gateway.mapping.model import Mapping, ResourceMapping
@@ -147,33 +148,42 @@ class References:
         # type follows from (parent, object classes). Any other DN is classified on its own.
         bases = _base_rdns(tuple(mappings))
         plain = _SIMPLE_RDN.fullmatch
-        seen: dict[tuple[str, tuple[str, ...]], tuple[str, str, bool]] = {}
-        for target in linked:
-            rdn, comma, parent = target.dn.partition(",")
+        # (DN, (classes, *ids)) of each target; from the compact form without making the
+        # Entry objects when the codec kept them so (messages.Linked)
+        names = ("objectclass", *dict.fromkeys(rm.id_attribute.lower() for rm in mappings))
+        rows = (
+            linked.pick(names)
+            if isinstance(linked, Linked)
+            else ((e.dn, tuple(e.get(n) for n in names)) for e in linked)
+        )
+        seen: dict[tuple[str, tuple[str, ...]], tuple[str, int, bool]] = {}
+        for index, (dn, values) in enumerate(rows):
+            rdn, comma, parent = dn.partition(",")
             key = (
-                (parent, target.attributes.get("objectclass", ()))
+                (parent, values[0])
                 if comma and plain(rdn) and parent[:1].isalpha() and rdn.lower() not in bases
                 else None
             )
             known = seen.get(key) if key is not None else None
             if known is not None:
-                kind, id_attribute, direct = known
-                ident = target.attributes.get(id_attribute)
+                kind, at, direct = known
+                ident = values[at]
                 if not ident or not ident[0]:
                     continue
-                ref = Ref(kind, ident[0], target.dn)
+                ref = Ref(kind, ident[0], dn)
             else:
+                target = linked[index]
                 ref = self._classify(target, mappings)
                 if ref is None:
                     continue
                 rm = self.mapping[ref.type]
                 direct = _has_filter_class(rm, target)
                 if key is not None:
-                    seen[key] = (ref.type, rm.id_attribute.lower(), direct)
+                    seen[key] = (ref.type, names.index(rm.id_attribute.lower()), direct)
             if direct:
                 found.append(ref)
             else:
-                pending.append(target.dn)
+                pending.append(dn)
         return found, pending
 
     def from_links(

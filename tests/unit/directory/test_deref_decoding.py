@@ -206,3 +206,21 @@ def test_linked_entries_read_as_a_sequence() -> None:
     assert linked[0] == entries[0] and linked != entries[:4]
     with pytest.raises(IndexError):
         linked[5]
+
+
+def test_picking_attributes_gives_what_the_entries_hold() -> None:
+    results = [_member(i) for i in range(20)]
+    results.append(_result(b"uid=gone,dc=x"))  # read in full: an Entry of no attributes
+    results += [
+        _result(
+            f"uid=m{i},dc=x".encode(),
+            _attr("entryUUID", f"id-{i}".encode()),
+            _attr("mail", f"a{i}@x".encode(), f"b{i}@x{'.y' * (i >= 64)}".encode()),
+        )
+        for i in range(70)
+    ]
+    linked = _linked(_message(*results))["member"]
+    names = ("objectclass", "entryuuid", "mail", "cn")
+    picked = list(linked.pick(names))
+    assert picked == [(e.dn, tuple(e.get(n) for n in names)) for e in linked]
+    assert picked[0][1][:2] == (CLASSES, ("00000000-0000-1000-8000-000000000000",))
