@@ -9,6 +9,7 @@ Adding a present member or removing an absent one succeeds (see ``Membership.mod
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -357,9 +358,15 @@ def member_item(ref: Ref) -> dict[str, Any]:
     return {
         "value": ref.id,
         # members are of the group type's member_types: built-in types (scim.registry)
-        "$ref": f"{BUILTIN.path_of(ref.type)}/{ref.id}",
+        "$ref": f"{_ref_path(ref.type)}/{ref.id}",
         "type": ref.type,
     }
+
+
+@functools.lru_cache(maxsize=64)
+def _ref_path(type_name: str) -> str:
+    """``BUILTIN.path_of``, once per type: a group's full GET makes 100,000 member items."""
+    return BUILTIN.path_of(type_name)
 
 
 def _member_id(value: Any) -> str:
