@@ -565,15 +565,29 @@ class Linked(Sequence[Entry]):
         none), in order, without making its Entry: for a caller that needs two attributes
         of each of 100,000 entries."""
         plans: dict[_Shape, tuple[tuple[tuple[str, ...], int, bool], ...]] = {}
+        shape: _Shape | None = None
         for dn, row in zip(self.dns, self.rows, strict=True):
             if isinstance(row, Entry):
                 yield dn, tuple([row.attributes.get(n, ()) for n in names])
                 continue
-            shape = row[0]
-            plan = plans.get(shape)
-            if plan is None:
-                plan = plans[shape] = shape.plan(names)
-            yield dn, tuple([c if not i else (row[i],) if one else row[i] for c, i, one in plan])
+            if row[0] is not shape:
+                shape = row[0]
+                plan = plans.get(shape)
+                if plan is None:
+                    plan = plans[shape] = shape.plan(names)
+                # the usual plan: shared classes, then one value of the row's own
+                pair = (
+                    (plan[0][0], plan[1][1])
+                    if len(plan) == 2 and not plan[0][1] and plan[1][2]
+                    else None
+                )
+            if pair is not None:
+                yield dn, (pair[0], (row[pair[1]],))
+            else:
+                yield (
+                    dn,
+                    tuple([c if not i else (row[i],) if one else row[i] for c, i, one in plan]),
+                )
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Linked | tuple | list):

@@ -224,3 +224,5 @@ def test_picking_attributes_gives_what_the_entries_hold() -> None:
     picked = list(linked.pick(names))
     assert picked == [(e.dn, tuple(e.get(n) for n in names)) for e in linked]
     assert picked[0][1][:2] == (CLASSES, ("00000000-0000-1000-8000-000000000000",))
+    for two in (("objectclass", "entryuuid"), ("mail", "entryuuid"), ("entryuuid", "mail")):
+        assert list(linked.pick(two)) == [(e.dn, tuple(e.get(n) for n in two)) for e in linked]
