@@ -337,9 +337,25 @@ repair_context_csns() {
         local ldif="dn: $base"$'\n'"changetype: modify"$'\n'"replace: contextCSN"$'\n'
         # replace, not delete + add: slapmodify 2.5.13 aborts on a value change of contextCSN
         ldif+=$(sed 's/^/contextCSN: /' <<<"$merged")$'\n'
-        out=$(slaptool modify -f "$CONF" -b "$base" <<<"$ldif" 2>&1) ||
+        out=$(slaptool modify -f "$TOOL_CONF" -b "$base" <<<"$ldif" 2>&1) ||
             die "could not repair the contextCSN of $base:"$'\n'"$out"
     done
+}
+
+# The config slapmodify runs with to repair contextCSNs: the node's own, each database with
+# 'lastmod off'. slapmodify 2.5.13 stamps every entry it modifies with a NEW entryUUID (and a new
+# entryCSN) when lastmod is on (fixed upstream by ITS#10548): a repair through the plain config
+# gave the suffix entry another entryUUID on this node than on its peers, for good. lastmod off
+# skips that stamping, and the entry keeps what it had; syncprov refuses to open on a database
+# without lastmod even in tool mode, so its lines are left out (the tool does not run overlays).
+write_tool_conf() {
+    awk '
+        /^overlay[ \t]+syncprov[ \t]*$/ { skip = 1; next }
+        skip && /^syncprov-/ { next }
+        { skip = 0; print }
+        /^database[ \t]+mdb[ \t]*$/ { print "lastmod         off" }
+    ' "$CONF" >"$TOOL_CONF.tmp" || die "cannot write $TOOL_CONF"
+    mv -f -- "$TOOL_CONF.tmp" "$TOOL_CONF"
 }
 
 set_run_dir() {
@@ -348,6 +364,7 @@ set_run_dir() {
     RUN_DIR=$(cd -- "$dir" && pwd -P)
     check_plain DIR "$RUN_DIR"
     CONF=$RUN_DIR/slapd.conf
+    TOOL_CONF=$RUN_DIR/slapd-tool.conf
     SEED=$RUN_DIR/seed.ldif
     DATA_DIR=$RUN_DIR/data
     PIDFILE=$RUN_DIR/slapd.pid
@@ -462,6 +479,7 @@ TLSCertificateKeyFile \"$SLAPD_TLS_KEY_FILE\""
         die "$DATA_DIR holds a database for suffix '$(<"$marker")', not '$SUFFIX'; use another DIR or delete $DATA_DIR"
     fi
     if [[ -n $SERVER_ID ]]; then
+        write_tool_conf
         repair_context_csns
     fi
     out=$(slaptool test -f "$CONF" 2>&1) || die "slaptest failed:"$'\n'"$out"

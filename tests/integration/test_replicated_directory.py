@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 import ldap3
 import pytest
-from support.slapd import Slapd, SlapdPair
+from support.slapd import Slapd, SlapdPair, slapd_binary
 
 from gateway.directory import ldapfilter
 from gateway.directory.entry import Modification, ModOp
@@ -243,10 +244,14 @@ def test_a_write_made_just_before_a_crash_reaches_the_other_node_after_restart(
     slapd: Slapd, tmp_path: Path
 ) -> None:
     """Node 2 away, a write on node 1, node 1 SIGKILLed: its stored contextCSNs lag that write.
-    Both back: run-slapd.sh repairs them before starting, so node 2 still receives it."""
+    Both back: run-slapd.sh repairs them before starting, so node 2 still receives it, and the
+    repair leaves the suffix entry as it was (slapmodify 2.5.13 gives a modified entry a new
+    entryUUID: a repair through it made the nodes' suffix entries differ for good)."""
     own = SlapdPair(tmp_path / "pair").start()
     one, two = own.nodes
     try:
+        suffix_uuid = values(one, one.suffix, "entryUUID")
+        assert suffix_uuid == values(two, two.suffix, "entryUUID") != []
         two.stop()
         user = add_user(one, "written-before-the-crash")
         pid = one.pid
@@ -258,5 +263,38 @@ def test_a_write_made_just_before_a_crash_reaches_the_other_node_after_restart(
         two.start()
         one.start()
         assert eventually(lambda: values(two, user, "uid"), "the last write before the crash")
+        for node in (one, two):
+            assert values(node, node.suffix, "entryUUID") == suffix_uuid, node.run_dir
+    finally:
+        own.stop()
+
+
+def test_the_contextcsn_repair_keeps_the_suffix_entry_as_it_is(tmp_path: Path) -> None:
+    """The repair run-slapd.sh makes before a start when a node's stored contextCSN lags its
+    change log, made to happen for sure: node 1 writes while node 2 is away, stops, and its
+    stored contextCSN is set back to the seed's (what a SIGKILL between the write and the
+    checkpoint leaves). At the next start the repair raises it, so node 2 still receives the
+    write, and the suffix entry keeps its entryUUID on both nodes (slapmodify 2.5.13 gives an
+    entry it modifies a new one unless the database has lastmod off)."""
+    own = SlapdPair(tmp_path / "pair").start()
+    one, two = own.nodes
+    try:
+        suffix_uuid = values(one, one.suffix, "entryUUID")
+        assert suffix_uuid == values(two, two.suffix, "entryUUID") != []
+        two.stop()
+        user = add_user(one, "written-before-the-setback")
+        one.stop()
+        ldif = (
+            f"dn: {one.suffix}\nchangetype: modify\nreplace: contextCSN\n"
+            "contextCSN: 20000101000000.000000Z#000000#000#000000\n"
+        )
+        tool = [slapd_binary(), "-Tmodify", "-f", str(one.run_dir / "slapd-tool.conf")]
+        subprocess.run([*tool, "-b", one.suffix], input=ldif, text=True, check=True)
+        one.start()
+        assert "lags its change log" in one.start_messages, one.start_messages
+        two.start()
+        assert eventually(lambda: values(two, user, "uid"), "the write before the setback")
+        for node in (one, two):
+            assert values(node, node.suffix, "entryUUID") == suffix_uuid, node.run_dir
     finally:
         own.stop()

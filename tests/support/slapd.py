@@ -38,6 +38,17 @@ def slapd_installed() -> bool:
     return any(os.access(Path(d, "slapd"), os.X_OK) for d in _SLAPD_DIRS)
 
 
+def slapd_binary() -> str:
+    """The slapd run-slapd.sh runs (slapd is also slapcat/slapmodify/... with -T<tool>)."""
+    found = shutil.which("slapd")
+    if found:
+        return found
+    for d in _SLAPD_DIRS:
+        if os.access(Path(d, "slapd"), os.X_OK):
+            return str(Path(d, "slapd"))
+    raise RuntimeError("slapd is not installed")
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port that was free on host a moment ago, below the kernel's ephemeral range.
 
@@ -92,6 +103,7 @@ class Slapd:
         self._admin_password = admin_password
         self.dbnosync = dbnosync
         self._url: str | None = None
+        self.start_messages = ""  # what run-slapd.sh said on stderr at the last start
 
     def __repr__(self) -> str:
         return f"Slapd(run_dir={str(self.run_dir)!r}, url={self._url!r})"
@@ -190,6 +202,7 @@ class Slapd:
             if self._requested_port is None:
                 self.port = free_port(self.host)
             proc = self.run_script("start")
+            self.start_messages = proc.stderr
             if proc.returncode == 0:
                 lines = proc.stdout.strip().splitlines()
                 if not lines:
