@@ -14,6 +14,7 @@ from gateway.mapping.model import Mapping, ResourceMapping
 from gateway.provisioning.dncache import DISABLED, DnCache
 from gateway.provisioning.membership import Membership
 from gateway.provisioning.references import References
+from gateway.provisioning.reftypes import named_types
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ class ResourceContext:
     ) -> ResourceContext:
         rm = mapping[name]
         refs = References(directory, mapping)
-        group = rm if rm.members else mapping.resources.get("Group")
+        group = rm if rm.members else holder_of(mapping, rm.name)
         membership = (
             Membership(directory, refs, mapping, group) if group and group.members else None
         )
@@ -69,3 +70,12 @@ class ResourceContext:
         if self.membership is not None and self.membership.rule.member_of:
             return [self.membership.rule.member_of]
         return []
+
+
+def holder_of(mapping: Mapping, name: str) -> ResourceMapping | None:
+    """The mapped type whose members may be of type ``name`` (the registry lets one type hold
+    members: Group), so a type no group can hold has no membership side to keep up."""
+    for rm in mapping.resources.values():
+        if rm.members is not None and name in named_types(rm, rules=False):
+            return rm
+    return None
