@@ -105,6 +105,13 @@ class DisableStrategy:
         InvalidFilter when ``active`` cannot be a filter term (``move``: see placement)."""
         raise NotImplementedError
 
+    def blind_write_guards(self) -> tuple[lf.LdapFilter, ...] | None:
+        """For a PATCH written without reading the entry (provisioning/blindpatch.py), which
+        leaves ``active`` alone: the filters under which the usual update path would write
+        nothing of this strategy's own, so the blind write may assert them; None when that
+        cannot be said by a filter (the PATCH then takes the usual path)."""
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class _Marked(DisableStrategy):
@@ -172,6 +179,10 @@ class _Marked(DisableStrategy):
     def disabled_filter(self) -> lf.LdapFilter:
         marks = [lf.Equal(attr, mark) for attr, mark in self.marks]
         return marks[0] if len(marks) == 1 else lf.Or(tuple(marks))
+
+    def blind_write_guards(self) -> tuple[lf.LdapFilter, ...] | None:
+        # an update writes back a disabled entry's missing mark (as_stored): enabled ones only
+        return (lf.Not(self.disabled_filter()),)
 
 
 class _PpolicyKeys(_Keys):
@@ -262,6 +273,9 @@ class Move(DisableStrategy):
         if not active:
             return self.disabled_base_dn or parent
         return base if dnlib.is_within(parent, self.disabled_base_dn) else parent
+
+    def blind_write_guards(self) -> tuple[lf.LdapFilter, ...] | None:
+        return ()  # where the entry lives is all it stores: an update leaving active alone keeps it
 
     def disabled_filter(self) -> lf.LdapFilter:
         # portable LDAP has no "below this DN" filter: placement.split_active turns top-level

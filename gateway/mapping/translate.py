@@ -25,9 +25,6 @@ from gateway.mapping.unresolved import Unresolved
 
 log = logging.getLogger(__name__)
 
-# meta's attributes on the default directory (OpenLDAP); a mapping's own: meta_attributes(rm)
-META_ATTRIBUTES = ("entryCSN", "createTimestamp", "modifyTimestamp")
-
 
 @dataclass(frozen=True, slots=True)
 class Image:

@@ -48,7 +48,6 @@ from gateway.directory import ldapfilter as lf
 from gateway.directory.entry import Modification, ModOp
 from gateway.errors import ScimError
 from gateway.mapping import translate
-from gateway.mapping.disable import Boolean, Move, Ppolicy
 from gateway.mapping.model import AttributeRule, Mapping, ResourceMapping
 from gateway.mapping.slots import slot_of
 from gateway.scim import compat
@@ -186,12 +185,11 @@ def _standing_guards(rm: ResourceMapping) -> tuple[lf.LdapFilter, ...] | None:
         if rule.write != "createOnly":
             return None  # rewritten whenever the stored value differs from the rendering
         guards.append(lf.Present(rule.ldap))  # once set, never rewritten (changes.diff)
-    strategy = rm.disable
-    if isinstance(strategy, Ppolicy | Boolean):
-        # today's path writes back a missing mark of a disabled entry: enabled ones only
-        guards.append(lf.Not(strategy.disabled_filter()))
-    elif strategy is not None and not isinstance(strategy, Move):
-        return None  # a strategy not studied here (bitmask: a stored word it may rewrite)
+    if rm.disable is not None:
+        own = rm.disable.blind_write_guards()
+        if own is None:
+            return None  # (bitmask: a stored word today's path may rewrite)
+        guards.extend(own)
     return tuple(guards)
 
 
@@ -200,7 +198,7 @@ def _safe_rules(mapping: Mapping, rm: ResourceMapping) -> dict[SlotKey, Attribut
         rm.rdn_attribute.lower(),
         rm.id_attribute.lower(),
         "objectclass",
-        *(a.lower() for a in translate.META_ATTRIBUTES),
+        *(a.lower() for a in translate.meta_attributes(rm)),
     }
     if rm.disable is not None:
         reserved.update(a.lower() for a in rm.disable.read_attributes())

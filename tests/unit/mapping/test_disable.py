@@ -176,6 +176,19 @@ def test_disabled_filters() -> None:
         Move(disabled_base_dn="ou=Off").disabled_filter()
 
 
+def test_what_a_blind_write_asserts_per_strategy() -> None:
+    """A PATCH written without reading the entry must not skip what the usual update path
+    would write back: marks of a disabled entry (enabled entries only), nothing for move, and
+    no blind write at all under bitmask (its stored word may be rewritten)."""
+    marks = Ppolicy(mark_attribute="m", mark_value="v").blind_write_guards()
+    assert marks is not None
+    assert [lf.render(g) for g in marks] == ["(!(|(pwdAccountLockedTime=000001010000Z)(m=v)))"]
+    flag = Boolean(attribute="f", disabled_value="off").blind_write_guards()
+    assert flag == (lf.Not(lf.Equal("f", "off")),)
+    assert Move(disabled_base_dn="ou=Off").blind_write_guards() == ()
+    assert Bitmask(attribute="uac", flag=2).blind_write_guards() is None
+
+
 def test_only_move_changes_where_entries_are_searched() -> None:
     moved = load("{strategy: move, disabled_base_dn: 'ou=Off,dc=example,dc=org'}")
     flagged = load("{strategy: bitmask, attribute: shadowFlag, flag: 2}")
