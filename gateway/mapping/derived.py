@@ -110,31 +110,36 @@ def _derived_parts(
 ) -> set[str | None]:
     """The largest set of ``parts`` explained as derived (see ``hide_unwritten``)."""
     inside = f"{container}.{attr}." if container else f"{attr}."
-    # The resource does not change while this runs, and each pass renders every part with
-    # the same parts left out: flatten it once per set of left-out parts, not once per render.
+    # The resource does not change while this runs, and the passes render the same rules with
+    # the same parts left out again and again: flatten the resource once, take a left-out
+    # set's keys out of that flat (what flattening the resource without them gives), and
+    # render each (rule, left-out set) once (every read of a user runs this).
+    whole = template_values(resource)
     flats: dict[frozenset[str | None], dict[str, str]] = {}
+    renders: dict[tuple[int, frozenset[str | None]], tuple[str | None, bool]] = {}
 
-    def flat_without(left_out: set[str | None]) -> dict[str, str]:
-        key = frozenset(left_out)
-        if (flat := flats.get(key)) is None:
-            flat = flats[key] = template_values(_without(resource, container, attr, left_out))
+    def flat_without(left_out: frozenset[str | None]) -> dict[str, str]:
+        if (flat := flats.get(left_out)) is None:
+            gone = _flat_keys(resource, container, attr, left_out)
+            flat = flats[left_out] = (
+                {k: v for k, v in whole.items() if k not in gone} if gone else whole
+            )
         return flat
 
-    def render(rule: AttributeRule, left_out: set[str | None]) -> tuple[str | None, bool]:
+    def render(rule: AttributeRule, left_out: frozenset[str | None]) -> tuple[str | None, bool]:
         """What ``rule``'s defaults give with ``left_out`` absent, and whether the template
         that gave it names a part of this attribute (then it is the attribute's own value)."""
-        flat = flat_without(left_out)
-        for template in rule.defaults:
-            if (value := template.render(flat)) is not None:
-                return value, any(f.lower().startswith(inside.lower()) for f in template.fields)
-        return None, False
+        key = (id(rule), left_out)
+        if (done := renders.get(key)) is None:
+            done = renders[key] = _render(rule, flat_without(left_out), inside)
+        return done
 
     taken = {p for p in parts if (r := rules.get(p)) is not None and r.defaults}
     changed = True
     while changed:
         changed = False
         for part in sorted(taken, key=str):
-            value, own = render(rules[part], taken)
+            value, own = render(rules[part], frozenset(taken))
             if value != parts[part] or own:
                 taken.discard(part)
                 changed = True
@@ -144,15 +149,48 @@ def _derived_parts(
                 continue
             # a shown part that is what its defaults give only with some taken part present
             # was derived (or written) from it: that part was there, so it was written
-            with_all, _ = render(rule, {part})
-            without, _ = render(rule, taken | {part})
+            with_all, _ = render(rule, frozenset((part,)))
+            without, _ = render(rule, frozenset(taken | {part}))
             if with_all == parts[part] and without != parts[part]:
-                fields = _template_fields(rule, flat_without({part}))
+                fields = _template_fields(rule, flat_without(frozenset((part,))))
                 used = {p for p in taken if f"{inside}{p}".lower() in fields}
                 if used:
                     taken -= used
                     changed = True
     return taken
+
+
+def _render(rule: AttributeRule, flat: Mapping[str, str], inside: str) -> tuple[str | None, bool]:
+    """The first value ``rule``'s defaults render from ``flat``, and whether that template
+    names a field ``inside`` the attribute (a dotted prefix, compared without case)."""
+    for template in rule.defaults:
+        if (value := template.render(flat)) is not None:
+            lowered = inside.lower()
+            return value, any(f.lower().startswith(lowered) for f in template.fields)
+    return None, False
+
+
+def _flat_keys(
+    resource: dict[str, Any], container: str | None, attr: str, parts: frozenset[str | None]
+) -> set[str]:
+    """The keys :func:`template_values` gives for ``parts`` of ``attr`` (``None``: the whole
+    attribute): what leaving those parts out of ``resource`` takes out of its flat form."""
+    box = resource.get(container) if container else resource
+    if not isinstance(box, Mapping) or attr not in box:
+        return set()
+    held = box[attr]
+    prefix = f"{container}.{attr}" if container else attr
+    if container:  # flattening goes one level down: only a string attribute has a key
+        return {prefix} if None in parts and isinstance(held, str) else set()
+    if isinstance(held, str):
+        return {prefix} if None in parts else set()
+    if not isinstance(held, Mapping) or not (None in parts or isinstance(held, dict)):
+        return set()
+    return {
+        f"{prefix}.{k}"
+        for k, v in held.items()
+        if isinstance(v, str) and (None in parts or k in parts)
+    }
 
 
 def _template_fields(rule: AttributeRule, flat: Mapping[str, str]) -> set[str]:
@@ -161,20 +199,3 @@ def _template_fields(rule: AttributeRule, flat: Mapping[str, str]) -> set[str]:
         if template.render(flat) is not None:
             return {f.lower() for f in template.fields}
     return set()
-
-
-def _without(
-    resource: dict[str, Any], container: str | None, attr: str, parts: set[str | None]
-) -> dict[str, Any]:
-    """``resource`` with ``parts`` of ``attr`` left out (``None``: the whole attribute)."""
-    out = dict(resource)
-    box = dict(out.get(container) or {}) if container else out
-    held = box.get(attr)
-    if None in parts or not isinstance(held, dict):
-        if None in parts:
-            box.pop(attr, None)
-    else:
-        box[attr] = {k: v for k, v in held.items() if k not in parts}
-    if container:
-        out[container] = box
-    return out

@@ -40,11 +40,16 @@ class Template:
         return cls(text, tuple(m.strip() for m in _FIELD.findall(text)))
 
     def render(self, values: MappingABC[str, str]) -> str | None:
-        if any(not values.get(f) for f in self.fields):
-            return None
-        # Text and fields alternate in the split template (every read renders several).
+        get = values.get
+        for f in self.fields:  # a loop, not any(<generator>): every read renders several
+            if not get(f):
+                return None
+        # Text and fields alternate in the split template.
         pieces = _pieces(self.text)
-        out = "".join(values[p] if i % 2 else p for i, p in enumerate(pieces)).strip()
+        if len(pieces) == 3 and not pieces[0] and not pieces[2]:  # just "{field}"
+            out = values[pieces[1]].strip()
+        else:
+            out = "".join(values[p] if i % 2 else p for i, p in enumerate(pieces)).strip()
         return out or None
 
 
