@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,9 +13,12 @@ from gateway.logconfig import (
     REDACTED,
     JsonFormatter,
     TextFormatter,
+    _printable_value,
     configure_logging,
     make_formatter,
+    printable,
     request_id,
+    utc_millis,
 )
 
 SECRET = 'pa"ss\\word-é-123'  # survives JSON escaping only if redacted in every form
@@ -111,3 +115,57 @@ def test_a_traceback_is_indented_so_no_line_of_it_passes_for_a_record() -> None:
     lines = TextFormatter().format(rec).split("\n")
     assert lines[0].endswith("ERROR gateway: boom")
     assert len(lines) > 2 and all(line.startswith("    ") for line in lines[1:])
+
+
+PLAIN_SECRET = "bench-token-0123456789abcdef"  # nothing to escape: the line's quick path
+
+
+def test_a_plain_secret_is_replaced_on_the_quick_path_too() -> None:
+    rec = record("Bearer %s", PLAIN_SECRET, fields={"auth": PLAIN_SECRET, "n": [PLAIN_SECRET]})
+    out = JsonFormatter([PLAIN_SECRET]).format(rec)
+    assert PLAIN_SECRET not in out
+    assert json.loads(out)["auth"] == REDACTED and json.loads(out)["n"] == [REDACTED]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "plain",
+        'a "quoted" \\ value',  # escapes in the output: the careful path
+        "é ü 中文",
+        "tab\there",
+        "del\x7f",
+        {"nested": ["x", 1, 2.5, None, True]},
+        ("a", "b"),
+        {1: "int key"},
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),  # str(), as json's default=str gives
+        {"a", "b"} - {"b"},
+        2**70,
+        "lone \ud800 surrogate",
+    ],
+)
+def test_a_json_line_reads_as_the_careful_encoding_of_its_fields(value: object) -> None:
+    """Whichever path a line takes, it is the fields made printable, then json-encoded."""
+    rec = record("GET %s", value, fields={"value": value, "status": 200})
+    line = JsonFormatter().format(rec)
+    expected = json.dumps(
+        {"value": _printable_value(value), "status": 200},
+        ensure_ascii=False,
+        default=str,
+        separators=(",", ":"),
+    )
+    assert line.endswith("," + expected[1:])
+    assert json.loads(line)["message"] == printable(f"GET {value}")
+    assert "\n" not in line and "\t" not in line
+
+
+@pytest.mark.parametrize(
+    "created",
+    [0.0, 1.5, 1764743240.0, 1764743240.9994999, 1764743240.9995, 1764743240.9999995, 2.0**31],
+)
+def test_the_time_field_is_what_datetime_writes(created: float) -> None:
+    expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+    assert utc_millis(created) == expected
+    rec = record("x")
+    rec.created = created
+    assert json.loads(JsonFormatter().format(rec))["time"] == expected
