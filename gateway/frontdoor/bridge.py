@@ -7,6 +7,19 @@ most :attr:`Limits.max_body` bytes, and a thread only ever sees a request that i
 memory. The response is built whole in the thread and written by the event loop, so a client
 that reads slowly does not hold a thread either.
 
+Streamed responses: a response the app gives without ``Content-Length`` (a big group's full
+GET, :mod:`gateway.web.stream`) is sent as it is rendered, in HTTP/1.1 chunked transfer
+encoding (uvicorn frames the chunks). Its first chunk is made in the request's thread; each
+next one in a pool thread again, only once the previous one has been handed to the socket
+and the socket's buffer has drained (uvicorn's flow control), so at most about one chunk
+waits per connection and no thread waits for a client. A client that stops reading for
+:attr:`Limits.send_timeout` seconds, or goes away, ends the stream: the rest is not rendered
+and the connection is closed. Everything that can fail with a SCIM error (the directory, the
+decoding) has happened before the first byte; what is left is rendering JSON from values
+already read. Should it fail anyway, the connection is closed without the last chunk, which a
+client sees as a cut body (never as a complete answer). An HTTP/1.0 client gets the body whole
+with ``Content-Length``, as before.
+
 Admission: at most ``threads + queue`` requests per worker are running or waiting for a
 thread; past that the answer is an immediate ``429`` with ``Retry-After`` (RFC 6585 §4),
 which Entra treats as "pause and resume" where repeated timeouts would put the job in
@@ -25,7 +38,7 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
@@ -61,6 +74,8 @@ class Limits:
     body_timeout: float = 30.0
     max_body: int = 1024 * 1024
     retry_after: int = 5
+    send_timeout: float = 30.0
+    """Seconds a streamed response's chunk may wait for the client to read the previous ones."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +89,37 @@ class Refusal:
 
 class ClientGone(Exception):
     """The client closed the connection before its request was complete."""
+
+
+class Stream:
+    """The rest of a response the app gave without ``Content-Length``: its first chunk,
+    and the app's iterable to take the next ones from (one pool thread at a time)."""
+
+    __slots__ = ("_close", "_rest", "first")
+
+    def __init__(self, first: bytes, rest: Iterator[bytes], close: Callable[[], Any] | None):
+        self.first = first
+        self._rest = rest
+        self._close = close
+
+    def next(self) -> bytes | None:
+        """The next non-empty chunk, or None at the end."""
+        for chunk in self._rest:
+            if chunk:
+                return chunk
+        return None
+
+    def drain(self) -> bytes:
+        """The whole rest of the body (for a client that cannot take chunks)."""
+        return b"".join([self.first, *(c for c in self._rest if c)])
+
+    def close(self) -> None:
+        close, self._close = self._close, None
+        if close is not None:
+            try:
+                close()
+            except ValueError:  # a pool thread is still in next() (the task was cancelled)
+                log.debug("a streamed body closed while a chunk was being rendered")
 
 
 class FrontDoor:
@@ -128,8 +174,55 @@ class FrontDoor:
                 scope, send, Refusal(500, "error", "internal error", close=False), started
             )
             return
+        if isinstance(content, Stream):
+            self._admitted += 1  # still this request's place until its last chunk is sent
+            try:
+                await self._stream(scope, receive, send, status, headers, content)
+            finally:
+                self._admitted -= 1
+            return
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
+
+    async def _stream(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        body: Stream,
+    ) -> None:
+        """Send a streamed body chunk by chunk (see the module's docstring)."""
+        loop = asyncio.get_running_loop()
+        # The request was read whole: the next message can only say the client went away
+        # (or that the response is complete).
+        gone = asyncio.ensure_future(receive())
+        try:
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            chunk: bytes | None = body.first
+            while chunk is not None:
+                if gone.done():
+                    log.info(
+                        "%s %s: the client went away mid-stream", scope["method"], scope["path"]
+                    )
+                    return
+                async with asyncio.timeout(self.limits.send_timeout):
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                chunk = await loop.run_in_executor(self._executor(), body.next)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except TimeoutError:
+            log.warning(
+                "%s %s: the client read nothing for %g s mid-stream; closing the connection",
+                scope["method"],
+                scope["path"],
+                self.limits.send_timeout,
+            )
+        except Exception:
+            log.exception("%s %s: rendering failed mid-stream", scope["method"], scope["path"])
+        finally:
+            gone.cancel()
+            body.close()
 
     def _finish(self, job: Future[Any], answer: asyncio.Future[Any]) -> None:
         """On the loop: release the request's place and hand its outcome to the waiting task."""
@@ -186,8 +279,11 @@ class FrontDoor:
             close=False,
         )
 
-    def _call_wsgi(self, environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-        """Run the WSGI app to the end in this (pool) thread; return the whole response."""
+    def _call_wsgi(
+        self, environ: dict[str, Any]
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes | Stream]:
+        """Run the WSGI app in this (pool) thread; return the whole response, or for a
+        response without ``Content-Length`` (HTTP/1.1) its first chunk and the rest to come."""
         started: list[Any] = []
         chunks: list[bytes] = []
 
@@ -198,18 +294,32 @@ class FrontDoor:
             return chunks.append
 
         result = self.wsgi_app(environ, start_response)
+        close = getattr(result, "close", None)
+        stream: Stream | None = None
         try:
-            chunks.extend(chunk for chunk in result if chunk)
+            if started and _streamed(started[0], started[1], environ):
+                rest = iter(result)
+                first = b"".join(chunks) + (next((c for c in rest if c), b""))
+                stream = Stream(first, rest, close)
+            else:
+                chunks.extend(chunk for chunk in result if chunk)
         finally:
-            close = getattr(result, "close", None)
-            if close is not None:
+            if stream is None and close is not None:
                 close()
         status, headers = started
+        if stream is not None and environ["SERVER_PROTOCOL"] == "HTTP/1.0":
+            try:  # no chunked encoding in HTTP/1.0: the body whole, as for any response
+                whole = stream.drain()
+            finally:
+                stream.close()
+            headers = [*headers, ("Content-Length", str(len(whole)))]
+            stream = None
+            chunks = [whole]
         # Names keep Flask's casing (protocol.CasedCycle writes them so, and compares them
         # case-insensitively): clients written against the previous server, and some that
         # should know better, expect it.
         encoded = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-        return int(status.split(" ", 1)[0]), encoded, b"".join(chunks)
+        return int(status.split(" ", 1)[0]), encoded, stream or b"".join(chunks)
 
     def _executor(self) -> ThreadPoolExecutor:
         """The worker's pool, made on first use in the process that uses it (after the fork)."""
@@ -302,6 +412,14 @@ class FrontDoor:
 
 def _too_large() -> Refusal:
     return Refusal(413, "too_large", "the request body is too large", "tooLarge")
+
+
+def _streamed(status: str, headers: list[tuple[str, str]], environ: dict[str, Any]) -> bool:
+    """Whether a response is sent as it comes: a body of unknown length answering a GET
+    (not a 204 or 304, which have no body: Werkzeug leaves their Content-Length out)."""
+    if environ["REQUEST_METHOD"] != "GET" or status[:3] in ("204", "304") or status[0] == "1":
+        return False
+    return not any(name.lower() == "content-length" for name, _ in headers)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

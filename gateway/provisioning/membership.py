@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
@@ -72,7 +72,14 @@ class Membership:
     def members_of(
         self, group_dn: str, stored: Sequence[str] | None, entry: Entry | None = None
     ) -> list[dict[str, Any]]:
-        """The SCIM ``members`` of a group; ``stored`` = its member values if already read,
+        """The SCIM ``members`` of a group (see :meth:`member_list`), as a list."""
+        return list(self.member_list(group_dn, stored, entry))
+
+    def member_list(
+        self, group_dn: str, stored: Sequence[str] | None, entry: Entry | None = None
+    ) -> MemberList:
+        """The SCIM ``members`` of a group; ``stored`` = its member values if already read
+        (None: not read, because the dereference control was to bring them),
         ``entry`` = the group as read (with dereferenced members, see :meth:`deref_spec`).
 
         With dereferenced members: nothing more to ask, whatever the size — and what is
@@ -90,6 +97,10 @@ class Membership:
                 refs += self.refs.by_dns(pending, self.types).values()
         elif self.rule.member_of:
             refs = self.refs.holding(self.rule.member_of, group_dn, self.types)
+        elif stored is None:
+            # the control was asked for and answered nothing (not on this database): the
+            # member values, read now (one more search), then resolved as without it
+            return self.member_list(group_dn, self._stored(group_dn))
         elif self.rule.by_dn:
             placeholder = dnlib.normalize(self.rule.placeholder or "")
             values = [v for v in stored or () if dnlib.normalize(v) != placeholder]
@@ -98,7 +109,12 @@ class Membership:
             placeholder = (self.rule.placeholder or "").lower()
             values = [v for v in stored or () if v.lower() != placeholder]
             refs = list(self.refs.by_rdn_values(values, self.types).values())
-        return [member_item(r) for r in refs]
+        return MemberList(refs)
+
+    def _stored(self, group_dn: str) -> tuple[str, ...]:
+        """The group's member values, read without dereferencing them."""
+        found = self.directory.search(group_dn, "base", lf.MATCH_ALL, [self.rule.ldap])
+        return found[0].get(self.rule.ldap) if found else ()
 
     def read_members(self, group_dn: str) -> list[dict[str, Any]]:
         """The SCIM ``members`` of the group at ``group_dn``, read now (after a write)."""
@@ -352,6 +368,37 @@ class Membership:
             for e in self.directory.search_paged(where.base, where.scope, flt, [])
             if placement.contains(self.group, e.dn)
         ]
+
+
+class MemberList(Sequence[dict[str, Any]]):
+    """A group's members as read: their refs, each made a SCIM member item when it is read.
+
+    A big group's full GET renders its members a batch at a time (``gateway.web.stream``), so
+    100,000 member items never exist together; anything else reads it as the list it stands
+    for (``list(members)``)."""
+
+    __slots__ = ("refs",)
+
+    def __init__(self, refs: list[Ref]) -> None:
+        self.refs = refs
+
+    def __len__(self) -> int:
+        return len(self.refs)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [member_item(r) for r in self.refs[index]]
+        return member_item(self.refs[index])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return map(member_item, self.refs)
+
+    def __repr__(self) -> str:
+        return f"MemberList({len(self.refs)} members)"
 
 
 def member_item(ref: Ref) -> dict[str, Any]:

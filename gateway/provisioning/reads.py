@@ -42,12 +42,21 @@ class Reader:
         self.rm = ctx.rm
         self.rtype = ctx.rm.rtype
 
-    def get(self, ident: str, projection: Projection = DEFAULT_PROJECTION) -> dict[str, Any]:
+    def get(
+        self,
+        ident: str,
+        projection: Projection = DEFAULT_PROJECTION,
+        *,
+        lazy_members: bool = False,
+    ) -> dict[str, Any]:
+        """The resource with id ``ident``. ``lazy_members``: a group's ``members`` as a
+        :class:`~gateway.provisioning.membership.MemberList`, whose items are made when read
+        (a big group's full GET streams them), rather than a list."""
         if not self.rm.accepts_id(ident):  # before anything that may ask the directory
             raise NotFound(f"{self.ctx.name} {ident!r} not found")
         members = self.wants_members(projection)
         entry = self.find(ident, members=self._reads_member_values(members))
-        return self._resources([entry], members=members)[0]
+        return self._resources([entry], members=members, lazy=lazy_members)[0]
 
     def list(
         self,
@@ -79,7 +88,7 @@ class Reader:
             two_phase = wanted > 0 and not (filter_text and filter_text.strip())
             with_members = self._reads_member_values(self.wants_members(projection))
             attrs = (
-                translate.read_attributes(self.rm, members=with_members)
+                translate.read_attributes(self.rm, members=self._member_values(with_members))
                 if wanted and not two_phase
                 else []
             )
@@ -113,7 +122,7 @@ class Reader:
 
     def _read_all(self, dns: list[str], *, members: bool = False) -> list[Entry]:
         """The entries at ``dns``, in that order, with everything a resource needs."""
-        attrs = translate.read_attributes(self.rm, members=members)
+        attrs = translate.read_attributes(self.rm, members=self._member_values(members))
         where = placement.area(self.rm)
         found: dict[str, Entry] = {}
         for i in range(0, len(dns), 200):
@@ -154,7 +163,7 @@ class Reader:
         if not self.rm.accepts_id(ident):
             raise NotFound(f"{self.ctx.name} {ident!r} not found")
         attrs = [
-            *translate.read_attributes(self.rm, members=members),
+            *translate.read_attributes(self.rm, members=self._member_values(members)),
             *self.ctx.back_link(),
             *extra,
         ]
@@ -217,6 +226,20 @@ class Reader:
             and self.ctx.membership.reads_values()
         )
 
+    def _member_values(self, members: bool) -> bool:
+        """Request the member attribute itself? Not when the dereference control brings
+        each member's DN with its id (a 100,000-member group: 10 MB less to read and keep);
+        if the server then answers nothing, ``Membership.member_list`` reads the values."""
+        return members and not self._members_dereferenced()
+
+    def _members_dereferenced(self) -> bool:
+        membership = self.ctx.membership
+        return (
+            self.rm.members is not None
+            and membership is not None
+            and membership.deref_spec() is not None
+        )
+
     def _deref(self, *, members: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """What a read asks the server to dereference: references (memberOf, manager), and
         a group's members when they are read with it."""
@@ -231,7 +254,9 @@ class Reader:
         """The resource for an entry read back by a write (no members): as a GET shows it."""
         return self._resources([entry], members=False)[0]
 
-    def _resources(self, entries: list[Entry], *, members: bool) -> list[dict[str, Any]]:
+    def _resources(
+        self, entries: list[Entry], *, members: bool, lazy: bool = False
+    ) -> list[dict[str, Any]]:
         self.ctx.dns.remember_all(
             self.rm.name, [(e.first(self.rm.id_attribute), e.dn) for e in entries]
         )
@@ -241,12 +266,14 @@ class Reader:
                 found.update(self.ctx.refs.by_dns(pending, named_types(self.rm, members=False)))
         ids_by_dn = {k: (r.type, r.id) for k, r in found.items()}
         out = []
+        values_read = not (members and self._members_dereferenced())
         for entry in entries:
             resource = translate.to_resource(self.rm, entry.dn, entry.attributes, ids_by_dn)
             if members and self.ctx.membership is not None and self.rm.members is not None:
-                stored = entry.get(self.rm.members.ldap)
+                stored = entry.get(self.rm.members.ldap) if values_read else None
                 with translating(self.ctx.name):
-                    resource["members"] = self.ctx.membership.members_of(entry.dn, stored, entry)
+                    listed = self.ctx.membership.member_list(entry.dn, stored, entry)
+                resource["members"] = listed if lazy else list(listed)
             out.append(resource)
         return out
 

@@ -8,10 +8,12 @@ from flask import Blueprint, Response, request
 
 from gateway.errors import InvalidValue, MethodNotAllowed, NotFound
 from gateway.provisioning.catalog import patch_status
+from gateway.provisioning.membership import MemberList
 from gateway.provisioning.service import ResourceService
 from gateway.scim import etag
 from gateway.scim.messages import LIST_RESPONSE, SEARCH_REQUEST
 from gateway.scim.projection import Projection, apply_projection, parse_projection
+from gateway.web import stream
 from gateway.web.runtime import runtime
 from gateway.web.wire import absolutize, base_url, read_json, read_json_object, scim_response
 
@@ -163,10 +165,20 @@ def create_resource(endpoint: str) -> Response:
 def get_resource(endpoint: str, ident: str) -> Response:
     service = _service(endpoint)
     projection = _projection(service, request.args)
-    resource = service.get(ident, projection)
+    # a group's members come as a MemberList (items made when read): see gateway.web.stream
+    resource = service.reader.get(ident, projection, lazy_members=True)
     tags = etag.parse(request.headers.get("If-None-Match"))
     if tags is not None and etag.matches(tags, resource.get("meta", {}).get("version")):
         return scim_response(None, 304, _with_etag(resource))
+    if stream.streamable(resource):
+        base, rtype = base_url(), service.rtype
+        body = stream.chunks(
+            resource,
+            lambda part: apply_projection(absolutize(part, base, endpoint), rtype, projection),
+        )
+        return stream.streamed_response(body, _with_etag(resource))
+    if isinstance(resource.get("members"), MemberList):
+        resource["members"] = list(resource["members"])
     return scim_response(
         _render(service, resource, projection, endpoint), 200, _with_etag(resource)
     )
