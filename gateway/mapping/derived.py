@@ -143,6 +143,8 @@ def _derived_parts(
             if value != parts[part] or own:
                 taken.discard(part)
                 changed = True
+        if not taken:  # the usual read: all shown (nothing is left to un-take below)
+            break
         for part in parts.keys() - taken:
             rule = rules.get(part)
             if rule is None or not rule.defaults:
