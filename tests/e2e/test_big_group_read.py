@@ -17,6 +17,9 @@ import pytest
 from ldap3 import SUBTREE
 from support.gateway import SCIM, Gateway, ldap_ops
 
+from gateway.provisioning.reads import Reader
+from gateway.web import stream
+
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 PLACEHOLDER = "cn=empty-membership-placeholder,dc=example,dc=org"
 SIZE = 3000
@@ -131,3 +134,61 @@ def test_projections_of_a_big_group_are_honoured_in_one_round_trip(
     )
     assert trips == 1
     assert "members" not in body and body["displayName"] == "big"
+
+
+def _whole_and_streamed(
+    gw: Gateway, gid: str, monkeypatch: pytest.MonkeyPatch, query: dict[str, str]
+) -> tuple[Any, Any]:
+    """The same GET rendered whole (streaming off) and streamed (gateway.web.stream)."""
+    with monkeypatch.context() as patched:
+        patched.setattr(stream, "MIN_MEMBERS", 10**9)
+        whole = gw.get(f"/Groups/{gid}", query_string=query)
+    streamed = gw.get(f"/Groups/{gid}", query_string=query)
+    return whole, streamed
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"attributes": "members.value"},
+        {"excludedAttributes": "members.type,displayName"},
+        {"attributes": "members.display"},  # no member has one: no "members" at all
+    ],
+)
+def test_a_streamed_big_group_is_the_whole_body_byte_for_byte(
+    gw: Gateway,
+    big_group: tuple[str, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    query: dict[str, str],
+) -> None:
+    gid, expected = big_group
+    whole, streamed = _whole_and_streamed(gw, gid, monkeypatch, query)
+    assert whole.status_code == streamed.status_code == 200
+    assert whole.headers["Content-Length"] == str(len(whole.get_data()))
+    assert "Content-Length" not in streamed.headers  # sent as it is rendered
+    assert streamed.get_data() == whole.get_data()
+    assert streamed.headers["ETag"] == whole.headers["ETag"]
+    assert streamed.mimetype == SCIM
+    body = streamed.get_json()
+    if "attributes" in query and query["attributes"] == "members.display":
+        assert "members" not in body and body["id"] == gid
+    else:
+        assert sorted(m["value"] for m in body["members"]) == sorted(expected)
+
+
+def test_without_the_control_answering_the_member_values_are_read_in_one_more_search(
+    gw: Gateway,
+    big_group: tuple[str, dict[str, str]],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The group's member values are not asked for when the control brings each member's
+    DN; if it brings nothing (the overlay not on this database), they are read then."""
+    gid, expected = big_group
+    # the control not sent, as if the server had ignored it: the entry comes back with
+    # neither its member values (not asked for) nor dereferenced members
+    monkeypatch.setattr(Reader, "_deref", lambda self, *, members: ())
+    trips, body = ldap_ops(caplog, lambda: gw.get(f"/Groups/{gid}"))
+    assert trips >= 2  # the group, its member values, then the members' ids
+    assert {m["value"]: m["type"] for m in body["members"]} == expected
