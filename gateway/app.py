@@ -8,7 +8,11 @@ that is down at start-up only turns requests into 503s until it is back.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from inspect import CO_COROUTINE
+from types import FunctionType
+from typing import Any
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -33,6 +37,26 @@ from gateway.web.wire import BASE_PATH
 MAX_BODY_BYTES = 1024 * 1024
 
 log = logging.getLogger(__name__)
+
+
+class GatewayFlask(Flask):
+    """Flask, with ``ensure_sync`` answering at once for a plain ``def`` function.
+
+    Flask asks it of every hook and view on every request (five a request here), and its
+    answer goes through ``inspect.iscoroutinefunction``'s unwrapping each time. A plain
+    function that is not a coroutine function is returned as it is, as Flask would; anything
+    else (``async def``, a partial, a bound method, a function marked as a coroutine) gets
+    Flask's own answer.
+    """
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if (
+            type(func) is FunctionType
+            and not func.__code__.co_flags & CO_COROUTINE
+            and getattr(func, "_is_coroutine_marker", None) is None
+        ):
+            return func
+        return super().ensure_sync(func)
 
 
 @dataclass
@@ -104,7 +128,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         for name in mapping.resources
     }
 
-    app = Flask("gateway")
+    app = GatewayFlask("gateway")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False

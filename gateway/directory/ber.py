@@ -100,14 +100,23 @@ def children(
     would become hundreds of megabytes of tuples (each caller knows how many it can take).
     """
     out: list[tuple[int, int, int]] = []
+    append = out.append
+    size = len(data)
     pos = start
     while pos < end:
         if len(out) == at_most:
             raise BerError(f"more than {at_most} elements in one container")
-        tag, s, e = header(data, pos)
+        # header() inlined for the short length form (every element under 128 bytes): an
+        # answer holds dozens of elements and each read of one decodes them all
+        if pos + 1 < size and (first := data[pos + 1]) < 0x80:
+            tag, s, e = data[pos], pos + 2, pos + 2 + first
+            if e > size:
+                raise BerError("element longer than its container")
+        else:
+            tag, s, e = header(data, pos)
         if e > end:
             raise BerError("element longer than its container")
-        out.append((tag, s, e))
+        append((tag, s, e))
         pos = e
     return out
 

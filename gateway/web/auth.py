@@ -25,7 +25,8 @@ class BearerAuth:
 
     def check(self) -> None:
         """Raise Unauthorized unless the request carries one of the configured tokens."""
-        header = request.headers.get("Authorization", "")
+        # what request.headers.get("Authorization") reads, without building the headers view
+        header = request.environ.get("HTTP_AUTHORIZATION", "")
         scheme, _, credential = header.partition(" ")
         if scheme.lower() != "bearer" or not credential.strip():
             metrics.AUTH_FAILURES.labels(self._endpoint, "missing").inc()

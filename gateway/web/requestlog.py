@@ -17,9 +17,9 @@ below the web layer.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -63,7 +63,8 @@ def install(app: Flask, record_ldap: Recorder) -> None:
     def _start() -> None:
         state = g._get_current_object()  # type: ignore[attr-defined]
         given = request.environ.get("HTTP_X_REQUEST_ID", "")  # the X-Request-Id header
-        state.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        # else 32 random hex digits (as uuid4().hex, without building a UUID each request)
+        state.request_id = given if _REQUEST_ID.fullmatch(given) else os.urandom(16).hex()
         state.request_id_token = request_id.set(state.request_id)
         state.started = time.perf_counter()
         state.round_trips_cm = record_ldap()
