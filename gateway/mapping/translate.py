@@ -9,6 +9,7 @@ replace and patch.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from gateway.directory import dn as dnlib
 from gateway.errors import InvalidValue
 from gateway.mapping import derived
 from gateway.mapping.converters import generalized_time_to_iso
-from gateway.mapping.model import ResourceMapping
+from gateway.mapping.model import AttributeRule, ResourceMapping
 from gateway.mapping.slots import Slot, slot_of, template_values
 from gateway.mapping.unmapped import unmapped_attributes as unmapped_attributes
 from gateway.mapping.unresolved import Unresolved
@@ -46,6 +47,11 @@ class Image:
 
 def read_attributes(rm: ResourceMapping, *, members: bool = False) -> list[str]:
     """The LDAP attributes a read must request to build the resource (no more)."""
+    return list(_read_attributes(rm, members))
+
+
+@functools.lru_cache(maxsize=128)  # per mapping (identity hash); a reload brings new ones
+def _read_attributes(rm: ResourceMapping, members: bool) -> tuple[str, ...]:
     names = [rm.id_attribute, *rm.directory.meta_attributes]
     names += [r.ldap for r in rm.attributes]
     names += [r.ldap for r in rm.derived if r.allocate is None]  # to compare on update
@@ -53,7 +59,7 @@ def read_attributes(rm: ResourceMapping, *, members: bool = False) -> list[str]:
         names += rm.disable.read_attributes()
     if members and rm.members is not None:
         names.append(rm.members.ldap)
-    return list(dict.fromkeys(names))
+    return tuple(dict.fromkeys(names))
 
 
 def reference_dns(rm: ResourceMapping, entry_attributes: Mapping[str, tuple[str, ...]]) -> set[str]:
@@ -85,11 +91,10 @@ def to_resource(
     ident = _first(attributes, rm.id_attribute)
     if ident is not None:
         resource["id"] = ident
-    for rule in rm.attributes:
-        values = attributes.get(rule.ldap.lower(), ())
+    for rule, key, slot in _read_plan(rm):
+        values = attributes.get(key, ())
         if not values:
             continue
-        slot = slot_of(rule, rm)
         if slot.is_reference:
             refs = [ids_by_dn.get(dnlib.normalize(v)) for v in values]
             items = [_reference(rm, r) for r in refs if r]
@@ -113,6 +118,12 @@ def to_resource(
         resource["active"] = not rm.disable.is_disabled(dn, attributes)
     resource["meta"] = _meta(rm, attributes)
     return resource
+
+
+@functools.lru_cache(maxsize=64)  # per mapping (identity hash); a reload brings new ones
+def _read_plan(rm: ResourceMapping) -> tuple[tuple[AttributeRule, str, Slot], ...]:
+    """Each rule with its lower-case LDAP name and its slot: the same for every read."""
+    return tuple((rule, rule.ldap.lower(), slot_of(rule, rm)) for rule in rm.attributes)
 
 
 def _meta(rm: ResourceMapping, attributes: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
