@@ -45,6 +45,7 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from gateway.frontdoor.allocator import fix_mmap_threshold
 from gateway.scim.messages import ERROR
 from gateway.scim.registry import BUILTIN
 
@@ -401,6 +402,7 @@ class FrontDoor:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                fix_mmap_threshold()  # in the worker, after the fork: see allocator
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self._pool is not None and self._pool_pid == os.getpid():
