@@ -42,9 +42,8 @@ def hide_derived(
         if not isinstance(holder, dict) or key not in holder:
             continue
         value = holder.pop(key)
-        derived = next(
-            (r for t in rule.defaults if (r := t.render(template_values(resource)))), None
-        )
+        flat = template_values(resource)  # without this value; once per rule, not per template
+        derived = next((r for t in rule.defaults if (r := t.render(flat))), None)
         if derived != stored[0]:
             holder[key] = value
         elif slot.sub is not None and not holder:
