@@ -55,3 +55,13 @@ def test_children_of_a_sequence_with_short_and_long_elements() -> None:
     assert [data[s:e] for _, s, e in kids] == [b"ab", long_value, b"\x05"]
     with pytest.raises(ber.BerError, match="longer than its container"):
         ber.children(data[:-1], start, end)  # the last element cut short
+
+
+@pytest.mark.parametrize("size", [0, 1, 127, 128, 255, 256, 70000])
+@pytest.mark.parametrize("tag", [ber.OCTET_STRING, 0x80, 0x87])
+def test_octets_is_tag_length_content(size: int, tag: int) -> None:
+    value = "é" * (size // 2) + "x" * (size % 2)  # str: encoded to UTF-8 first
+    data = value.encode("utf-8")
+    assert ber.octets(value, tag) == ber.tlv(tag, data) == ber.octets(data, tag)
+    got_tag, start, end = ber.header(ber.octets(value, tag), 0)
+    assert (got_tag, end - start) == (tag, len(data))
