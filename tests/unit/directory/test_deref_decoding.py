@@ -226,3 +226,27 @@ def test_picking_attributes_gives_what_the_entries_hold() -> None:
     assert picked[0][1][:2] == (CLASSES, ("00000000-0000-1000-8000-000000000000",))
     for two in (("objectclass", "entryuuid"), ("mail", "entryuuid"), ("entryuuid", "mail")):
         assert list(linked.pick(two)) == [(e.dn, tuple(e.get(n) for n in two)) for e in linked]
+
+
+def test_rows_of_one_value_are_kept_as_that_value_in_runs_of_their_shape() -> None:
+    """Members of two shapes interleaved (users and groups), runs of each, and results read
+    in full: every way of reading gives the entries an element-by-element reading gives,
+    and the rows of a shape with one value of its own are that value alone."""
+    groups = ("top", "groupOfNames")
+    order = [0, 1, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1] * 3
+    results = [  # uids of two digits: results of one shape have one length
+        _member(i, classes=groups if kind else CLASSES) for i, kind in enumerate(order, 10)
+    ]
+    results.insert(5, _result(b"uid=gone,dc=x"))  # an Entry between lone rows
+    linked = _linked(_message(*results))["member"]
+    expected = [Entry(dn, attrs) for _, dn, attrs in _plainly(results)]
+    assert list(linked) == expected
+    assert [linked[i] for i in range(len(linked))] == expected
+    assert [linked[i - len(linked)] for i in range(len(linked))] == expected
+    assert linked[3:9] == tuple(expected[3:9]) and linked[::5] == tuple(expected[::5])
+    with pytest.raises(IndexError):
+        linked[-len(linked) - 1]
+    names = ("objectclass", "entryuuid")
+    assert list(linked.pick(names)) == [(e.dn, tuple(e.get(n) for n in names)) for e in expected]
+    lone = sum(type(row) is str for row in linked.rows)
+    assert lone == len(results) - 3  # all but the first of each shape and the one in full

@@ -88,7 +88,10 @@ def test_member_items_are_made_a_batch_at_a_time() -> None:
             return items
 
     resource = group(3 * stream.BATCH)
-    resource["members"] = Counting(resource["members"].refs)
+    listed = resource["members"]
+    resource["members"] = Counting(
+        Ref(t, i, "") for t, i in zip(listed.types, listed.ids, strict=True)
+    )
     pieces = stream.chunks(resource, renderer(Projection()))
     assert made == [stream.BATCH]  # the first batch, before any piece is read
     next(pieces)
