@@ -64,7 +64,7 @@ THIRD_PARTY: dict[str, frozenset[str]] = {
     "gunicorn": frozenset({"server"}),
     "uvicorn": frozenset({"frontdoor"}),
     "uvicorn_worker": frozenset({"frontdoor"}),
-    "orjson": frozenset({"web"}),
+    "orjson": frozenset({"web", "logconfig"}),  # logconfig: the JSON log line (issue 17)
 }
 """Third-party top-level package → the parts that may import it. A package not listed here
 may not be imported at all: a new dependency is a decision about where it lives."""
