@@ -513,6 +513,14 @@ def _deref_response(value: bytes, begin: int, finish: int, budget: Budget) -> di
             else:
                 shape = known
                 break
+        if shape is not None and shape.lone:  # the usual member: its DN and its id
+            linked = out.get(shape.name)
+            if linked is None:
+                out[shape.name] = linked = Linked()
+            dn, one = shape.one(value, pos, budget)
+            linked.add_lone(dn, one, shape)
+            pos = stop
+            continue
         if shape is not None:
             name = shape.name
             dn, row = shape.row(value, pos, budget)
@@ -554,16 +562,16 @@ class Linked(Sequence[Entry]):
 
     def add(self, dn: str, row: Entry | tuple[Any, ...]) -> None:
         """The next entry: an Entry, or a row from :meth:`_Shape.row`."""
-        if type(row) is tuple and len(row) == 2 and row[0].lone:
-            shape = row[0]
-            if not self._shapes or self._shapes[-1] is not shape:
-                self._starts.append(len(self.rows))
-                self._shapes.append(shape)
-            self.dns.append(dn)
-            self.rows.append(row[1])
-            return
         self.dns.append(dn)
         self.rows.append(row)
+
+    def add_lone(self, dn: str, value: str, shape: _Shape) -> None:
+        """The next entry: a result of a :attr:`_Shape.lone` shape, kept as its one value."""
+        if not self._shapes or self._shapes[-1] is not shape:
+            self._starts.append(len(self.rows))
+            self._shapes.append(shape)
+        self.dns.append(dn)
+        self.rows.append(value)
 
     def __len__(self) -> int:
         return len(self.dns)
@@ -611,7 +619,23 @@ class Linked(Sequence[Entry]):
         of each of 100,000 entries."""
         plans: dict[_Shape, tuple[tuple[tuple[str, ...], int, bool], ...]] = {}
         shape: _Shape | None = None
-        for dn, row in self._full_rows():
+        starts, shapes = self._starts, self._shapes
+        run = -1
+        following = starts[0] if starts else len(self.rows)
+        lone: tuple[tuple[str, ...] | None, ...] = ()  # the values of names, None for its own
+        first: tuple[str, ...] | None = None  # lone is (first, None): the usual plan
+        for index, (dn, row) in enumerate(zip(self.dns, self.rows, strict=True)):
+            if type(row) is str:
+                if index >= following:
+                    run += 1
+                    following = starts[run + 1] if run + 1 < len(starts) else len(self.rows)
+                    lone = tuple(c if not i else None for c, i, _ in shapes[run].plan(names))
+                    first = lone[0] if len(lone) == 2 and lone[1] is None else None
+                if first is not None:
+                    yield dn, (first, (row,))
+                else:
+                    yield dn, tuple([(row,) if c is None else c for c in lone])
+                continue
             if isinstance(row, Entry):
                 yield dn, tuple([row.attributes.get(n, ()) for n in names])
                 continue
@@ -744,6 +768,23 @@ class _Shape:
             except UnicodeDecodeError:
                 raise NotText(name, dn) from None
         return dn, tuple(row)
+
+    def one(self, data: bytes, pos: int, budget: Budget) -> tuple[str, str]:
+        """The DN and the one value of its own of a result of a :attr:`lone` shape at
+        ``pos`` (:meth:`row` without the tuple); charged the same."""
+        budget.left -= self.cost
+        if budget.left < 0:
+            raise ber.BerError(_OVER_BUDGET)
+        a, b = self.dn
+        try:
+            dn = data[pos + a : pos + b].decode("utf-8")
+        except UnicodeDecodeError:
+            raise NotText("a dereferenced DN", _loggable(data, pos + a, pos + b)) from None
+        name, a, b = self.single[0]
+        try:
+            return dn, data[pos + a : pos + b].decode("utf-8")
+        except UnicodeDecodeError:
+            raise NotText(name, dn) from None
 
     def plan(self, names: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], int, bool], ...]:
         """Where each of ``names`` is in a row (see :meth:`Linked.pick`): (values, 0, _)
