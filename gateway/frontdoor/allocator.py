@@ -1,4 +1,4 @@
-"""glibc's malloc told to give big blocks back at once: its mmap threshold fixed at 128 KiB.
+"""glibc's malloc told to give big blocks back at once: its mmap threshold fixed at 1 MiB.
 
 Why: glibc serves a block of 128 KiB or more with its own ``mmap`` and unmaps it when freed,
 but then raises that threshold to the size of the block freed (up to 32 MiB). After a big
@@ -7,8 +7,14 @@ under that size — the next answer's pieces, the decoded lists, the JSON chunks
 the heap of whichever pool thread asked, and each thread's heap keeps what it once held. The
 served worker's peak RSS then creeps up with every big GET landing on another thread:
 ``bench/biggroup.py`` (4 threads) measured 109 MiB of growth at 100,000 members, 59 MiB with
-the threshold fixed (``mallopt(M_MMAP_THRESHOLD)`` also turns the adjustment off). Small
-requests allocate nothing that large, so their cost is unchanged.
+the threshold fixed (``mallopt(M_MMAP_THRESHOLD)`` also turns the adjustment off).
+
+Why 1 MiB, not glibc's starting 128 KiB: asyncio reads a socket into a 256 KiB buffer (then
+shrunk to what came), at least once per request; at 128 KiB each of those is an ``mmap``
+and a ``munmap``. ``bench/run.py --quick`` showed small requests 0.1-0.2 ms of CPU dearer at
+concurrency 1 with 128 KiB (on a noisy machine: suggestive, not proven), and no difference
+from before with 1 MiB. Under 1 MiB only a big answer's pieces and the answer itself are
+mapped: 50-52 MiB of growth at 100,000 members, as with 128 KiB.
 
 An operator who sets ``MALLOC_MMAP_THRESHOLD_`` (or runs on another C library) decides for
 themself: nothing is changed then.
@@ -24,7 +30,7 @@ import sys
 log = logging.getLogger(__name__)
 
 M_MMAP_THRESHOLD = -3  # glibc's malloc.h
-THRESHOLD = 128 * 1024  # glibc's default starting threshold, kept
+THRESHOLD = 1024 * 1024
 
 
 def fix_mmap_threshold(size: int = THRESHOLD) -> bool:
