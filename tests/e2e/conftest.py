@@ -76,10 +76,11 @@ def gw(slapd: Slapd, ldap_admin: Connection, tmp_path: Path) -> Iterator[Gateway
         app.extensions["scim"].pool.close_all()
 
 
-@pytest.fixture
-def gateway_env(slapd: Slapd, ldap_admin: Connection, tmp_path: Path) -> dict[str, str]:
-    """The environment of a served gateway on its own subtree (the password through a file)."""
-    people, groups = make_subtree(ldap_admin, slapd.suffix)
+def served_env(
+    slapd: Slapd, tmp_path: Path, people: str, groups: str, mapping: Path | None = None
+) -> dict[str, str]:
+    """The environment of a served gateway on the subtree ``people``/``groups`` (the password
+    through a file, as in production); ``mapping``: the shipped one moved there by default."""
     password_file = tmp_path / "ldap-password"
     password_file.write_text(slapd.admin_password + "\n", encoding="utf-8")
     return {
@@ -87,5 +88,12 @@ def gateway_env(slapd: Slapd, ldap_admin: Connection, tmp_path: Path) -> dict[st
         "SCIM_GATEWAY_LDAP_BIND_DN": slapd.admin_dn,
         "SCIM_GATEWAY_LDAP_BIND_PASSWORD_FILE": str(password_file),
         "SCIM_GATEWAY_TOKEN": TOKEN,
-        "SCIM_GATEWAY_MAPPING": str(isolated_mapping(tmp_path, people, groups)),
+        "SCIM_GATEWAY_MAPPING": str(mapping or isolated_mapping(tmp_path, people, groups)),
     }
+
+
+@pytest.fixture
+def gateway_env(slapd: Slapd, ldap_admin: Connection, tmp_path: Path) -> dict[str, str]:
+    """The environment of a served gateway on its own subtree."""
+    people, groups = make_subtree(ldap_admin, slapd.suffix)
+    return served_env(slapd, tmp_path, people, groups)

@@ -20,7 +20,7 @@ from typing import Any
 
 from support.served import Served
 
-from e2e.conftest import TOKEN, isolated_mapping, make_subtree
+from e2e.conftest import TOKEN, make_subtree, served_env
 
 USERS = "/scim/v2/Users"
 
@@ -196,15 +196,7 @@ def test_a_big_group_is_streamed_in_chunks_and_slow_or_gone_clients_wedge_nothin
 ) -> None:
     people, groups = make_subtree(ldap_admin, slapd.suffix)
     gid = _big_group(ldap_admin, people, groups)
-    password_file = tmp_path / "ldap-password"
-    password_file.write_text(slapd.admin_password + "\n", encoding="utf-8")
-    env = {
-        "SCIM_GATEWAY_LDAP_URL": slapd.url,
-        "SCIM_GATEWAY_LDAP_BIND_DN": slapd.admin_dn,
-        "SCIM_GATEWAY_LDAP_BIND_PASSWORD_FILE": str(password_file),
-        "SCIM_GATEWAY_TOKEN": TOKEN,
-        "SCIM_GATEWAY_MAPPING": str(isolated_mapping(tmp_path, people, groups)),
-    }
+    env = served_env(slapd, tmp_path, people, groups)
     path = f"/scim/v2/Groups/{gid}"
     with Served(env, tmp_path / "gateway.log", workers=1) as served:
         # HTTP/1.1: chunked, no Content-Length, several chunks; the connection is kept.

@@ -19,7 +19,7 @@ from support.gateway import Gateway
 from support.served import Served
 from support.slapd import Slapd
 
-from e2e.conftest import TOKEN, isolated_mapping, make_subtree, settings_for
+from e2e.conftest import TOKEN, isolated_mapping, make_subtree, served_env, settings_for
 from gateway.app import create_app
 from gateway.reloading import reload_mapping
 
@@ -85,16 +85,7 @@ def served(
 ) -> Iterator[tuple[subprocess.Popen, str, Path, Path]]:
     people, groups = make_subtree(ldap_admin, slapd.suffix)
     mapping = isolated_mapping(tmp_path, people, groups)
-    password_file = tmp_path / "ldap-password"
-    password_file.write_text(slapd.admin_password + "\n", encoding="utf-8")
-    env = {
-        "SCIM_GATEWAY_LDAP_URL": slapd.url,
-        "SCIM_GATEWAY_LDAP_BIND_DN": slapd.admin_dn,
-        "SCIM_GATEWAY_LDAP_BIND_PASSWORD_FILE": str(password_file),
-        "SCIM_GATEWAY_TOKEN": TOKEN,
-        "SCIM_GATEWAY_MAPPING": str(mapping),
-        "SCIM_GATEWAY_LOG_FORMAT": "text",
-    }
+    env = served_env(slapd, tmp_path, people, groups, mapping) | {"SCIM_GATEWAY_LOG_FORMAT": "text"}
     with Served(env, tmp_path / "gateway.log") as gateway:
         assert gateway.proc is not None
         yield gateway.proc, f"{gateway.base}/scim/v2", mapping, gateway.log_path

@@ -13,21 +13,13 @@ from ldap3 import Connection
 from support.served import Served
 from support.slapd import Slapd
 
-from e2e.conftest import TOKEN, isolated_mapping, make_subtree
+from e2e.conftest import TOKEN, make_subtree, served_env
 
 
 @pytest.fixture
 def served(slapd: Slapd, ldap_admin: Connection, tmp_path: Path) -> Iterator[str]:
     people, groups = make_subtree(ldap_admin, slapd.suffix)
-    password_file = tmp_path / "ldap-password"
-    password_file.write_text(slapd.admin_password + "\n", encoding="utf-8")
-    env = {
-        "SCIM_GATEWAY_LDAP_URL": slapd.url,
-        "SCIM_GATEWAY_LDAP_BIND_DN": slapd.admin_dn,
-        "SCIM_GATEWAY_LDAP_BIND_PASSWORD_FILE": str(password_file),
-        "SCIM_GATEWAY_TOKEN": TOKEN,
-        "SCIM_GATEWAY_MAPPING": str(isolated_mapping(tmp_path, people, groups)),
-    }
+    env = served_env(slapd, tmp_path, people, groups)
     with Served(env, tmp_path / "gateway.log") as gateway:
         yield f"{gateway.base}/scim/v2"
 
