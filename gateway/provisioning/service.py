@@ -71,10 +71,16 @@ class ResourceService:
 
     # ------------------------------------------------------------------ reads
 
-    def get(self, ident: str, projection: Projection = DEFAULT_PROJECTION) -> dict[str, Any]:
+    def get(
+        self,
+        ident: str,
+        projection: Projection = DEFAULT_PROJECTION,
+        *,
+        lazy_members: bool = False,
+    ) -> dict[str, Any]:
         """GET by id (RFC 7644 §3.4.1): one search, plus one per chunk of references the
-        server did not dereference."""
-        return self.reader.get(ident, projection)
+        server did not dereference; ``lazy_members``: see :meth:`Reader.get`."""
+        return self.reader.get(ident, projection, lazy_members=lazy_members)
 
     def list(
         self,

@@ -166,7 +166,7 @@ def get_resource(endpoint: str, ident: str) -> Response:
     service = _service(endpoint)
     projection = _projection(service, request.args)
     # a group's members come as a MemberList (items made when read): see gateway.web.stream
-    resource = service.reader.get(ident, projection, lazy_members=True)
+    resource = service.get(ident, projection, lazy_members=True)
     tags = etag.parse(request.headers.get("If-None-Match"))
     if tags is not None and etag.matches(tags, resource.get("meta", {}).get("version")):
         return scim_response(None, 304, _with_etag(resource))
