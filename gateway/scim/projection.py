@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import InvalidPath, InvalidValue
+from gateway.scim import typememo
 from gateway.scim.path import parse_path
 from gateway.scim.schema import ResourceType
 
@@ -74,6 +75,16 @@ def apply_projection(
     resource: dict[str, Any], rtype: ResourceType, projection: Projection
 ) -> dict[str, Any]:
     """A copy of ``resource`` with only what the projection and ``returned`` allow."""
+    if projection.include is None and not projection.exclude:
+        return _schemas_kept(_default_projection(resource, rtype), rtype)
+    return _schemas_kept(projected(resource, rtype, projection), rtype)
+
+
+def projected(
+    resource: dict[str, Any], rtype: ResourceType, projection: Projection
+) -> dict[str, Any]:
+    """The general path of :func:`apply_projection`, before ``schemas`` is trimmed: each
+    value through ``_project_value``, for any projection."""
     out: dict[str, Any] = {}
     for key, value in resource.items():
         if key.startswith("urn:") and isinstance(value, dict):
@@ -84,6 +95,11 @@ def apply_projection(
         kept_value = _project_value(None, key, value, rtype, projection)
         if kept_value is not _DROP:
             out[key] = kept_value
+    return out
+
+
+def _schemas_kept(out: dict[str, Any], rtype: ResourceType) -> dict[str, Any]:
+    """``schemas`` without the extension URNs whose attributes were all left out."""
     schemas = [
         s
         for s in out.get("schemas", [])
@@ -95,6 +111,36 @@ def apply_projection(
 
 
 _DROP = object()
+_HIDDEN_BY_DEFAULT = frozenset({"never", "request"})
+
+
+def _default_projection(resource: dict[str, Any], rtype: ResourceType) -> dict[str, Any]:
+    """What the general path gives for a request without ``attributes`` and
+    ``excludedAttributes`` (every GET, every write's answer), without its per-value work.
+
+    With no ``include`` and an empty ``exclude``, ``_project_value`` keeps ``id`` and
+    ``schemas``, drops a value whose ``returned`` is ``never`` or ``request``, and returns
+    every other value itself (no sub-attribute to cut); ``_project_container`` keeps the
+    same values of an extension, and the extension only if any are left. That is all this
+    does, with ``returned`` read from the per-type table (:func:`_returned`).
+    tests/unit/scim/test_projection_default.py holds the two to the same output.
+    """
+    known = typememo.table(rtype, "projection.returned")
+    out: dict[str, Any] = {}
+    for key, value in resource.items():
+        if key.startswith("urn:") and isinstance(value, dict):
+            kept = {}
+            for k, v in value.items():
+                returned = known.get((key, k)) or _returned(rtype, key, k)
+                if returned not in _HIDDEN_BY_DEFAULT:
+                    kept[k] = v
+            if kept:
+                out[key] = kept
+            continue
+        returned = known.get((None, key)) or _returned(rtype, None, key)
+        if returned not in _HIDDEN_BY_DEFAULT or key.lower() in ALWAYS:
+            out[key] = value
+    return out
 
 
 def _project_container(
@@ -116,8 +162,7 @@ def _project_value(
     k = key.lower()
     if container is None and k in ALWAYS:
         return value
-    attribute = _attribute(rtype, container, key)
-    returned = attribute.returned if attribute else "default"
+    returned = _returned(rtype, container, key)
     if returned == "never":
         return _DROP
     if returned == "always":
@@ -151,6 +196,22 @@ def _project_value(
             if isinstance(item, dict)
         ]
     return value
+
+
+_MAX_KEYS = 4096  # per type: resource keys come from the mapping, a few dozen in practice
+
+
+def _returned(rtype: ResourceType, container: str | None, key: str) -> str:
+    """The ``returned`` characteristic of ``key`` (in ``container``), "default" when the
+    schema does not define it: worked out once per type and key (typememo), not per value."""
+    known = typememo.table(rtype, "projection.returned")
+    returned = known.get((container, key))
+    if returned is None:
+        attribute = _attribute(rtype, container, key)
+        returned = attribute.returned if attribute else "default"
+        if len(known) < _MAX_KEYS:
+            known[(container, key)] = returned
+    return returned
 
 
 def _attribute(rtype: ResourceType, container: str | None, key: str):
