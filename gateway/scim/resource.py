@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.errors import InvalidPath, InvalidSyntax, InvalidValue
+from gateway.scim import typememo
 from gateway.scim.path import parse_path
 from gateway.scim.schema import Attribute, ResourceType, Schema
 from gateway.scim.values import coerce_attribute
@@ -32,10 +33,15 @@ def normalize_resource(
         raise InvalidSyntax(f"a {rtype.name} must be a JSON object")
     _check_core_schema(payload, rtype)
     builder = _Builder(rtype)
+    urns = typememo.table(rtype, "resource.urns")  # key -> its schema or None, as below
     for key, value in payload.items():
         if not isinstance(key, str) or key.casefold() == "schemas":
             continue
-        schema = rtype.schema_by_id(key)
+        schema = urns.get(key, _UNKNOWN)
+        if schema is _UNKNOWN:
+            schema = rtype.schema_by_id(key)
+            if len(urns) < _MAX_KEYS:
+                urns[key] = schema
         if schema is not None:
             if value is None:
                 continue
@@ -48,6 +54,33 @@ def normalize_resource(
     return builder.result(_declared(payload), check_required=check_required)
 
 
+_UNKNOWN = object()
+_MAX_KEYS = 2048  # per type; past it a key is worked out each time, as before the table
+
+
+def _where(
+    rtype: ResourceType, schema: Schema | None, key: str
+) -> tuple[Schema, Attribute, Attribute | None] | None:
+    """Where ``key`` (met in ``schema``'s object, or at the top: None) is placed: its schema,
+    attribute and sub-attribute; None when it is ignored (unknown, a value filter, or
+    another schema's attribute inside an extension's object)."""
+    if schema is not None and ":" not in key and "." not in key:
+        attr = rtype.attribute(schema, key)
+        return None if attr is None else (schema, attr, None)
+    try:
+        path = parse_path(key)
+        if schema is not None and path.attr.schema is None:
+            path = parse_path(f"{schema.id}:{key}")
+        if path.value_filter is not None:
+            return None
+        found_schema, attr, sub = rtype.resolve(path.attr)
+    except InvalidPath:
+        return None  # unknown attributes are ignored on input
+    if schema is not None and found_schema is not schema:
+        return None
+    return found_schema, attr, sub
+
+
 class _Builder:
     def __init__(self, rtype: ResourceType) -> None:
         self.rtype = rtype
@@ -56,23 +89,19 @@ class _Builder:
 
     def place_key(self, schema: Schema | None, key: str, value: Any) -> None:
         """Place one member; ``key`` may be ``attr``, ``attr.sub`` or URN-qualified."""
-        if schema is not None and ":" not in key and "." not in key:
-            attr = self.rtype.attribute(schema, key)
-            if attr is not None:
-                self.place(schema, attr, None, value)
-            return
-        try:
-            path = parse_path(key)
-            if schema is not None and path.attr.schema is None:
-                path = parse_path(f"{schema.id}:{key}")
-            if path.value_filter is not None:
-                return
-            found_schema, attr, sub = self.rtype.resolve(path.attr)
-        except InvalidPath:
-            return  # unknown attributes are ignored on input
-        if schema is not None and found_schema is not schema:
-            return
-        self.place(found_schema, attr, sub, value)
+        # Where a key lands depends on the type, the schema it came in and the key alone:
+        # worked out once per (schema, key) and kept with the type, not parsed per request.
+        # ``schema`` is one of this type's own schemas (``schema_by_id``), kept alive by the
+        # type, so its id() names it while the table exists.
+        known = typememo.table(self.rtype, "resource.keys")
+        memo = (id(schema), key)
+        where = known.get(memo, _UNKNOWN)
+        if where is _UNKNOWN:
+            where = _where(self.rtype, schema, key)
+            if len(known) < _MAX_KEYS:  # keys come from clients: the table stays bounded
+                known[memo] = where
+        if where is not None:
+            self.place(*where, value)
 
     def place(self, schema: Schema, attr: Attribute, sub: Attribute | None, value: Any) -> None:
         if attr.mutability == "readOnly":
