@@ -19,7 +19,7 @@ from gateway.directory import dn as dnlib
 from gateway.errors import InvalidValue
 from gateway.mapping import derived
 from gateway.mapping.converters import generalized_time_to_iso
-from gateway.mapping.model import AttributeRule, ResourceMapping
+from gateway.mapping.model import AttributeRule, DerivedRule, ResourceMapping
 from gateway.mapping.slots import Slot, slot_of, template_values
 from gateway.mapping.unmapped import unmapped_attributes as unmapped_attributes
 from gateway.mapping.unresolved import Unresolved
@@ -211,9 +211,12 @@ def _typed_item(items: list[dict[str, Any]], type_value: str | None) -> dict[str
 
 
 def scim_value(resource: Mapping[str, Any], slot: Slot) -> Any:
-    """The value a rule's slot holds in a SCIM resource dict, or None."""
+    """The value a rule's slot holds in a SCIM resource dict, or None.
+
+    ``_mapping`` answers ``isinstance(x, Mapping)`` (a plain dict: without the ABC's check,
+    which to_image paid some 20 times per write)."""
     box = resource.get(slot.container, {}) if slot.container else resource
-    if not isinstance(box, Mapping):
+    if not _mapping(box):
         return None
     raw = box.get(slot.attr)
     if raw is None:
@@ -221,9 +224,9 @@ def scim_value(resource: Mapping[str, Any], slot: Slot) -> Any:
     if slot.multi_valued:
         items = raw if isinstance(raw, list) else [raw]
         if slot.is_reference:
-            return [i.get("value") if isinstance(i, Mapping) else i for i in items]
+            return [i.get("value") if _mapping(i) else i for i in items]
         for item in items:
-            if not isinstance(item, Mapping):
+            if not _mapping(item):
                 continue
             kind = item.get("type")
             if slot.type_value is None or (
@@ -232,10 +235,15 @@ def scim_value(resource: Mapping[str, Any], slot: Slot) -> Any:
                 return item.get(slot.sub or "value")
         return None
     if slot.sub is not None:
-        return raw.get(slot.sub) if isinstance(raw, Mapping) else None
-    if slot.is_reference and isinstance(raw, Mapping):
+        return raw.get(slot.sub) if _mapping(raw) else None
+    if slot.is_reference and _mapping(raw):
         return raw.get("value")
     return raw
+
+
+def _mapping(value: object) -> bool:
+    """``isinstance(value, Mapping)``, a dict answered without the ABC machinery."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def to_image(
@@ -255,10 +263,8 @@ def to_image(
     """
     attrs: dict[str, tuple[str, ...]] = {}
     flat = template_values(resource)
-    for ldap_only in rm.derived:
-        if ldap_only.allocate is not None:
-            continue
-        key = ldap_only.ldap.lower()
+    derived_rules, rules = _write_plan(rm)
+    for ldap_only, key in derived_rules:
         if stored is not None:
             produced = tuple(stored.get(key, ()))
         else:
@@ -266,14 +272,11 @@ def to_image(
                 produced = ldap_only.render(flat)
             except ValueError as err:
                 raise InvalidValue(f"{ldap_only.ldap}: {err}") from None
-        if any("\x00" in v for v in produced):
+        if produced and "\x00" in "".join(produced):  # a NUL in any value (one character)
             raise InvalidValue(f"{ldap_only.ldap}: NUL characters are not allowed")
         if produced:
             attrs[key] = produced
-    for rule in rm.attributes:
-        if rule.write in ("readOnly", "ignore"):
-            continue
-        slot = slot_of(rule, rm)
+    for rule, key, slot in rules:
         value = scim_value(resource, slot)
         values: list[str] = []
         if slot.is_reference:
@@ -298,9 +301,8 @@ def to_image(
                 if rendered:
                     values.append(rendered)
                     break
-        if any("\x00" in v for v in values):
+        if values and "\x00" in "".join(values):
             raise InvalidValue(f"{rule.scim_text}: NUL characters are not allowed")
-        key = rule.ldap.lower()
         if values:
             attrs[key] = tuple(dict.fromkeys(attrs.get(key, ()) + tuple(values)))
     parent = rm.base_dn
@@ -318,6 +320,23 @@ def to_image(
         naming = rm.rdn_rule.scim_text
         raise InvalidValue(f"{naming} is required")
     return Image(rdn_values[0], parent, attrs, rm.rdn_attribute)
+
+
+WritePlan = tuple[tuple[tuple[DerivedRule, str], ...], tuple[tuple[AttributeRule, str, Slot], ...]]
+
+
+@functools.lru_cache(maxsize=64)  # per mapping (identity hash); a reload brings new ones
+def _write_plan(rm: ResourceMapping) -> WritePlan:
+    """What ``to_image`` walks, the same for every write: the LDAP-only rules it renders (not
+    the allocated ones) and the rules it writes (not ``readOnly``/``ignore``), in mapping
+    order, each with its lower-case LDAP name (and slot)."""
+    derived_rules = tuple((d, d.ldap.lower()) for d in rm.derived if d.allocate is None)
+    rules = tuple(
+        (rule, rule.ldap.lower(), slot_of(rule, rm))
+        for rule in rm.attributes
+        if rule.write not in ("readOnly", "ignore")
+    )
+    return derived_rules, rules
 
 
 def _first(attributes: Mapping[str, tuple[str, ...]], name: str) -> str | None:
