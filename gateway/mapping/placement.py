@@ -76,6 +76,13 @@ def in_scope(dn: str, base: str, scope: str) -> bool:
 def _parent_of_normalized(dn: str) -> str:
     """Everything after the first unescaped comma; never raises (a DN slapd hands back may
     hold characters ldap3's parser refuses, and normalize() then keeps the text as is)."""
+    if "\\" not in dn:  # nothing escaped: the first comma is the one the walk finds
+        return dn.partition(",")[2]
+    return _parent_walked(dn)
+
+
+def _parent_walked(dn: str) -> str:
+    """:func:`_parent_of_normalized` character by character, skipping escaped ones."""
     i = 0
     while i < len(dn):
         if dn[i] == "\\":

@@ -287,13 +287,20 @@ class References:
         for rm in mappings:
             if not placement.contains(rm, entry.dn):
                 continue
-            score = len({c.lower() for c in rm.object_classes} & classes - {"top"})
+            score = len(_own_classes(rm) & classes)
             if score and (best is None or score > best[0]):
                 best = (score, rm)
         if best is None:
             return None
         ident = entry.first(best[1].id_attribute)
         return Ref(best[1].name, ident, entry.dn) if ident else None
+
+
+@functools.lru_cache(maxsize=256)  # per mapping (identity hash); a reload brings new ones
+def _own_classes(rm: ResourceMapping) -> frozenset[str]:
+    """``rm``'s object classes lower-cased, without ``top`` (every entry has it): what
+    ``_classify`` scores an entry's classes against, the same for every entry."""
+    return frozenset(c.lower() for c in rm.object_classes) - {"top"}
 
 
 _CLASS_FILTER = re.compile(r"\(?\s*objectClass\s*=\s*([A-Za-z][A-Za-z0-9-]*)\s*\)?", re.I)
