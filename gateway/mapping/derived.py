@@ -12,7 +12,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.mapping.model import AttributeRule, ResourceMapping
+from gateway.mapping.model import AttributeRule, ResourceMapping, Template
 from gateway.mapping.slots import slot_of, template_values
 
 
@@ -107,13 +107,65 @@ def _derived_parts(
     parts: dict[str | None, Any],
     rules: dict[str | None, AttributeRule],
 ) -> set[str | None]:
-    """The largest set of ``parts`` explained as derived (see ``hide_unwritten``)."""
+    """The largest set of ``parts`` explained as derived (see ``hide_unwritten``).
+
+    Most reads take none: that is settled first, without the walk (:func:`_none_taken`).
+    """
+    whole = template_values(resource)
+    inside = f"{container}.{attr}." if container else f"{attr}."
+    if _none_taken(whole, parts, rules, inside):
+        return set()
+    return _parts_walked(resource, container, attr, parts, rules, whole)
+
+
+def _none_taken(
+    whole: Mapping[str, str],
+    parts: dict[str | None, Any],
+    rules: dict[str | None, AttributeRule],
+    inside: str,
+) -> bool:
+    """True when no part can be taken as derived, so the walk would return an empty set.
+
+    The walk renders a part's rule with some parts left out of ``whole`` (keys removed,
+    values never changed), so what it gets is None or ``t.render(whole)`` for the first
+    template ``t`` that renders; it drops the part at once when that differs from the part's
+    value or ``t`` names a field of this attribute (``own``). A part can only stay if some
+    template not naming the attribute renders its value from ``whole``; when no part has
+    one, each is dropped the first time the walk looks at it, and the walk stops with
+    nothing taken. The unit test of ``derived`` holds this to the walk's answers.
+    """
+    for part, value in parts.items():
+        rule = rules.get(part)
+        if rule is None or not rule.defaults:
+            continue
+        for template, own in _templates_with_own(rule, inside):
+            if not own and template.render(whole) == value:
+                return False
+    return True
+
+
+@functools.lru_cache(maxsize=1024)  # per rule (identity hash) and attribute: a handful
+def _templates_with_own(rule: AttributeRule, inside: str) -> tuple[tuple[Template, bool], ...]:
+    """``rule``'s default templates, each with whether it names a field ``inside`` the
+    attribute (a dotted prefix, compared without case), as ``_render`` decides it."""
+    lowered = inside.lower()
+    return tuple((t, any(f.lower().startswith(lowered) for f in t.fields)) for t in rule.defaults)
+
+
+def _parts_walked(
+    resource: dict[str, Any],
+    container: str | None,
+    attr: str,
+    parts: dict[str | None, Any],
+    rules: dict[str | None, AttributeRule],
+    whole: dict[str, str],
+) -> set[str | None]:
+    """The walk of :func:`_derived_parts` (``whole``: the resource's template values)."""
     inside = f"{container}.{attr}." if container else f"{attr}."
     # The resource does not change while this runs, and the passes render the same rules with
     # the same parts left out again and again: flatten the resource once, take a left-out
     # set's keys out of that flat (what flattening the resource without them gives), and
-    # render each (rule, left-out set) once (every read of a user runs this).
-    whole = template_values(resource)
+    # render each (rule, left-out set) once.
     flats: dict[frozenset[str | None], dict[str, str]] = {}
     renders: dict[tuple[int, frozenset[str | None]], tuple[str | None, bool]] = {}
 

@@ -45,12 +45,15 @@ def slot_of(rule: AttributeRule, rm: ResourceMapping) -> Slot:
 
 
 def template_values(resource: Mapping[str, Any]) -> dict[str, str]:
-    """Dotted paths → string values, for default templates (``{name.givenName}``)."""
+    """Dotted paths → string values, for default templates (``{name.givenName}``).
+
+    A dict is told from other values before asking the ``Mapping`` ABC (the same answer,
+    without its machinery: every read and write flattens a resource at least once)."""
     flat: dict[str, str] = {}
     for key, value in resource.items():
         if isinstance(value, str):
             flat[key] = value
-        elif isinstance(value, Mapping):
+        elif type(value) is dict or isinstance(value, Mapping):
             for sub, v in value.items():
                 if isinstance(v, str):
                     flat[f"{key}.{sub}"] = v
