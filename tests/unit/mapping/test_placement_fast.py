@@ -36,3 +36,47 @@ def test_one_level_scope_still_sees_escaped_commas() -> None:
     assert placement.in_scope("uid=a\\,b,ou=people,dc=example,dc=org", base, "one")
     assert placement.in_scope("uid=jdoe,ou=People,dc=example,dc=org", base, "one")
     assert not placement.in_scope("uid=jdoe,ou=x,ou=people,dc=example,dc=org", base, "one")
+
+
+NORMALIZED = [
+    *DNS,
+    "UID=JDoe,OU=People,DC=Example,DC=Org",
+    "uid=j.doe-1@x.org,ou=people,dc=example,dc=org",
+    "uid=a#EXT#b,ou=people,dc=example,dc=org",  # Entra guests: '#' unescaped from slapd
+    "uid=a,#x=y,dc=org",
+    "uid=a, ou=people,dc=example,dc=org",  # a blank after the comma
+    "uid=a ,ou=people,dc=example,dc=org",
+    "uid= a,ou=people,dc=example,dc=org",
+    "uid=a+cn=b,ou=people,dc=example,dc=org",
+    "uid=a,ou=people+cn=x,dc=example,dc=org",
+    "uid=a,ou=peo\\,ple,dc=example,dc=org",
+    "uid=a,ou=people,dc=example,dc=org,",
+    "uid=a,,dc=org",
+    "uid=a,=x",
+    "uid=a,ou",
+    "uid=a,ou=",
+    "uid=a,1.2.3.4=x,dc=org",
+    "uid=a,ou=Pëople,dc=example,dc=org",
+    "1uid=a,ou=people,dc=org",
+    "uid=_a,ou=people,dc=org",
+    "uid=a\x00b,ou=people,dc=org",
+    "uid=a,ou=people\x00,dc=org",
+    " uid=a,ou=people,dc=org ",
+]
+
+
+@pytest.mark.parametrize("dn", NORMALIZED)
+def test_normalized_is_what_normalizing_the_whole_dn_gives(dn: str) -> None:
+    assert placement.normalized(dn) == dnlib.normalize(dn)
+
+
+@pytest.mark.parametrize("dn", NORMALIZED)
+@pytest.mark.parametrize("base", ["ou=people,dc=example,dc=org", "dc=example,dc=org", "dc=org"])
+@pytest.mark.parametrize("scope", ["one", "sub"])
+def test_in_scope_is_what_the_whole_dn_parse_gives(dn: str, base: str, scope: str) -> None:
+    d, b = dnlib.normalize(dn), dnlib.normalize(base)
+    if scope == "one":
+        expected = placement._parent_walked(d) == b
+    else:
+        expected = dnlib.is_within(dn, base) and d != b
+    assert placement.in_scope(dn, base, scope) == expected
