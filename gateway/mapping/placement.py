@@ -61,7 +61,7 @@ def contains(rm: ResourceMapping, dn: str, active: bool | None = None) -> bool:
         return enabled and active is not False
     disabled_base = _disabled_base(rm)
     disabled = in_scope(dn, disabled_base, rm.scope)
-    d, below = normalized(dn), normalized(disabled_base)
+    d, below = normalized(dn), dnlib.normalize(disabled_base)
     enabled = enabled and not (d == below or d.endswith("," + below))  # dnlib.is_within
     if active is None:
         return enabled or disabled
@@ -70,12 +70,13 @@ def contains(rm: ResourceMapping, dn: str, active: bool | None = None) -> bool:
 
 def in_scope(dn: str, base: str, scope: str) -> bool:
     """Would a search from ``base`` with ``scope`` (one / sub) return the entry at ``dn``?"""
-    d, b = normalized(dn), normalized(base)
+    d, b = normalized(dn), dnlib.normalize(base)  # a base: from the mapping, cached
     if scope == "one":
         return _parent_of_normalized(d) == b
     return d.endswith("," + b)  # dnlib.is_within(dn, base) and not the base itself
 
 
+@functools.lru_cache(maxsize=8192)  # as dnlib.normalize: an entry's DN is checked again
 def normalized(dn: str) -> str:
     """``dnlib.normalize(dn)``, without parsing the whole DN when its first RDN is plain.
 
