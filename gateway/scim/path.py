@@ -10,6 +10,7 @@ Does not: check that the attribute exists (``schema.ResourceType.resolve``), nor
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -41,11 +42,30 @@ class PatchPath:
 
 
 def parse_path(text: str) -> PatchPath:
-    """Parse a PATCH ``path`` (RFC 7644 §3.5.2); surrounding blanks are ignored."""
+    """Parse a PATCH ``path`` (RFC 7644 §3.5.2); surrounding blanks are ignored.
+
+    Short paths are parsed once per process (``_parsed``): a ``PatchPath`` is frozen all
+    the way down (filter nodes too), so one parse serves every request naming that path,
+    and an error is raised anew each time (``lru_cache`` keeps no exceptions).
+    """
     if not isinstance(text, str):
         raise InvalidPath("the path must be a string")
     if len(text) > MAX_FILTER_LENGTH:
         raise InvalidPath(f"the path is longer than {MAX_FILTER_LENGTH} characters")
+    if len(text) <= _CACHED_LENGTH:
+        return _parsed(text)
+    return _parse(text)
+
+
+_CACHED_LENGTH = 256  # 1,024 paths of at most this: the cache stays small whatever is sent
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str) -> PatchPath:
+    return _parse(text)
+
+
+def _parse(text: str) -> PatchPath:
     stripped = text.strip()
     if not stripped:
         raise InvalidPath("the path is empty")
