@@ -44,16 +44,19 @@ def slot_of(rule: AttributeRule, rm: ResourceMapping) -> Slot:
     )
 
 
-def template_values(resource: Mapping[str, Any]) -> dict[str, str]:
-    """Dotted paths → string values, for default templates (``{name.givenName}``).
+def is_mapping(value: object) -> bool:
+    """``isinstance(value, Mapping)``, a dict answered before the ABC's machinery (the same
+    answer: every dict is a Mapping). Reads and writes ask it of each value they walk."""
+    return type(value) is dict or isinstance(value, Mapping)
 
-    A dict is told from other values before asking the ``Mapping`` ABC (the same answer,
-    without its machinery: every read and write flattens a resource at least once)."""
+
+def template_values(resource: Mapping[str, Any]) -> dict[str, str]:
+    """Dotted paths → string values, for default templates (``{name.givenName}``)."""
     flat: dict[str, str] = {}
     for key, value in resource.items():
         if isinstance(value, str):
             flat[key] = value
-        elif type(value) is dict or isinstance(value, Mapping):
+        elif is_mapping(value):
             for sub, v in value.items():
                 if isinstance(v, str):
                     flat[f"{key}.{sub}"] = v

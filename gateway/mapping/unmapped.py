@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.mapping.model import ResourceMapping
-from gateway.mapping.slots import slot_of
+from gateway.mapping.slots import is_mapping, slot_of
 
 IGNORED_KEYS = frozenset({"schemas", "id", "meta"})
 
@@ -33,7 +33,7 @@ def unmapped_attributes(rm: ResourceMapping, resource: Mapping[str, Any]) -> lis
         for key, value in box.items():
             if _empty(value) or (container is None and key in IGNORED_KEYS):
                 continue
-            if container is None and key.startswith("urn:") and isinstance(value, Mapping):
+            if container is None and key.startswith("urn:") and is_mapping(value):
                 visit(key, value)
                 continue
             k = key.lower()
@@ -43,7 +43,7 @@ def unmapped_attributes(rm: ResourceMapping, resource: Mapping[str, Any]) -> lis
             if kinds is not None:
                 items = value if isinstance(value, list) else [value]
                 out.extend(_unmapped_values(key, items, kinds))
-            elif isinstance(value, Mapping):
+            elif is_mapping(value):
                 for sub, v in value.items():
                     if not _empty(v) and (container, k, sub) not in covered:
                         out.append(f"{key}.{sub}")
@@ -95,7 +95,7 @@ def _unmapped_values(
     out: list[str] = []
     used: list[_TypedSubs] = []  # each rule group stores one value: the first that fits it
     for item in items:
-        if not isinstance(item, Mapping):
+        if not is_mapping(item):
             continue  # the SCIM layer has refused non-objects already
         kind = item.get("type")
         folded = kind.casefold() if isinstance(kind, str) and kind else None
