@@ -80,9 +80,11 @@ def in_scope(dn: str, base: str, scope: str) -> bool:
 def normalized(dn: str) -> str:
     """``dnlib.normalize(dn)``, without parsing the whole DN when its first RDN is plain.
 
-    ldap3's DN parser costs some 190 us per DN not seen before (a PATCH's user, found in
-    the id cache, is one). For ``uid=jdoe,<parent>`` whose first RDN has no escape, no
-    ``+``, no blank and only letters, digits and ``._@-`` in its value, and whose parent
+    ldap3's DN parser costs 60-190 us per DN not seen before (a PATCH's user, found in
+    the id cache; a member being added), and DNs of entries are compared through this
+    wherever the gateway reads and writes them (translate, provisioning). For
+    ``uid=jdoe,<parent>`` whose first RDN has no escape, no ``+``, no blank and only
+    letters, digits and ``._@-`` in its value, and whose parent
     parses and starts with a letter (so the ``#`` escaping before parsing treats it
     alike), parsing the DN gives that RDN followed by the parent's components; normalizing
     lower-cases the RDN (nothing in it is escaped) and joins it to the parent's normal

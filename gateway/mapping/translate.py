@@ -17,7 +17,7 @@ from typing import Any
 
 from gateway.directory import dn as dnlib
 from gateway.errors import InvalidValue
-from gateway.mapping import derived
+from gateway.mapping import derived, placement
 from gateway.mapping.converters import generalized_time_to_iso
 from gateway.mapping.model import AttributeRule, DerivedRule, ResourceMapping
 from gateway.mapping.slots import Slot, is_mapping, slot_of, template_values
@@ -96,7 +96,7 @@ def to_resource(
         if not values:
             continue
         if slot.is_reference:
-            refs = [ids_by_dn.get(dnlib.normalize(v)) for v in values]
+            refs = [ids_by_dn.get(placement.normalized(v)) for v in values]
             items = [_reference(rm, r) for r in refs if r]
             if slot.multi_valued:
                 if items:

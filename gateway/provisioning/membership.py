@@ -102,8 +102,8 @@ class Membership:
             # member values, read now (one more search), then resolved as without it
             return self.member_list(group_dn, self._stored(group_dn))
         elif self.rule.by_dn:
-            placeholder = dnlib.normalize(self.rule.placeholder or "")
-            values = [v for v in stored or () if dnlib.normalize(v) != placeholder]
+            placeholder = placement.normalized(self.rule.placeholder or "")
+            values = [v for v in stored or () if placement.normalized(v) != placeholder]
             refs = list(self.refs.by_dns(values, self.types).values())
         else:
             placeholder = (self.rule.placeholder or "").lower()
@@ -332,7 +332,7 @@ class Membership:
         )
 
     def _key(self, value: str) -> str:
-        return dnlib.normalize(value) if self.rule.by_dn else value.casefold()
+        return placement.normalized(value) if self.rule.by_dn else value.casefold()
 
     def remove_everywhere(self, member_dn: str, group_dns: Iterable[str]) -> None:
         """Take a deleted entry out of every group it was in (refint cannot empty a group)."""

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
 from gateway.directory.entry import Entry
 from gateway.directory.sorting import SORT_REQUEST_OID, SortKey
@@ -134,8 +133,8 @@ class Reader:
             for entry in self.ctx.directory.search(
                 where.base, where.scope, flt, attrs, deref=deref
             ):
-                found[dnlib.normalize(entry.dn)] = entry
-        return [found[k] for k in map(dnlib.normalize, dns) if k in found]
+                found[placement.normalized(entry.dn)] = entry
+        return [found[k] for k in map(placement.normalized, dns) if k in found]
 
     def _filter(self, filter_text: str | None) -> tuple[lf.LdapFilter, bool | None]:
         """The LDAP filter, and whether only enabled (True) / disabled (False) entries match
@@ -208,7 +207,7 @@ class Reader:
         sources through this update (translate._hide_derived); reads show them.
         """
         ids_by_dn: dict[str, tuple[str, str] | Unresolved] = {
-            dnlib.normalize(d): Unresolved(d)
+            placement.normalized(d): Unresolved(d)
             for d in translate.reference_dns(self.rm, entry.attributes)
         }
         return translate.to_resource(

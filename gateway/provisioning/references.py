@@ -58,11 +58,11 @@ class References:
             self._mappings(types),
             list(dict.fromkeys(dns)),
             lambda chunk: (lf.entry_at(d, entry_dn=entry_dn) for d in chunk),
-            lambda ref: dnlib.normalize(ref.dn),
+            lambda ref: placement.normalized(ref.dn),
         )
         if entry_dn:
             return found
-        asked = {dnlib.normalize(d) for d in dns}
+        asked = {placement.normalized(d) for d in dns}
         return {k: ref for k, ref in found.items() if k in asked}
 
     def entry_with_refs(
@@ -212,7 +212,7 @@ class References:
                     if ref is None:
                         continue  # not where, or not what, the mapping keeps: by_dns agrees
                     if _has_filter_class(self.mapping[ref.type], target):
-                        found[dnlib.normalize(target.dn)] = ref
+                        found[placement.normalized(target.dn)] = ref
                     else:  # the type's filter may still match (a subclass): ask the server
                         pending.add(target.dn)
         return found, pending

@@ -15,7 +15,7 @@ from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
 from gateway.directory.entry import Entry
 from gateway.errors import EntryExists, InvalidValue, Uniqueness
-from gateway.mapping import changes, translate
+from gateway.mapping import changes, placement, translate
 from gateway.mapping.model import ResourceMapping
 from gateway.provisioning.allocation import Allocator
 from gateway.provisioning.context import ResourceContext
@@ -194,7 +194,7 @@ class Writer:
                 member_write = self.ctx.membership.delta_modifications(member_delta, resolver)
                 mods += member_write.mods
                 added = member_write.added
-                if any(dnlib.normalize(r.dn) == dnlib.normalize(entry.dn) for r in added):
+                if any(placement.normalized(r.dn) == placement.normalized(entry.dn) for r in added):
                     raise InvalidValue(f"members: a {self.ctx.name} cannot be a member of itself")
             limits.check_deadline("before writing to the directory")  # past it: write nothing
             dn = entry.dn
@@ -280,7 +280,7 @@ class Writer:
         wanted = self._reference_ids(new)
         found = resolver.by_ids(wanted, self._write_types) if wanted else {}
         dns_by_id = {i: r.dn for i, r in found.items()}
-        ids_by_dn = {dnlib.normalize(r.dn): (r.type, r.id) for r in found.values()}
+        ids_by_dn = {placement.normalized(r.dn): (r.type, r.id) for r in found.values()}
         linked, pending = self.ctx.refs.from_links(self.rm, [entry])
         ids_by_dn.update({k: (r.type, r.id) for k, r in linked.items()})
         if pending:  # references the server did not dereference with the read
@@ -294,7 +294,7 @@ class Writer:
         ids = self._reference_ids(resource)
         found = resolver.by_ids(ids, self._write_types) if ids else {}
         return {i: r.dn for i, r in found.items()}, {
-            dnlib.normalize(r.dn): (r.type, r.id) for r in found.values()
+            placement.normalized(r.dn): (r.type, r.id) for r in found.values()
         }
 
     def _reference_ids(self, resource: dict[str, Any]) -> list[str]:
