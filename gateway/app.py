@@ -14,8 +14,9 @@ from inspect import CO_COROUTINE
 from types import FunctionType
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Request, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import MapAdapter
 
 from gateway.directory.operations import Directory, counting_round_trips
 from gateway.directory.pool import ConnectionPool, ConnectionSettings
@@ -31,6 +32,8 @@ from gateway.web import discovery, errors, health, prometheus, requestlog, resou
 from gateway.web.auth import BearerAuth
 from gateway.web.jwt_auth import JwtValidator
 from gateway.web.public_url import PublicUrl
+from gateway.web.response import GatewayResponse
+from gateway.web.routing import BoundMaps
 from gateway.web.runtime import EXTENSION
 from gateway.web.wire import BASE_PATH
 
@@ -40,14 +43,19 @@ log = logging.getLogger(__name__)
 
 
 class GatewayFlask(Flask):
-    """Flask, with ``ensure_sync`` answering at once for a plain ``def`` function.
+    """Flask, with ``ensure_sync`` answering at once for a plain ``def`` function, the URL
+    map bound to a request without redoing its host's work (:mod:`gateway.web.routing`), and
+    a response class that sends the common response as it is (:mod:`gateway.web.response`).
 
-    Flask asks it of every hook and view on every request (five a request here), and its
-    answer goes through ``inspect.iscoroutinefunction``'s unwrapping each time. A plain
+    Flask asks ``ensure_sync`` of every hook and view on every request (five a request here),
+    and its answer goes through ``inspect.iscoroutinefunction``'s unwrapping each time. A plain
     function that is not a coroutine function is returned as it is, as Flask would; anything
     else (``async def``, a partial, a bound method, a function marked as a coroutine) gets
     Flask's own answer.
     """
+
+    response_class = GatewayResponse
+    _bound_maps: BoundMaps | None = None
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         if (
@@ -57,6 +65,24 @@ class GatewayFlask(Flask):
         ):
             return func
         return super().ensure_sync(func)
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """A request's adapter from :mod:`gateway.web.routing` (the host work done once per
+        host, not once per request) when the configuration is the one that module
+        reproduces; otherwise, and for the application context, Flask's own."""
+        config = self.config
+        if (
+            request is None
+            or config["SERVER_NAME"] is not None
+            or config["TRUSTED_HOSTS"] is not None
+            or self.url_map.host_matching
+            or self.subdomain_matching
+        ):
+            return super().create_url_adapter(request)
+        maps = self._bound_maps
+        if maps is None or maps.url_map is not self.url_map:
+            maps = self._bound_maps = BoundMaps(self.url_map, self.url_map.default_subdomain or "")
+        return maps.bind(request)
 
 
 @dataclass

@@ -148,10 +148,15 @@ class JsonFormatter(_Redacting):
         if record.exc_info or record.exc_text:  # a traceback: many lines, the careful path
             return self._careful(record, out)
         try:
-            text = orjson.dumps(out, default=str, option=_ORJSON_OPTIONS).decode()
+            data = orjson.dumps(out, default=str, option=_ORJSON_OPTIONS)
         except (TypeError, orjson.JSONEncodeError):  # a str key's rival, a surrogate, a big int
             return self._careful(record, out)
-        if "\\" in text or _RAW_CONTROL.search(text):
+        # Looked for in the bytes: DEL is the one raw control an ASCII line can hold (orjson
+        # escapes the C0 ones), and C1 and the separators are not ASCII; most lines are.
+        if b"\\" in data or b"\x7f" in data:
+            return self._careful(record, out)
+        text = data.decode()
+        if not data.isascii() and _RAW_CONTROL.search(text):
             return self._careful(record, out)
         return text
 

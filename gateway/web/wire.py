@@ -12,6 +12,7 @@ from flask import Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway.errors import InvalidSyntax, InvalidValue, TooMany, UnsupportedMediaType
+from gateway.web.response import GatewayResponse
 from gateway.web.runtime import current_runtime
 
 SCIM_JSON = "application/scim+json"
@@ -31,7 +32,7 @@ _url_roots: dict[tuple[Any, ...], str] = {}
 def scim_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A response with ``Content-Type: application/scim+json`` (RFC 7644 §3.1)."""
     content = b"" if body is None else dumps(body)
-    resp = Response(content, status=status, content_type=f"{SCIM_JSON}; charset=utf-8")
+    resp = GatewayResponse(content, status=status, content_type=f"{SCIM_JSON}; charset=utf-8")
     for key, value in (headers or {}).items():
         resp.headers[key] = value
     return resp

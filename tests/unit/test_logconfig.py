@@ -135,6 +135,10 @@ def test_a_plain_secret_is_replaced_on_the_quick_path_too() -> None:
         "é ü 中文",
         "tab\there",
         "del\x7f",
+        "c1\x85 and \x9f",  # raw in orjson's output, not ASCII: the careful path
+        "line\u2028separator \u2029",
+        "é then del\x7f",
+        "é ü without controls",
         {"nested": ["x", 1, 2.5, None, True]},
         ("a", "b"),
         {1: "int key"},
