@@ -8,11 +8,24 @@ Under gunicorn, ``scim-gateway serve`` sets ``PROMETHEUS_MULTIPROC_DIR`` before 
 first imported: ``prometheus_client`` then keeps each worker's values in files there and
 :func:`exposition` merges all workers (multi-process mode; see the prometheus_client docs).
 Without it (tests, a single process) values live in this process's default registry.
+
+In multi-process mode each ``inc`` of a value is a write to a memory-mapped file under a lock,
+after a look at the process id: a request's count and latency, and each LDAP operation's,
+made six such writes for a GET and a dozen for a create. The per-request observations are
+kept in the process instead (:class:`Tally`) and written by a thread of the worker once per
+:data:`FLUSH_SECONDS`, as one write per value touched, and when the worker stops; a scrape
+writes its own worker's first, so it sees every request that worker answered, but may miss
+up to :data:`FLUSH_SECONDS` of another worker's (docs/operations.md, Metrics).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import threading
+import time
+from bisect import bisect_left
+from collections import deque
 from typing import Any
 
 from prometheus_client import (
@@ -96,19 +109,100 @@ _REQUEST_LATENCY: dict[tuple[str, str], Any] = {}
 _LDAP: dict[tuple[str, int | None], tuple[Any, Any]] = {}
 
 
+FLUSH_SECONDS = 1.0
+"""Multi-process mode: how long a request's observations may wait in its worker."""
+
+
+class Tally:
+    """Counter and histogram observations waiting to be written, one ``(counter, histogram,
+    seconds)`` each: what ``counter.inc()`` then ``histogram.observe(seconds)`` would record.
+
+    :meth:`add` appends to a deque (safe from any thread, no lock); :meth:`flush` takes what
+    is there and writes, for each child touched, the count as one ``inc`` and the latencies as
+    one ``inc`` of the histogram's sum and one of each bucket that got observations (the
+    bucket ``observe`` picks: the first upper bound not below the value). The totals are
+    the same, but for a sum's last bits of floating-point rounding (added once, not value by
+    value). The first :meth:`add` in a process starts its flushing thread; a forked child
+    starts with nothing pending (its parent's observations are the parent's to write).
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._pending: deque[tuple[Any, Any, float]] = deque()
+        self._lock = threading.Lock()  # one flush at a time, one thread started
+        self._thread: threading.Thread | None = None
+
+    def add(self, counter: Any, histogram: Any, seconds: float) -> None:
+        self._pending.append((counter, histogram, seconds))
+        if self._thread is None:
+            self._start()
+
+    def flush(self) -> None:
+        """Write everything observed so far."""
+        with self._lock:
+            counts: dict[Any, int] = {}
+            sums: dict[Any, float] = {}
+            buckets: dict[tuple[Any, int], int] = {}
+            pending = self._pending
+            for _ in range(len(pending)):
+                counter, histogram, seconds = pending.popleft()
+                counts[counter] = counts.get(counter, 0) + 1
+                sums[histogram] = sums.get(histogram, 0.0) + seconds
+                key = (histogram, bisect_left(histogram._upper_bounds, seconds))
+                buckets[key] = buckets.get(key, 0) + 1
+            for counter, count in counts.items():
+                counter.inc(count)
+            for histogram, total in sums.items():
+                histogram._sum.inc(total)
+            for (histogram, bucket), count in buckets.items():
+                histogram._buckets[bucket].inc(count)
+
+    def forked(self) -> None:
+        """In a new child process: nothing pending, no thread yet."""
+        self._pending = deque()
+        self._lock = threading.Lock()
+        self._thread = None
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="metrics-flush", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.interval)
+            self.flush()
+
+
+_TALLY = Tally(FLUSH_SECONDS)
+if MULTIPROCESS:
+    os.register_at_fork(after_in_child=_TALLY.forked)
+    atexit.register(_TALLY.flush)
+
+
+def _record_now(counter: Any, histogram: Any, seconds: float) -> None:
+    counter.inc()
+    histogram.observe(seconds)
+
+
+_record = _TALLY.add if MULTIPROCESS else _record_now
+"""Where a request's and an LDAP operation's observations go: the tally in multi-process
+mode, else straight into the in-memory values (an ``inc`` there is a cheap locked add)."""
+
+
 def observe_request(resource: str, method: str, status: int, seconds: float) -> None:
     """One HTTP request answered by the app: its count and its latency."""
     key = (resource, method, str(status))
     counter = _REQUESTS.get(key)
     if counter is None:
         counter = _REQUESTS.setdefault(key, HTTP_REQUESTS.labels(*key))
-    counter.inc()
     timing = _REQUEST_LATENCY.get((resource, method))
     if timing is None:
         timing = _REQUEST_LATENCY.setdefault(
             (resource, method), HTTP_LATENCY.labels(resource, method)
         )
-    timing.observe(seconds)
+    _record(counter, timing, seconds)
 
 
 def observe_ldap(operation: str, code: int | None, seconds: float) -> None:
@@ -121,13 +215,18 @@ def observe_ldap(operation: str, code: int | None, seconds: float) -> None:
                 LDAP_LATENCY.labels(operation),
             ),
         )
-    children[0].inc()
-    children[1].observe(seconds)
+    _record(children[0], children[1], seconds)
+
+
+def flush() -> None:
+    """Write this process's pending observations (multi-process mode; else a no-op)."""
+    _TALLY.flush()
 
 
 def exposition() -> tuple[bytes, str]:
     """The current metrics in the Prometheus text format, and its content type."""
     if MULTIPROCESS:
+        _TALLY.flush()  # this worker's own requests, all of them
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -408,6 +408,9 @@ class FrontDoor:
                 if self._pool is not None and self._pool_pid == os.getpid():
                     self._pool.shutdown(wait=True)
                     self._pool = None
+                from gateway import metrics  # not at import, as in _record
+
+                metrics.flush()  # the worker's last observations, before it exits
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -45,6 +45,18 @@ def metrics_text(served: Served, token: str | None = None) -> str:
     return body.decode()
 
 
+def settled_metrics(served: Served, key: str, count: float) -> str:
+    """The exposition once ``key`` has reached ``count``: each worker writes its requests'
+    counts once a second (gateway.metrics.FLUSH_SECONDS), the scraped one at the scrape."""
+    deadline = time.monotonic() + 10
+    while True:
+        text = metrics_text(served)
+        name = key.partition("{")[0]
+        if samples(text, name).get(key, 0) >= count or time.monotonic() > deadline:
+            return text
+        time.sleep(0.2)
+
+
 def user(name: str, **extra: object) -> bytes:
     return json.dumps({"userName": name, "active": True, **extra}).encode()
 
@@ -57,9 +69,9 @@ def test_metrics_cover_all_workers_and_forget_a_dead_one(
     with Served(env, tmp_path / "gateway.log") as served:
         for _ in range(20):
             assert served.request("GET", USERS, headers=AUTH)[0] == 200
-        text = metrics_text(served)
-        requests = samples(text, "scim_gateway_http_requests_total")
         key = 'scim_gateway_http_requests_total{method="GET",resource_type="User",status="200"}'
+        text = settled_metrics(served, key, 20)
+        requests = samples(text, "scim_gateway_http_requests_total")
         assert requests[key] == 20  # every worker's count, merged from the shared directory
         ldap = samples(text, "scim_gateway_ldap_operations_total")
         assert ldap['scim_gateway_ldap_operations_total{operation="search",result="0"}'] >= 20
@@ -82,7 +94,8 @@ def test_metrics_cover_all_workers_and_forget_a_dead_one(
             assert time.monotonic() < deadline, "the dead worker's live gauge was not removed"
             time.sleep(0.1)
         assert served.request("GET", USERS, headers=AUTH)[0] == 200
-        assert samples(metrics_text(served), "scim_gateway_http_requests_total")[key] == 21
+        text = settled_metrics(served, key, 21)
+        assert samples(text, "scim_gateway_http_requests_total")[key] == 21
     assert "child_exit" not in served.log()  # the hook raised nothing
 
 
