@@ -90,10 +90,11 @@ def install(app: Flask, record_ldap: Recorder) -> None:
 
     @app.teardown_request
     def _teardown(_exc: BaseException | None) -> None:
-        cm = g.pop("round_trips_cm", None)
+        state = g._get_current_object()  # type: ignore[attr-defined]  # one proxy look-up
+        cm = state.pop("round_trips_cm", None)
         if cm is not None:
             cm.__exit__(None, None, None)
-        token = g.pop("request_id_token", None)
+        token = state.pop("request_id_token", None)
         if token is not None:
             request_id.reset(token)
 

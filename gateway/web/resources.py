@@ -36,6 +36,18 @@ def type_at(endpoint: str) -> str | None:
     return runtime().catalog.type_at(endpoint)
 
 
+def _query() -> dict[str, str]:
+    """The query parameters, the first value of each: what ``request.args.get`` answers.
+
+    A plain dict, because Werkzeug's ``MultiDict.get`` answers a name it lacks by raising and
+    catching a ``BadRequestKeyError`` (~4 µs each; a GET asks two names it usually lacks, a
+    list six); and without a query string nothing is parsed.
+    """
+    if not request.environ.get("QUERY_STRING"):
+        return {}
+    return request.args.to_dict()
+
+
 def _int_param(raw: Any, name: str) -> int | None:
     if raw is None or raw == "":
         return None
@@ -95,7 +107,7 @@ def _list(endpoint: str, params: Any) -> Response:
 
 @bp.get("/<endpoint>")
 def list_resources(endpoint: str) -> Response:
-    return _list(endpoint, request.args)
+    return _list(endpoint, _query())
 
 
 @bp.post("/.search")
@@ -153,7 +165,7 @@ def search_resources(endpoint: str) -> Response:
 @bp.post("/<endpoint>")
 def create_resource(endpoint: str) -> Response:
     service = _service(endpoint)
-    projection = _projection(service, request.args)
+    projection = _projection(service, _query())
     resource = service.create(read_json_object())
     rendered = _render(service, resource, projection, endpoint)
     location = resource.get("meta", {}).get("location")
@@ -164,7 +176,7 @@ def create_resource(endpoint: str) -> Response:
 @bp.get("/<endpoint>/<ident>")
 def get_resource(endpoint: str, ident: str) -> Response:
     service = _service(endpoint)
-    projection = _projection(service, request.args)
+    projection = _projection(service, _query())
     # a group's members come as a MemberList (items made when read): see gateway.web.stream
     resource = service.get(ident, projection, lazy_members=True)
     tags = etag.parse(request.headers.get("If-None-Match"))
@@ -187,7 +199,7 @@ def get_resource(endpoint: str, ident: str) -> Response:
 @bp.put("/<endpoint>/<ident>")
 def replace_resource(endpoint: str, ident: str) -> Response:
     service = _service(endpoint)
-    projection = _projection(service, request.args)
+    projection = _projection(service, _query())
     resource = service.replace(
         ident, read_json_object(), request.headers.get("If-Match"), projection
     )
@@ -203,8 +215,9 @@ def patch_resource(endpoint: str, ident: str) -> Response:
     catalog = runtime().catalog
     limits = catalog.patch.limits()  # the deadline counts from here, reading the body included
     service = _service(endpoint)
-    projection = _projection(service, request.args)
-    asked = "attributes" in request.args or "excludedAttributes" in request.args
+    args = _query()
+    projection = _projection(service, args)
+    asked = "attributes" in args or "excludedAttributes" in args
     quiet = patch_status(service, asked) == 204
     resource = service.patch(
         ident, read_json(), request.headers.get("If-Match"), None if quiet else projection, limits
