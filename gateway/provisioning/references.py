@@ -41,14 +41,15 @@ class References:
         """Existing resources among ``ids`` (of the given types), keyed by id: one search per
         chunk of ids, asked now (a request's :class:`~gateway.provisioning.resolver.Resolver`
         answers the ids it already found)."""
-        mappings = self._mappings(types)
-        wanted = [i for i in dict.fromkeys(ids) if any(rm.accepts_id(i) for rm in mappings)]
-        id_attrs = {rm.id_attribute for rm in mappings}
+        plan = _plan(self.mapping, tuple(types))
+        wanted = [i for i in dict.fromkeys(ids) if plan.accepts_id(i)]
+        id_attrs = plan.id_attrs
         return self._lookup(
-            mappings,
+            list(plan.mappings),
             wanted,
             lambda chunk: (lf.Equal(a, i) for a in id_attrs for i in chunk),
             lambda ref: ref.id,
+            plan,
         )
 
     def by_dns(self, dns: Iterable[str], types: Iterable[str]) -> dict[str, Ref]:
@@ -78,20 +79,20 @@ class References:
         A PATCH that adds members or sets a manager needs both the resource and the DNs of
         the ids it names: asked together, that is one round trip instead of two.
         """
-        mappings = self._mappings(types)
-        wanted = [i for i in dict.fromkeys(ids) if any(m.accepts_id(i) for m in mappings)]
+        plan = _plan(self.mapping, tuple(types))
+        mappings = list(plan.mappings)
+        wanted = [i for i in dict.fromkeys(ids) if plan.accepts_id(i)]
         own = lf.conjunction(rm.filter, lf.Equal(rm.id_attribute, ident))
-        id_attrs = {m.id_attribute for m in mappings}
+        id_attrs = plan.id_attrs
         flt: lf.LdapFilter = own
         if wanted:
             others = lf.conjunction(
-                _type_filter(mappings),
+                plan.type_filter,
                 lf.Or(tuple(lf.Equal(a, i) for a in id_attrs for i in wanted)),
             )
             flt = lf.Or((own, others))
-        areas = [placement.area(m) for m in (rm, *mappings)]
         found = self.directory.search(
-            placement.common_base([a.base for a in areas]),
+            _with_base(rm, plan.mappings),
             "sub",
             flt,
             list(dict.fromkeys([*attributes, *id_attrs, "objectClass"])),
@@ -239,15 +240,20 @@ class References:
         wanted: list[str],
         matches: Callable[[list[str]], Iterable[lf.LdapFilter]],
         key: Callable[[Ref], str],
+        plan: LookupPlan | None = None,
     ) -> dict[str, Ref]:
-        """One search per chunk of ``wanted`` values: ``(&<types>(|<matches>))``."""
+        """One search per chunk of ``wanted`` values: ``(&<types>(|<matches>))``.
+
+        ``plan``: the same types' search parts worked out once (:func:`_plan`), else here."""
         out: dict[str, Ref] = {}
         if not wanted or not mappings:
             return out
-        id_attrs = {rm.id_attribute for rm in mappings}
+        if plan is None:
+            plan = _plan_of(tuple(mappings))
         for chunk in _chunks(wanted):
-            flt = lf.conjunction(_type_filter(mappings), lf.Or(tuple(matches(chunk))))
-            for entry in self._search(mappings, flt, [*id_attrs, "objectClass"]):
+            flt = lf.conjunction(plan.type_filter, lf.Or(tuple(matches(chunk))))
+            found = self.directory.search(plan.base, plan.scope, flt, list(plan.read))
+            for entry in found:
                 ref = self._classify(entry, mappings)
                 if ref is not None:
                     out[key(ref)] = ref
@@ -269,31 +275,118 @@ class References:
             if (ref := self._classify(entry, mappings)) is not None
         ]
 
-    def _search(
-        self, mappings: list[ResourceMapping], flt: lf.LdapFilter, attrs: list[str]
-    ) -> list[Entry]:
-        base, scope = _where(mappings)
-        return self.directory.search(base, scope, flt, attrs)
-
     @staticmethod
     def _classify(entry: Entry, mappings: list[ResourceMapping]) -> Ref | None:
-        """Which resource type an entry is: by where it lives, then by its object classes.
-
-        Object classes are compared loosely: directories store what the writer sent, so an
-        inetOrgPerson created elsewhere may lack ``person`` or ``top`` in its values.
-        """
-        classes = {c.lower() for c in entry.get("objectClass")}
-        best: tuple[int, ResourceMapping] | None = None
-        for rm in mappings:
-            if not placement.contains(rm, entry.dn):
-                continue
-            score = len(_own_classes(rm) & classes)
-            if score and (best is None or score > best[0]):
-                best = (score, rm)
-        if best is None:
+        """Which resource type an entry is: by where it lives, then by its object classes
+        (:func:`type_of`); None if none, or if the entry has no id."""
+        rm = type_of(entry.dn, entry.get("objectClass"), tuple(mappings))
+        if rm is None:
             return None
-        ident = entry.first(best[1].id_attribute)
-        return Ref(best[1].name, ident, entry.dn) if ident else None
+        ident = entry.first(rm.id_attribute)
+        return Ref(rm.name, ident, entry.dn) if ident else None
+
+
+def best_type(
+    dn: str, object_classes: Iterable[str], mappings: tuple[ResourceMapping, ...]
+) -> ResourceMapping | None:
+    """The mapping among ``mappings`` whose place holds ``dn`` and which shares most object
+    classes with the entry (the first on a tie); None if no such mapping shares one.
+
+    Object classes are compared loosely: directories store what the writer sent, so an
+    inetOrgPerson created elsewhere may lack ``person`` or ``top`` in its values.
+    """
+    classes = {c.lower() for c in object_classes}
+    best: tuple[int, ResourceMapping] | None = None
+    for rm in mappings:
+        if not placement.contains(rm, dn):
+            continue
+        score = len(_own_classes(rm) & classes)
+        if score and (best is None or score > best[0]):
+            best = (score, rm)
+    return best[1] if best is not None else None
+
+
+_TYPES: dict[tuple[tuple[ResourceMapping, ...], str, tuple[str, ...]], ResourceMapping | None] = {}
+_TYPES_BOUND = 4096  # (types, parent, classes): few in a directory; a full memo starts over
+
+
+def type_of(
+    dn: str, object_classes: tuple[str, ...], mappings: tuple[ResourceMapping, ...]
+) -> ResourceMapping | None:
+    """:func:`best_type`, remembered per (types, parent DN, object classes as stored).
+
+    Equal to :func:`best_type`: for a DN whose first RDN is plain (``uid=jdoe``: no escape,
+    ``+`` or blank) and that is not a base DN itself (its RDN is no base's first RDN), the
+    normalized DN is that RDN lower-cased, a comma and the normalized parent, so whether a
+    type's base and scope hold it (one, sub, the disabled base) depends on the parent alone
+    (the reasoning of ``linked_refs``, which classifies a big group's members so); the score
+    depends on the classes alone. Entries of one type sit under a few parents with one set of
+    classes: an add member classifies the group, the new member and them again in ``settle``.
+    Any other DN is classified on its own, each time.
+    """
+    if type(object_classes) is not tuple:  # a memo key: hashable
+        object_classes = tuple(object_classes)
+    rdn, comma, parent = dn.partition(",")
+    if not (
+        comma
+        and _SIMPLE_RDN.fullmatch(rdn)
+        and parent[:1].isalpha()
+        and rdn.lower() not in _base_rdns(mappings)
+    ):
+        return best_type(dn, object_classes, mappings)
+    key = (mappings, parent, object_classes)
+    try:
+        return _TYPES[key]
+    except KeyError:
+        pass
+    found = best_type(dn, object_classes, mappings)
+    if len(_TYPES) >= _TYPES_BOUND:
+        _TYPES.clear()
+    _TYPES[key] = found
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class LookupPlan:
+    """What a lookup among some resource types searches with, the same for every request:
+    the types' mappings, their id attributes, the filter on their types, where they live
+    (``_where``) and the attributes a found entry is read with (to classify it)."""
+
+    mappings: tuple[ResourceMapping, ...]
+    id_attrs: tuple[str, ...]
+    type_filter: lf.LdapFilter
+    base: str
+    scope: str
+    read: tuple[str, ...]
+
+    def accepts_id(self, value: str) -> bool:
+        """Could ``value`` be an id of one of the types (``ResourceMapping.accepts_id``)?"""
+        return any(rm.accepts_id(value) for rm in self.mappings)
+
+
+@functools.lru_cache(maxsize=256)  # per mapping (identity hash) and types asked
+def _plan(mapping: Mapping, types: tuple[str, ...]) -> LookupPlan:
+    """The plan of the types named (unknown names left out, repeats once: ``_mappings``)."""
+    return _plan_of(
+        tuple(mapping.resources[t] for t in dict.fromkeys(types) if t in mapping.resources)
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _plan_of(mappings: tuple[ResourceMapping, ...]) -> LookupPlan:
+    """The plan of ``mappings`` (none: a plan nothing is searched with, see ``_lookup``)."""
+    id_attrs = tuple(dict.fromkeys(rm.id_attribute for rm in mappings))
+    if not mappings:
+        return LookupPlan(mappings, id_attrs, lf.MATCH_ALL, "", "sub", ("objectClass",))
+    base, scope = _where(list(mappings))
+    flt = _type_filter(list(mappings))
+    return LookupPlan(mappings, id_attrs, flt, base, scope, (*id_attrs, "objectClass"))
+
+
+@functools.lru_cache(maxsize=256)
+def _with_base(rm: ResourceMapping, mappings: tuple[ResourceMapping, ...]) -> str:
+    """The deepest DN holding where ``rm`` and ``mappings`` keep entries (``entry_with_refs``)."""
+    return placement.common_base([placement.area(m).base for m in (rm, *mappings)])
 
 
 @functools.lru_cache(maxsize=256)  # per mapping (identity hash); a reload brings new ones
