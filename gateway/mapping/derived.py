@@ -68,14 +68,13 @@ def hide_unwritten(rm: ResourceMapping, resource: dict[str, Any]) -> None:
         if not isinstance(box, dict) or attr not in box:
             continue
         held = box[attr]
-        parts: dict[str | None, Any] = held if isinstance(held, dict) else {None: held}
-        # no part with defaults: nothing can be taken as derived (see _derived_parts)
-        taken = _derived_parts(resource, container, attr, parts, rules) if defaulted else set()
-        for part in taken:
-            if part is None:
-                del box[attr]
-            else:
-                del held[part]
+        if defaulted:  # no part with defaults: nothing can be taken as derived
+            parts: dict[str | None, Any] = held if isinstance(held, dict) else {None: held}
+            for part in _derived_parts(resource, container, attr, parts, rules):
+                if part is None:
+                    del box[attr]
+                else:
+                    del held[part]
         if isinstance(held, dict) and not held:
             del box[attr]
         if container and not box:

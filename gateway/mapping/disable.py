@@ -47,7 +47,11 @@ class _Keys(Schema):
 
 def carries(attributes: Attributes, name: str, value: str) -> bool:
     """Does the entry hold ``value`` in ``name`` (compared ignoring case, as the marks are)?"""
-    return value.lower() in (v.lower() for v in attributes.get(name.lower(), ()))
+    stored = attributes.get(name.lower())
+    if not stored:  # an enabled entry usually: nothing to compare
+        return False
+    wanted = value.lower()
+    return any(v.lower() == wanted for v in stored)
 
 
 @dataclass(frozen=True, slots=True)

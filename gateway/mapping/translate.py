@@ -91,9 +91,15 @@ def to_resource(
     ident = _first(attributes, rm.id_attribute)
     if ident is not None:
         resource["id"] = ident
-    for rule, key, slot in _read_plan(rm):
-        values = attributes.get(key, ())
+    for rule, key, slot, plain in _read_plan(rm):
+        values = attributes.get(key)
         if not values:
+            continue
+        if plain:  # what _put does with a plain slot: the value at the top, as it is
+            try:
+                resource[slot.attr] = rule.converter.to_scim(values[0])
+            except ValueError:
+                log.warning("%s: cannot convert %s value for %s", dn, rule.ldap, rule.scim_text)
             continue
         if slot.is_reference:
             refs = [ids_by_dn.get(placement.normalized(v)) for v in values]
@@ -121,15 +127,22 @@ def to_resource(
 
 
 @functools.lru_cache(maxsize=64)  # per mapping (identity hash); a reload brings new ones
-def _read_plan(rm: ResourceMapping) -> tuple[tuple[AttributeRule, str, Slot], ...]:
-    """Each rule with its lower-case LDAP name and its slot: the same for every read."""
-    return tuple((rule, rule.ldap.lower(), slot_of(rule, rm)) for rule in rm.attributes)
+def _read_plan(rm: ResourceMapping) -> tuple[tuple[AttributeRule, str, Slot, bool], ...]:
+    """Each rule with its lower-case LDAP name, its slot and whether that slot is plain (a
+    core, single-valued attribute without sub-attribute, not a reference: ``title``), whose
+    value ``to_resource`` sets at the top as ``_put`` would: the same for every read."""
+    plan = []
+    for rule in rm.attributes:
+        slot = slot_of(rule, rm)
+        plain = not (slot.is_reference or slot.multi_valued) and slot.sub is slot.container is None
+        plan.append((rule, rule.ldap.lower(), slot, plain))
+    return tuple(plan)
 
 
 def _meta(rm: ResourceMapping, attributes: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
     meta: dict[str, Any] = {"resourceType": rm.name}
-    created = _first(attributes, "createTimestamp")
-    modified = _first(attributes, "modifyTimestamp")
+    created = _first(attributes, "createtimestamp")  # lower-case already: no lower() per read
+    modified = _first(attributes, "modifytimestamp")
     if created:
         meta["created"] = generalized_time_to_iso(created)
     if modified:
