@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, overload
 
@@ -82,10 +82,10 @@ class Result:
 
 
 def message(message_id: int, operation: bytes, controls: Sequence[Control] = ()) -> bytes:
-    parts = [ber.integer(message_id), operation]
+    body = ber.integer(message_id) + operation
     if controls:
-        parts.append(ber.sequence(*(_control(c) for c in controls), tag=CONTROLS))
-    return ber.sequence(*parts)
+        body += ber.tlv(CONTROLS, b"".join([_control(c) for c in controls]))
+    return ber.tlv(ber.SEQUENCE, body)
 
 
 def search_request(
@@ -96,16 +96,25 @@ def search_request(
     *,
     size_limit: int = 0,
 ) -> bytes:
-    return ber.sequence(
-        ber.octets(base),
-        ber.enumerated(SCOPES[scope]),
-        ber.enumerated(DEREF_ALWAYS),
-        ber.integer(size_limit),
-        ber.integer(0),  # time limit: the socket timeout bounds every answer
-        ber.boolean(False),
-        encode_filter(flt),
-        _attribute_list(tuple(attributes) or ("1.1",)),
-        tag=SEARCH_REQUEST,
+    return ber.tlv(
+        SEARCH_REQUEST,
+        ber.octets(base)
+        + _search_options(scope, size_limit)
+        + encode_filter(flt)
+        + _attribute_list(tuple(attributes) or ("1.1",)),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _search_options(scope: str, size_limit: int) -> bytes:
+    """What a search request holds between its base and its filter, encoded once per scope
+    and size limit (the gateway uses a handful)."""
+    return (
+        ber.enumerated(SCOPES[scope])
+        + ber.enumerated(DEREF_ALWAYS)
+        + ber.integer(size_limit)
+        + ber.integer(0)  # time limit: the socket timeout bounds every answer
+        + ber.boolean(False)
     )
 
 
@@ -115,24 +124,38 @@ def _attribute_list(attributes: tuple[str, ...]) -> bytes:
     return ber.sequence(*(ber.octets(a) for a in attributes))
 
 
+_name = functools.lru_cache(maxsize=1024)(ber.octets)
+"""An attribute description (or a control's OID) as an OCTET STRING: the mappings name a
+few dozen, in every request."""
+
+
 def modify_request(dn: str, changes: Iterable[Modification]) -> bytes:
-    return ber.sequence(
-        ber.octets(dn),
-        ber.sequence(
-            *(
-                ber.sequence(ber.enumerated(MOD_OPS[m.op]), _attribute(m.attr, m.values))
-                for m in changes
-            )
+    return ber.tlv(
+        MODIFY_REQUEST,
+        ber.octets(dn)
+        + ber.tlv(
+            ber.SEQUENCE,
+            b"".join(
+                [
+                    ber.tlv(ber.SEQUENCE, _MOD_OPS[m.op] + _attribute(m.attr, m.values))
+                    for m in changes
+                ]
+            ),
         ),
-        tag=MODIFY_REQUEST,
     )
 
 
+_MOD_OPS = {op: ber.enumerated(code) for op, code in MOD_OPS.items()}
+
+
 def add_request(dn: str, attributes: Mapping[str, Sequence[Any]]) -> bytes:
-    return ber.sequence(
-        ber.octets(dn),
-        ber.sequence(*(_attribute(name, values) for name, values in attributes.items())),
-        tag=ADD_REQUEST,
+    return ber.tlv(
+        ADD_REQUEST,
+        ber.octets(dn)
+        + ber.tlv(
+            ber.SEQUENCE,
+            b"".join([_attribute(name, values) for name, values in attributes.items()]),
+        ),
     )
 
 
@@ -150,8 +173,11 @@ def modify_dn_request(
 
 
 def _attribute(name: str, values: Iterable[Any]) -> bytes:
-    return ber.sequence(
-        ber.octets(name), ber.tlv(ber.SET, b"".join(ber.octets(_value(v)) for v in values))
+    octets = ber.octets
+    return ber.tlv(
+        ber.SEQUENCE,
+        _name(name)
+        + ber.tlv(ber.SET, b"".join([octets(v if type(v) is str else _value(v)) for v in values])),
     )
 
 
@@ -159,8 +185,11 @@ def _value(value: Any) -> str | bytes:
     return value if isinstance(value, str | bytes) else str(value)
 
 
+@functools.lru_cache(maxsize=256)
 def _control(control: Control) -> bytes:
-    parts = [ber.octets(control.oid)]
+    """Encoded once per control: most requests send the same few (permissive modify, a
+    post-read of a type's attributes, the guard of a member add)."""
+    parts = [_name(control.oid)]
     if control.critical:
         parts.append(ber.boolean(True))
     if control.value is not None:
@@ -172,33 +201,52 @@ def _control(control: Control) -> bytes:
 
 
 def encode_filter(flt: LdapFilter) -> bytes:
-    """The Filter CHOICE (RFC 4511 §4.5.1) for ``flt``."""
-    match flt:
-        case Equal(attr, value):
-            return ber.sequence(ber.octets(attr), ber.octets(value), tag=0xA3)
-        case Present(attr):
-            return ber.octets(attr, 0x87)
-        case And(items):
-            return ber.sequence(*(encode_filter(i) for i in items), tag=0xA0)
-        case Or(items):
-            return ber.sequence(*(encode_filter(i) for i in items), tag=0xA1)
-        case Not(inner):
-            return ber.tlv(0xA2, encode_filter(inner))
-        case Substring(attr, initial, anys, final):
-            parts = [ber.octets(initial, 0x80)] if initial else []
-            parts += [ber.octets(a, 0x81) for a in anys if a]
-            if final:
-                parts.append(ber.octets(final, 0x82))
-            return ber.sequence(ber.octets(attr), ber.sequence(*parts), tag=0xA4)
-        case GreaterOrEqual(attr, value):
-            return ber.sequence(ber.octets(attr), ber.octets(value), tag=0xA5)
-        case LessOrEqual(attr, value):
-            return ber.sequence(ber.octets(attr), ber.octets(value), tag=0xA6)
-        case Raw():
-            return _compiled(ldapfilter.render(flt))
-        case Nothing():
-            return encode_filter(Not(ldapfilter.MATCH_ALL))
-    raise TypeError(f"not an LDAP filter node: {flt!r}")
+    """The Filter CHOICE (RFC 4511 §4.5.1) for ``flt``.
+
+    The encoder is found by the node's type in one dictionary look-up; only a subclass of a
+    node type (none in the gateway) is matched by isinstance, in the same order."""
+    encode = _FILTER_ENCODERS.get(type(flt))
+    if encode is None:
+        for cls, encoder in _FILTER_ENCODERS.items():
+            if isinstance(flt, cls):
+                encode = encoder
+                break
+        else:
+            raise TypeError(f"not an LDAP filter node: {flt!r}")
+    return encode(flt)
+
+
+def _items(tag: int, items: tuple[LdapFilter, ...]) -> bytes:
+    return ber.tlv(tag, b"".join([encode_filter(i) for i in items]))
+
+
+def _substring(flt: Substring) -> bytes:
+    parts = [ber.octets(flt.initial, 0x80)] if flt.initial else []
+    parts += [ber.octets(a, 0x81) for a in flt.any if a]
+    if flt.final:
+        parts.append(ber.octets(flt.final, 0x82))
+    return ber.sequence(_name(flt.attr), ber.sequence(*parts), tag=0xA4)
+
+
+@functools.lru_cache(maxsize=256)
+def _raw(text: str) -> bytes:
+    """An administrator's filter (:class:`~ldapfilter.Raw`), encoded once per text."""
+    return _compiled(ldapfilter.render(Raw(text)))
+
+
+_FILTER_ENCODERS: dict[type, Callable[[Any], bytes]] = {
+    Equal: lambda f: ber.tlv(0xA3, _name(f.attr) + ber.octets(f.value)),
+    Present: lambda f: ber.octets(f.attr, 0x87),
+    And: lambda f: _items(0xA0, f.items),
+    Or: lambda f: _items(0xA1, f.items),
+    Not: lambda f: ber.tlv(0xA2, encode_filter(f.inner)),
+    Substring: _substring,
+    GreaterOrEqual: lambda f: ber.tlv(0xA5, _name(f.attr) + ber.octets(f.value)),
+    LessOrEqual: lambda f: ber.tlv(0xA6, _name(f.attr) + ber.octets(f.value)),
+    Raw: lambda f: _raw(f.text),
+    Nothing: lambda f: encode_filter(Not(ldapfilter.MATCH_ALL)),
+}
+"""Each node type's Filter CHOICE, in the order the types are tried for a subclass."""
 
 
 @functools.lru_cache(maxsize=256)
@@ -222,7 +270,7 @@ def assertion_control(flt: LdapFilter) -> Control:
 
 def post_read_control(attributes: Sequence[str]) -> Control:
     """RFC 4527: the entry as written comes back with the write's response."""
-    return Control(POST_READ_OID, False, ber.sequence(*(ber.octets(a) for a in attributes)))
+    return Control(POST_READ_OID, False, _attribute_list(tuple(attributes)))
 
 
 def paged_control(size: int, cookie: bytes) -> Control:

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.directory import ber, messages
+from gateway.directory import ldapfilter as lf
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -176,3 +177,48 @@ def test_each_defect_is_left_to_the_general_path(data: bytes) -> None:
             assert _outcome(messages._attributes, data, 0, end, size) == _outcome(
                 messages._attributes_by_element, data, 0, end, size
             )
+
+
+# ---------------------------------------------------------------------------- requests
+
+
+class _Uid(lf.Equal):
+    """A subclass of a node type: found by isinstance, not by the type look-up."""
+
+
+def test_a_subclass_of_a_node_encodes_as_its_node_and_others_are_refused() -> None:
+    plain = messages.encode_filter(lf.Equal("uid", "bob"))
+    assert messages.encode_filter(_Uid("uid", "bob")) == plain
+    with pytest.raises(TypeError, match="not an LDAP filter node"):
+        messages.encode_filter("(uid=bob)")  # type: ignore[arg-type]
+
+
+def test_values_of_any_type_are_written_as_their_text() -> None:
+    class Title(str):
+        pass
+
+    ours = messages.add_request("cn=a", {"cn": ["a", Title("b"), b"c", 5]})
+    expected = ber.sequence(
+        ber.octets("cn=a"),
+        ber.sequence(
+            ber.sequence(
+                ber.octets("cn"),
+                ber.tlv(
+                    ber.SET, ber.octets("a") + ber.octets("b") + ber.octets("c") + b"\x04\x015"
+                ),
+            )
+        ),
+        tag=messages.ADD_REQUEST,
+    )
+    assert ours == expected
+
+
+def test_cached_controls_and_options_are_what_they_encode() -> None:
+    control = messages.post_read_control(["entryUUID", "cn"])
+    assert control.value == ber.sequence(ber.octets("entryUUID"), ber.octets("cn"))
+    assert messages._control(control) == ber.sequence(
+        ber.octets(messages.POST_READ_OID), ber.octets(control.value)
+    )
+    assert messages._search_options("one", 2) == (
+        ber.enumerated(1) + ber.enumerated(3) + ber.integer(2) + ber.integer(0) + b"\x01\x01\x00"
+    )
