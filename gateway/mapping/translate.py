@@ -281,8 +281,9 @@ def to_image(
             raise InvalidValue(f"{ldap_only.ldap}: NUL characters are not allowed")
         if produced:
             attrs[key] = produced
-    for rule, key, slot in rules:
-        value = scim_value(resource, slot)
+    for rule, key, slot, plain in rules:
+        # a plain slot's value is the resource's own (what scim_value gives for it)
+        value = resource.get(slot.attr) if plain else scim_value(resource, slot)
         values: list[str] = []
         if slot.is_reference:
             ids = value if isinstance(value, list) else ([value] if value else [])
@@ -327,17 +328,21 @@ def to_image(
     return Image(rdn_values[0], parent, attrs, rm.rdn_attribute)
 
 
-WritePlan = tuple[tuple[tuple[DerivedRule, str], ...], tuple[tuple[AttributeRule, str, Slot], ...]]
+WritePlan = tuple[
+    tuple[tuple[DerivedRule, str], ...], tuple[tuple[AttributeRule, str, Slot, bool], ...]
+]
 
 
 @functools.lru_cache(maxsize=64)  # per mapping (identity hash); a reload brings new ones
 def _write_plan(rm: ResourceMapping) -> WritePlan:
     """What ``to_image`` walks, the same for every write: the LDAP-only rules it renders (not
     the allocated ones) and the rules it writes (not ``readOnly``/``ignore``), in mapping
-    order, each with its lower-case LDAP name (and slot)."""
+    order, each with its lower-case LDAP name (and slot, and whether it is plain: see
+    ``_read_plan``; ``scim_value`` of a plain slot is ``resource.get(slot.attr)``)."""
     derived_rules = tuple((d, d.ldap.lower()) for d in rm.derived if d.allocate is None)
+    plain = {id(rule): is_plain for rule, _, _, is_plain in _read_plan(rm)}
     rules = tuple(
-        (rule, rule.ldap.lower(), slot_of(rule, rm))
+        (rule, rule.ldap.lower(), slot_of(rule, rm), plain[id(rule)])
         for rule in rm.attributes
         if rule.write not in ("readOnly", "ignore")
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from gateway.errors import InvalidValue
 from gateway.mapping import translate
 from gateway.mapping.loader import load_mapping
 from gateway.mapping.model import ResourceMapping
@@ -73,3 +74,59 @@ def test_plain_means_what_put_does_at_the_top() -> None:
             put: dict[str, Any] = {"schemas": [rm.rtype.schema.id]}
             translate._put(put, slot, "v", primary=True)
             assert put == {"schemas": [rm.rtype.schema.id], slot.attr: "v"}
+
+
+_WRITE_PLAN = translate._write_plan
+
+
+def _general_write_plan(rm: ResourceMapping) -> tuple[Any, ...]:
+    """The same write plan with no slot taken as plain: every value through ``scim_value``."""
+    derived, rules = _WRITE_PLAN(rm)
+    return derived, tuple((rule, key, slot, False) for rule, key, slot, _ in rules)
+
+
+def _image_or_error(rm: ResourceMapping, resource: dict[str, Any], **kw: Any) -> Any:
+    try:
+        image = translate.to_image(rm, resource, {"0a0b": f"uid=x,{rm.base_dn}"}, **kw)
+    except InvalidValue as err:
+        return ("refused", err.detail)
+    return (image.rdn_value, image.parent_dn, image.attributes)
+
+
+def _resources(rm: ResourceMapping) -> list[dict[str, Any]]:
+    """Resources read from the entries above, and with odd values at each plain slot."""
+    dn = f"cn=x,{rm.base_dn}"
+    out = [translate.to_resource(rm, dn, e, {}) for e in _entries(rm)]
+    base = out[0]
+    for _, _, slot, is_plain in _PLAN(rm):
+        if is_plain:
+            for odd in (None, "", 7, True, 1.5, ["a"], {"value": "a"}, "a\x00b", " x "):
+                out.append({**base, slot.attr: odd})
+            out.append({k: v for k, v in base.items() if k != slot.attr})
+    return out
+
+
+@pytest.mark.parametrize("path", MAPPINGS, ids=[p.name for p in MAPPINGS])
+def test_plain_slots_write_as_scim_value_reads_them(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mapping = load_mapping(path)
+    for rm in mapping.resources.values():
+        resources = _resources(rm)
+        stored = _entries(rm)[0]
+        fast = [_image_or_error(rm, r) for r in resources]
+        fast_stored = [
+            _image_or_error(rm, r, stored=stored, current_dn=f"cn=x,{rm.base_dn}")
+            for r in resources
+        ]
+        with monkeypatch.context() as patched:
+            patched.setattr(translate, "_write_plan", _general_write_plan)
+            general = [_image_or_error(rm, r) for r in resources]
+            general_stored = [
+                _image_or_error(rm, r, stored=stored, current_dn=f"cn=x,{rm.base_dn}")
+                for r in resources
+            ]
+        assert fast == general
+        assert fast_stored == general_stored
+        assert any(f[0] != "refused" for f in fast)  # some were written
+        assert any(f[0] == "refused" for f in fast)  # and some refused
