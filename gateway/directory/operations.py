@@ -10,12 +10,11 @@ metrics of :mod:`gateway.metrics`. Writes ask for the entry back with a post-rea
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -97,15 +96,26 @@ class RoundTrips:
 round_trips: ContextVar[RoundTrips | None] = ContextVar("ldap_round_trips", default=None)
 
 
-@contextlib.contextmanager
-def counting_round_trips() -> Iterator[RoundTrips]:
-    """Record every LDAP request sent inside the ``with`` block (count and operations)."""
-    counter = RoundTrips()
-    token = round_trips.set(counter)
-    try:
-        yield counter
-    finally:
-        round_trips.reset(token)
+class counting_round_trips:
+    """Record every LDAP request sent inside the ``with`` block (count and operations).
+
+    A class rather than a ``contextlib.contextmanager`` generator: one is entered and left
+    per HTTP request, and the generator's machinery cost more than the work it wraps."""
+
+    __slots__ = ("_token", "counter")
+
+    def __init__(self) -> None:
+        self.counter = RoundTrips()
+        self._token: Token[RoundTrips | None] | None = None
+
+    def __enter__(self) -> RoundTrips:
+        self._token = round_trips.set(self.counter)
+        return self.counter
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            round_trips.reset(self._token)
+            self._token = None
 
 
 def _count() -> None:
