@@ -19,7 +19,7 @@ from gateway.directory.entry import Entry
 from gateway.directory.messages import Linked
 from gateway.directory.operations import Directory
 from gateway.mapping import placement
-from gateway.mapping.model import Mapping, ResourceMapping
+from gateway.mapping.model import AttributeRule, Mapping, ResourceMapping
 from gateway.provisioning.reftypes import named_types
 
 CHUNK = 200
@@ -195,19 +195,17 @@ class References:
         found: dict[str, Ref] = {}
         pending: set[str] = set()
         specs = {attr.lower() for attr, _ in self.deref_specs(rm)}
+        rules = _reference_rules(rm)
         for entry in entries:
-            for rule in rm.attributes:
-                if not rule.reference:
-                    continue
-                values = entry.get(rule.ldap)
+            for rule, name in rules:
+                values = entry.get(name)
                 if not values:
                     continue
-                name = rule.ldap.lower()
                 linked = entry.linked.get(name) if entry.linked and name in specs else None
                 if linked is None:
                     pending.update(values)
                     continue
-                mappings = self._mappings(rule.reference)
+                mappings = list(_plan(self.mapping, rule.reference).mappings)
                 for target in linked:
                     ref = self._classify(target, mappings)
                     if ref is None:
@@ -387,6 +385,13 @@ def _plan_of(mappings: tuple[ResourceMapping, ...]) -> LookupPlan:
 def _with_base(rm: ResourceMapping, mappings: tuple[ResourceMapping, ...]) -> str:
     """The deepest DN holding where ``rm`` and ``mappings`` keep entries (``entry_with_refs``)."""
     return placement.common_base([placement.area(m).base for m in (rm, *mappings)])
+
+
+@functools.lru_cache(maxsize=256)  # per mapping (identity hash); a reload brings new ones
+def _reference_rules(rm: ResourceMapping) -> tuple[tuple[AttributeRule, str], ...]:
+    """``rm``'s reference rules with their lower-case LDAP names, in mapping order: what
+    ``from_links`` looks for in each entry (the other rules it would skip one by one)."""
+    return tuple((rule, rule.ldap.lower()) for rule in rm.attributes if rule.reference)
 
 
 @functools.lru_cache(maxsize=256)  # per mapping (identity hash); a reload brings new ones

@@ -126,3 +126,11 @@ def test_classes_given_as_a_list_are_remembered_too() -> None:
     dn = f"uid=jdoe,{rm.base_dn}"
     as_list = refs.type_of(dn, list(rm.object_classes), (rm,))  # type: ignore[arg-type]
     assert as_list is refs.best_type(dn, rm.object_classes, (rm,)) is rm
+
+
+@pytest.mark.parametrize("text", [t for _, t in SOURCES], ids=[n for n, _ in SOURCES])
+def test_reference_rules_are_the_rules_from_links_would_not_skip(text: str) -> None:
+    mapping = load_mapping_text(text)
+    for rm in mapping.resources.values():
+        expected = [(r, r.ldap.lower()) for r in rm.attributes if r.reference]
+        assert list(refs._reference_rules(rm)) == expected
