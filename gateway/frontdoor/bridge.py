@@ -166,9 +166,14 @@ class FrontDoor:
         # (released even if this task is cancelled meanwhile), rather than asyncio.wrap_future
         # and a second callback each writing to the loop's self-pipe.
         job.add_done_callback(lambda done: self._finish_from_thread(loop, done, answer))
-        answer.add_done_callback(lambda _: answer.cancelled() and job.cancel())
         try:
             status, headers, content = await answer
+        except asyncio.CancelledError:
+            # This task was cancelled (its ``answer`` with it) or the job was: a job not yet
+            # started is dropped. Done here rather than in a done-callback of ``answer``,
+            # which the loop would schedule, and call, once for every request.
+            job.cancel()
+            raise
         except Exception:
             log.exception("the application failed outside its own error handling")
             await self._refuse(
@@ -454,7 +459,10 @@ def wsgi_environ(scope: Scope, body: bytes) -> dict[str, Any]:
     environ: dict[str, Any] = {
         "REQUEST_METHOD": scope["method"],
         "SCRIPT_NAME": scope.get("root_path", "").encode("utf-8").decode("latin-1"),
-        "PATH_INFO": unquote_to_bytes(raw_path).decode("latin-1"),
+        # A path without '%' is its own unquoting (1.6 us of unquote_to_bytes' splitting).
+        "PATH_INFO": (unquote_to_bytes(raw_path) if b"%" in raw_path else raw_path).decode(
+            "latin-1"
+        ),
         "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
         "SERVER_NAME": str(server[0]),
         "SERVER_PORT": str(server[1] if server[1] is not None else 80),

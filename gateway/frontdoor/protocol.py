@@ -105,11 +105,11 @@ class CasedCycle(RequestResponseCycle):
         content = [STATUS_LINE[message["status"]]]
         has_connection_close = False
         for name, value in [*self.default_headers, *message.get("headers", [])]:
-            if HEADER_RE.search(name):
-                raise RuntimeError("Invalid HTTP header name.")
+            lowered = _LOWERED.get(name)
+            if lowered is None:
+                lowered = _checked_name(name)
             if HEADER_VALUE_RE.search(value):
                 raise RuntimeError("Invalid HTTP header value.")
-            lowered = name.lower()
             if lowered == b"content-length" and self.chunked_encoding is None:
                 self.expected_content_length = int(value.decode())
                 self.chunked_encoding = False
@@ -135,12 +135,30 @@ class CasedCycle(RequestResponseCycle):
         self._head = b"".join(content)
 
 
+_LOWERED: dict[bytes, bytes] = {}
+"""Response header names found valid → lower-cased, for the first :data:`_MAX_NAMES` seen:
+the app sends the same few names on every response, and a name's check and lower-casing
+give the same answer each time."""
+_MAX_NAMES = 512
+
+
+def _checked_name(name: bytes) -> bytes:
+    """``name`` lower-cased, or uvicorn's error for an invalid one (never remembered)."""
+    if HEADER_RE.search(name):
+        raise RuntimeError("Invalid HTTP header name.")
+    lowered = name.lower()
+    if len(_LOWERED) < _MAX_NAMES:
+        _LOWERED[name] = lowered
+    return lowered
+
+
 class DeadlineProtocol(HttpToolsProtocol):
     header_timeout: float = 10.0
     """Seconds a client has to send a request's headers; set per server by :func:`with_deadline`."""
     max_header_bytes: int = MAX_HEADER_BYTES
 
     _deadline: asyncio.TimerHandle | None = None
+    _deadline_at = 0.0  # loop time by which the awaited request's headers must be complete
     _heads = 0  # requests whose headers are complete
     _answered = 0  # responses sent in full
     _begun = 0  # requests whose first byte has arrived
@@ -191,8 +209,7 @@ class DeadlineProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._heads += 1
-        self._cancel()  # the deadline is met
+        self._heads += 1  # the deadline is met (its timer stays: see _wait_for_headers)
         super().on_headers_complete()
         if type(self.cycle) is RequestResponseCycle:
             # The cycle was just made (its task has not started): it writes the names as given.
@@ -212,10 +229,22 @@ class DeadlineProtocol(HttpToolsProtocol):
         self.send_400_response(INVALID)
 
     def _wait_for_headers(self) -> None:
-        self._cancel()
+        """Start the next request's deadline.
+
+        A keep-alive connection waits for a new request after every response, and a timer
+        made and cancelled each time is a heap push, a cancel and a pop on the loop per
+        request. So a timer outlives the request it was made for: met deadlines leave it be,
+        and when it fires :meth:`_expire` re-arms it for the deadline then current (always
+        later, the timeout being the same). A connection has at most one timer, a request's
+        deadline is exactly as before, and a busy connection's timer fires once per
+        :attr:`header_timeout` rather than once per request.
+        """
         if self.transport is None or self.transport.is_closing():
+            self._cancel()
             return
-        self._deadline = self.loop.call_later(self.header_timeout, self._expire)
+        self._deadline_at = self.loop.time() + self.header_timeout
+        if self._deadline is None:
+            self._deadline = self.loop.call_at(self._deadline_at, self._expire)
 
     def _cancel(self) -> None:
         if self._deadline is not None:
@@ -223,11 +252,16 @@ class DeadlineProtocol(HttpToolsProtocol):
             self._deadline = None
 
     def _expire(self) -> None:
-        self._deadline = None
-        if self._heads == self._answered and not self.transport.is_closing():
-            log.debug("closing a connection whose request headers took too long")
-            metrics.FRONT_DOOR_REFUSALS.labels("header_timeout").inc()
-            self.transport.close()
+        fired, self._deadline = self._deadline, None
+        if self._heads != self._answered or self.transport.is_closing():
+            return  # a request is being served: the next wait arms a timer again
+        if fired is not None and fired.when() < self._deadline_at:
+            # Armed for an earlier request's deadline, met since: wait for this one's.
+            self._deadline = self.loop.call_at(self._deadline_at, self._expire)
+            return
+        log.debug("closing a connection whose request headers took too long")
+        metrics.FRONT_DOOR_REFUSALS.labels("header_timeout").inc()
+        self.transport.close()
 
 
 def with_deadline(
