@@ -39,13 +39,13 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from gateway.frontdoor.allocator import fix_mmap_threshold
+from gateway.frontdoor.pool import Job, Pool
 from gateway.scim.messages import ERROR
 from gateway.scim.registry import BUILTIN
 
@@ -130,7 +130,7 @@ class FrontDoor:
         self.wsgi_app = wsgi_app
         self.limits = limits
         self._admitted = 0  # running or waiting for a thread; touched by the event loop only
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: Pool | None = None
         self._pool_pid = 0
 
     @property
@@ -161,18 +161,22 @@ class FrontDoor:
         loop = asyncio.get_running_loop()
         self._admitted += 1
         answer: asyncio.Future[Any] = loop.create_future()
-        job = self._executor().submit(self._call_wsgi, wsgi_environ(scope, body))
         # One wake-up of the loop per request: released and answered by the same callback
         # (released even if this task is cancelled meanwhile), rather than asyncio.wrap_future
         # and a second callback each writing to the loop's self-pipe.
-        job.add_done_callback(lambda done: self._finish_from_thread(loop, done, answer))
+        pool = self._executor()
+        job = pool.submit(
+            self._call_wsgi,
+            wsgi_environ(scope, body),
+            lambda done: self._finish_from_thread(loop, done, answer),
+        )
         try:
             status, headers, content = await answer
         except asyncio.CancelledError:
             # This task was cancelled (its ``answer`` with it) or the job was: a job not yet
             # started is dropped. Done here rather than in a done-callback of ``answer``,
             # which the loop would schedule, and call, once for every request.
-            job.cancel()
+            pool.cancel(job)
             raise
         except Exception:
             log.exception("the application failed outside its own error handling")
@@ -215,7 +219,7 @@ class FrontDoor:
                     return
                 async with asyncio.timeout(self.limits.send_timeout):
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                chunk = await loop.run_in_executor(self._executor(), body.next)
+                chunk = await self._next_chunk(loop, body)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except TimeoutError:
             log.warning(
@@ -230,20 +234,24 @@ class FrontDoor:
             gone.cancel()
             body.close()
 
-    def _finish(self, job: Future[Any], answer: asyncio.Future[Any]) -> None:
+    async def _next_chunk(self, loop: asyncio.AbstractEventLoop, body: Stream) -> bytes | None:
+        """``body.next()`` in a pool thread (what ``loop.run_in_executor`` did)."""
+        chunk: asyncio.Future[bytes | None] = loop.create_future()
+        pool = self._executor()
+        job = pool.submit(Stream.next, body, lambda done: _settle_from_thread(loop, done, chunk))
+        try:
+            return await chunk
+        except asyncio.CancelledError:
+            pool.cancel(job)
+            raise
+
+    def _finish(self, job: Job, answer: asyncio.Future[Any]) -> None:
         """On the loop: release the request's place and hand its outcome to the waiting task."""
         self._admitted -= 1
-        if answer.done():  # the task was cancelled: nobody is waiting
-            return
-        if job.cancelled():
-            answer.cancel()
-        elif (error := job.exception()) is not None:
-            answer.set_exception(error)
-        else:
-            answer.set_result(job.result())
+        _settle(job, answer)
 
     def _finish_from_thread(
-        self, loop: asyncio.AbstractEventLoop, job: Future[Any], answer: asyncio.Future[Any]
+        self, loop: asyncio.AbstractEventLoop, job: Job, answer: asyncio.Future[Any]
     ) -> None:
         # A closed loop means the worker is exiting: nothing left to count.
         with contextlib.suppress(RuntimeError):
@@ -327,10 +335,10 @@ class FrontDoor:
         encoded = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
         return int(status.split(" ", 1)[0]), encoded, stream or b"".join(chunks)
 
-    def _executor(self) -> ThreadPoolExecutor:
+    def _executor(self) -> Pool:
         """The worker's pool, made on first use in the process that uses it (after the fork)."""
         if self._pool is None or self._pool_pid != os.getpid():
-            self._pool = ThreadPoolExecutor(self.limits.threads, thread_name_prefix="scim")
+            self._pool = Pool(self.limits.threads, "scim")
             self._pool_pid = os.getpid()
         return self._pool
 
@@ -411,13 +419,32 @@ class FrontDoor:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self._pool is not None and self._pool_pid == os.getpid():
-                    self._pool.shutdown(wait=True)
+                    self._pool.shutdown()
                     self._pool = None
                 from gateway import metrics  # not at import, as in _record
 
                 metrics.flush()  # the worker's last observations, before it exits
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _settle(job: Job, future: asyncio.Future[Any]) -> None:
+    """On the loop: a job's outcome to the future awaiting it (unless nobody awaits it)."""
+    if future.done():  # the task was cancelled: nobody is waiting
+        return
+    if job.cancelled():
+        future.cancel()
+    elif job.error is not None:
+        future.set_exception(job.error)
+    else:
+        future.set_result(job.result)
+
+
+def _settle_from_thread(
+    loop: asyncio.AbstractEventLoop, job: Job, future: asyncio.Future[Any]
+) -> None:
+    with contextlib.suppress(RuntimeError):  # a closed loop: the worker is exiting
+        loop.call_soon_threadsafe(_settle, job, future)
 
 
 def _too_large() -> Refusal:
