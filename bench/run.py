@@ -55,6 +55,14 @@ from ldap3.protocol.rfc4527 import post_read_control  # noqa: E402
 from ldap3.utils.conv import escape_filter_chars  # noqa: E402
 from support.slapd import Slapd, free_port  # noqa: E402
 
+from gateway.metrics import FLUSH_SECONDS  # noqa: E402
+
+METRICS_SETTLE = FLUSH_SECONDS + 0.2
+"""How long after a gateway slice its counters are read: each worker writes its request and
+LDAP counts to the shared metrics files once every FLUSH_SECONDS (a scrape only brings its own
+worker's up to date), so reading at once would leave some of the slice's counts to the next
+phase and blur the ``rt`` column between operations."""
+
 TOKEN = "bench-token-0123456789abcdef"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -389,6 +397,7 @@ def measure(
     for _ in range(rounds):
         before, cpu0 = scrape(port), cpu_seconds(proc.pid)
         lat, errors, elapsed = gateway_phase(name, seconds / rounds, conc, world, port)
+        time.sleep(METRICS_SETTLE)  # the flush's CPU is counted with the slice's
         after, cpu1 = scrape(port), cpu_seconds(proc.pid)
         trips += after["ldap"] - before["ldap"]
         requests += max(1.0, after["http"] - before["http"] - 1)  # minus the scrape itself
@@ -613,10 +622,12 @@ def main(argv: list[str] | None = None) -> int:
         for name in operations:
             gateway_phase(name, warmup, max(levels), world, port)
             raw_phase(name, warmup, max(levels), world, slapd)
+        time.sleep(METRICS_SETTLE)  # the warm-up's counts written before the first is read
         for conc in levels:
             for name in operations:
                 if name == "patch":
                     read_before_patch(world, port, max(levels))
+                    time.sleep(METRICS_SETTLE)
                 gw, raw = measure(name, conc, seconds, rounds, world, slapd, proc, port)
                 results += [gw, raw]
     finally:

@@ -15,7 +15,7 @@ made six such writes for a GET and a dozen for a create. The per-request observa
 kept in the process instead (:class:`Tally`) and written by a thread of the worker once per
 :data:`FLUSH_SECONDS`, as one write per value touched, and when the worker stops; a scrape
 writes its own worker's first, so it sees every request that worker answered, but may miss
-up to :data:`FLUSH_SECONDS` of another worker's (docs/operations.md, Metrics).
+up to :data:`FLUSH_SECONDS` of another worker's (docs/deployment.md, Metrics).
 """
 
 from __future__ import annotations
