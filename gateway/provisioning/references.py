@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
+from gateway.directory.deref import Linked
 from gateway.directory.entry import Entry
-from gateway.directory.messages import Linked
 from gateway.directory.operations import Directory
 from gateway.mapping import placement
 from gateway.mapping.model import AttributeRule, Mapping, ResourceMapping
@@ -150,7 +150,7 @@ class References:
         bases = _base_rdns(tuple(mappings))
         plain = _SIMPLE_RDN.fullmatch
         # (DN, (classes, *ids)) of each target; from the compact form without making the
-        # Entry objects when the codec kept them so (messages.Linked)
+        # Entry objects when the codec kept them so (deref.Linked)
         names = ("objectclass", *dict.fromkeys(rm.id_attribute.lower() for rm in mappings))
         rows = (
             linked.pick(names)

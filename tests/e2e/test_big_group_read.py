@@ -5,7 +5,7 @@ beside them the members that must not be read as the 3,000 are: a user whose nam
 escaping, a nested group, an entry in ``ou=People`` that is not a person, a person outside
 ``ou=People``, a value naming nothing, and the placeholder. Members' ids come with the group
 through slapd's dereference control, decoded by comparing bytes with results already read
-(``messages._deref_response``) and classified once per parent and classes
+(``deref.deref_response``) and classified once per parent and classes
 (``References.linked_refs``): these tests hold both to what the directory holds.
 """
 

@@ -1,6 +1,6 @@
 """Decoding a dereference control of many results (a big group's members, issue 17).
 
-``messages._deref_response`` decodes the first result of each shape element by element and
+``deref.deref_response`` decodes the first result of each shape element by element and
 the rest by comparing bytes with the shapes it knows; these tests hold that path to what an
 element-by-element reading of the same bytes gives, for mixed, hostile and broken answers.
 """
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.directory import ber, messages
+from gateway.directory import ber, deref, messages
 from gateway.directory.entry import Entry
 
 CLASSES = ("top", "person", "organizationalPerson", "inetOrgPerson")
@@ -173,7 +173,7 @@ def test_any_byte_changed_in_results_alike_decodes_or_fails_as_a_ber_error(data:
 def test_a_result_cut_short_is_a_ber_error(tail: bytes) -> None:
     with pytest.raises(ber.BerError):
         value = ber.tlv(ber.SEQUENCE, _member(1) + tail)
-        messages._deref_response(value, 0, len(value), messages.Budget())
+        deref.deref_response(value, 0, len(value), messages.Budget())
 
 
 def test_multi_valued_sets_past_the_shared_ones_are_read_per_result() -> None:
