@@ -300,17 +300,22 @@ class _Shape:
         )
         self.lone = len(self.single) == 1 and not self.several  # a row: (shape, one value)
 
-    def row(self, data: bytes, pos: int, budget: Budget) -> tuple[str, tuple[Any, ...]]:
-        """The DN and the row (this shape, then each single value, then each tuple of
-        several) of a result of this shape at ``pos``; charged as if made an Entry."""
+    def _charged_dn(self, data: bytes, pos: int, budget: Budget) -> str:
+        """The DN of a result of this shape at ``pos``, once the result is charged to the
+        budget as if made an Entry (what :meth:`row` and :meth:`one` both start with)."""
         budget.left -= self.cost
         if budget.left < 0:
             raise ber.BerError(OVER_BUDGET)
         a, b = self.dn
         try:
-            dn = data[pos + a : pos + b].decode("utf-8")
+            return data[pos + a : pos + b].decode("utf-8")
         except UnicodeDecodeError:
             raise NotText("a dereferenced DN", loggable(data, pos + a, pos + b)) from None
+
+    def row(self, data: bytes, pos: int, budget: Budget) -> tuple[str, tuple[Any, ...]]:
+        """The DN and the row (this shape, then each single value, then each tuple of
+        several) of a result of this shape at ``pos``; charged as if made an Entry."""
+        dn = self._charged_dn(data, pos, budget)
         row: list[Any] = [self]
         for name, a, b in self.single:
             try:
@@ -327,14 +332,7 @@ class _Shape:
     def one(self, data: bytes, pos: int, budget: Budget) -> tuple[str, str]:
         """The DN and the one value of its own of a result of a :attr:`lone` shape at
         ``pos`` (:meth:`row` without the tuple); charged the same."""
-        budget.left -= self.cost
-        if budget.left < 0:
-            raise ber.BerError(OVER_BUDGET)
-        a, b = self.dn
-        try:
-            dn = data[pos + a : pos + b].decode("utf-8")
-        except UnicodeDecodeError:
-            raise NotText("a dereferenced DN", loggable(data, pos + a, pos + b)) from None
+        dn = self._charged_dn(data, pos, budget)
         name, a, b = self.single[0]
         try:
             return dn, data[pos + a : pos + b].decode("utf-8")
