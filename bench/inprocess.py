@@ -178,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sort", default="cumulative", choices=("cumulative", "tottime"), help="profile order"
     )
+    parser.add_argument("--dump", type=Path, help="write the profile here (pstats format)")
     args = parser.parse_args(argv)
 
     slapd = Slapd(Path(tempfile.mkdtemp(prefix="bench-inprocess-")), dbnosync=True).start()
@@ -218,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
             if profile:
                 text = io.StringIO()
                 stats = pstats.Stats(profile, stream=text)
+                if args.dump:
+                    stats.dump_stats(args.dump)
                 stats.sort_stats(args.sort).print_stats(args.top)
                 print(text.getvalue())
                 print(by_part(stats))
