@@ -32,7 +32,7 @@ def normalize_resource(
     if not isinstance(payload, dict):
         raise InvalidSyntax(f"a {rtype.name} must be a JSON object")
     _check_core_schema(payload, rtype)
-    builder = _Builder(rtype)
+    builder = _Builder(rtype, typememo.table(rtype, "resource.keys"))
     urns = typememo.table(rtype, "resource.urns")  # key -> its schema or None, as below
     for key, value in payload.items():
         if not isinstance(key, str) or key.casefold() == "schemas":
@@ -58,12 +58,32 @@ _UNKNOWN = object()
 _MAX_KEYS = 2048  # per type; past it a key is worked out each time, as before the table
 
 
-def _where(
+# Where a key lands: its attribute, sub-attribute, the resource's key of its schema (None:
+# the top) and the label that names it in error details; all follow from the type and key.
+_Where = tuple[Attribute, Attribute | None, str | None, str]
+
+
+def _where(rtype: ResourceType, schema: Schema | None, key: str) -> _Where | None:
+    """Where ``key`` (met in ``schema``'s object, or at the top: None) is placed (see
+    ``_Where``); None when it is ignored (unknown, a value filter, or another schema's
+    attribute inside an extension's object) or dropped unchecked: read-only (RFC 7644 §3.3),
+    or a sub-attribute key of a multi-valued attribute."""
+    found = _found(rtype, schema, key)
+    if found is None:
+        return None
+    found_schema, attr, sub = found
+    if attr.mutability == "readOnly":
+        return None
+    if sub is not None and (attr.multi_valued or sub.mutability == "readOnly"):
+        return None
+    container = rtype.canonical_key(found_schema)
+    label = attr.name if container is None else f"{container}:{attr.name}"
+    return attr, sub, container, label
+
+
+def _found(
     rtype: ResourceType, schema: Schema | None, key: str
 ) -> tuple[Schema, Attribute, Attribute | None] | None:
-    """Where ``key`` (met in ``schema``'s object, or at the top: None) is placed: its schema,
-    attribute and sub-attribute; None when it is ignored (unknown, a value filter, or
-    another schema's attribute inside an extension's object)."""
     if schema is not None and ":" not in key and "." not in key:
         attr = rtype.attribute(schema, key)
         return None if attr is None else (schema, attr, None)
@@ -82,8 +102,9 @@ def _where(
 
 
 class _Builder:
-    def __init__(self, rtype: ResourceType) -> None:
+    def __init__(self, rtype: ResourceType, known: dict[Any, Any]) -> None:
         self.rtype = rtype
+        self.known = known  # typememo's "resource.keys" table of rtype (see place_key)
         self.top: dict[str, Any] = {}
         self.extensions: dict[str, dict[str, Any]] = {}
 
@@ -93,7 +114,7 @@ class _Builder:
         # worked out once per (schema, key) and kept with the type, not parsed per request.
         # ``schema`` is one of this type's own schemas (``schema_by_id``), kept alive by the
         # type, so its id() names it while the table exists.
-        known = typememo.table(self.rtype, "resource.keys")
+        known = self.known
         memo = (id(schema), key)
         where = known.get(memo, _UNKNOWN)
         if where is _UNKNOWN:
@@ -103,15 +124,12 @@ class _Builder:
         if where is not None:
             self.place(*where, value)
 
-    def place(self, schema: Schema, attr: Attribute, sub: Attribute | None, value: Any) -> None:
-        if attr.mutability == "readOnly":
-            return
-        key = self.rtype.canonical_key(schema)
-        label = attr.name if key is None else f"{key}:{attr.name}"
+    def place(
+        self, attr: Attribute, sub: Attribute | None, key: str | None, label: str, value: Any
+    ) -> None:
+        """Check ``value`` and put it in its place (``_where`` has left out what is dropped)."""
         container = self.top if key is None else self.extensions.setdefault(key, {})
         if sub is not None:
-            if attr.multi_valued or sub.mutability == "readOnly":
-                return
             checked = coerce_attribute(sub, value, f"{label}.{sub.name}")
             if checked is not None:
                 current = container.get(attr.name)
@@ -139,17 +157,33 @@ class _Builder:
             if attributes:
                 out[urn] = attributes
         if check_required:
-            for schema in self.rtype.schemas():
-                key = self.rtype.canonical_key(schema)
+            for key, names in _required(self.rtype):
                 container = self.top if key is None else self.extensions.get(key)
                 if key is not None and not container:
                     continue  # an absent optional extension has no required attributes to miss
-                for attr in self.rtype.attributes(schema):
-                    if attr.required and attr.name not in (container or {}):
+                for name in names:
+                    if name not in (container or {}):
                         raise InvalidValue(
-                            f"'{attr.name}' is required for {self.rtype.name} (RFC 7643 §2.2)"
+                            f"'{name}' is required for {self.rtype.name} (RFC 7643 §2.2)"
                         )
         return out
+
+
+def _required(rtype: ResourceType) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+    """Each schema's resource key (None: the top) and its required attributes' names, in
+    the order the check walks them: the same for every body of the type, so kept with it
+    (typememo) instead of walking every attribute of every schema per request."""
+    memo = typememo.table(rtype, "resource.required")
+    plan = memo.get(None)
+    if plan is None:
+        plan = memo[None] = tuple(
+            (
+                rtype.canonical_key(schema),
+                tuple(a.name for a in rtype.attributes(schema) if a.required),
+            )
+            for schema in rtype.schemas()
+        )
+    return plan
 
 
 def _check_core_schema(payload: dict[str, Any], rtype: ResourceType) -> None:

@@ -10,7 +10,7 @@ Does not: render JSON or know which attributes the gateway can store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gateway.errors import InvalidPath
@@ -48,14 +48,16 @@ class Attribute:
     canonical_values: tuple[str, ...] = ()
     reference_types: tuple[str, ...] = ()
     description: str = ""
+    # case-folded name -> sub-attribute, the first of a name as the scan it replaces found;
+    # built once with the (immutable) attribute: every value a request checks asks ``sub``
+    _subs: dict[str, Attribute] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_subs", _by_folded_name(self.sub_attributes))
 
     def sub(self, name: str) -> Attribute | None:
         """The sub-attribute called ``name``; names are case-insensitive (RFC 7643 §2.1)."""
-        folded = name.casefold()
-        for sub in self.sub_attributes:
-            if sub.name.casefold() == folded:
-                return sub
-        return None
+        return self._subs.get(name.casefold())
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +68,24 @@ class Schema:
     name: str
     description: str
     attributes: tuple[Attribute, ...]
+    _by_name: dict[str, Attribute] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", _by_folded_name(self.attributes))
 
     def attribute(self, name: str) -> Attribute | None:
         """The attribute called ``name``, compared case-insensitively (RFC 7643 §2.1)."""
-        folded = name.casefold()
-        for attr in self.attributes:
-            if attr.name.casefold() == folded:
-                return attr
-        return None
+        return self._by_name.get(name.casefold())
+
+
+def _by_folded_name(attributes: tuple[Attribute, ...]) -> dict[str, Attribute]:
+    """Case-folded name -> attribute, keeping the first of each name: the answer of a scan
+    that compares ``name.casefold()`` in order and returns the first match, looked up in one
+    step (tests/unit/scim/test_schema_lookup.py holds the two to the same answers)."""
+    out: dict[str, Attribute] = {}
+    for attr in attributes:
+        out.setdefault(attr.name.casefold(), attr)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,3 +82,28 @@ def test_the_key_table_stays_bounded_and_keys_past_it_still_work() -> None:
     normalize_resource({**junk, "userName": "x"}, USER_TYPE)
     assert len(typememo.table(USER_TYPE, "resource.keys")) == resource_module._MAX_KEYS
     assert normalize_resource({"title": "T", "userName": "y"}, USER_TYPE)["title"] == "T"
+
+
+def test_keys_dropped_unchecked_stay_dropped_whatever_their_value() -> None:
+    """Read-only attributes, read-only sub-attributes and ``attr.sub`` keys of multi-valued
+    attributes are left out by where they land (no type check: a wrong type is no error)."""
+    body = {
+        "userName": "x",
+        "id": 5,
+        "meta": 7,
+        "meta.version": [1],
+        "emails.value": 3,
+        "groups": [1],
+        "groups.value": 2,
+        "name.givenName": "g",
+        ENTERPRISE: {"manager.displayName": 5, "manager": {"displayName": 4, "value": "m"}},
+    }
+    for _ in range(2):  # worked out, then answered from the table
+        assert normalize_resource(body, USER_TYPE) == {
+            "schemas": [CORE, ENTERPRISE],
+            "userName": "x",
+            "name": {"givenName": "g"},
+            ENTERPRISE: {"manager": {"value": "m"}},
+        }
+    group = {"displayName": "g", "members.value": 5, "members": [{"value": "a", "display": 3}]}
+    assert normalize_resource(group, GROUP_TYPE)["members"] == [{"value": "a"}]
