@@ -24,9 +24,11 @@ import logging
 import math
 import re
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import orjson
 
@@ -41,6 +43,7 @@ request_id: ContextVar[str] = ContextVar("request_id", default="")
 """The id of the request this thread is serving; set by the web layer, read by every log line."""
 
 _CORE_KEYS = ("time", "level", "logger", "message", "request_id")
+_CORE_KEY_SET = frozenset(_CORE_KEYS)
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 TRACEBACK_INDENT = "    "
@@ -65,6 +68,7 @@ def printable(text: str) -> str:
 
 
 _second: tuple[int, str] = (-1, "")  # the last whole second seen and its text
+_MILLIS = tuple(f".{ms:03d}+00:00" for ms in range(1000))  # the line's time, from the second
 
 
 def utc_millis(created: float) -> str:
@@ -80,7 +84,7 @@ def utc_millis(created: float) -> str:
     if second != whole:
         text = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
         _second = (int(whole), text)
-    return f"{text}.{micros // 1000:03d}+00:00"
+    return text + _MILLIS[micros // 1000]
 
 
 def _printable_value(value: object) -> object:
@@ -109,7 +113,10 @@ class _Redacting(logging.Formatter):
         self._secrets = sorted(forms, key=len, reverse=True)
 
     def format(self, record: logging.LogRecord) -> str:
-        text = self.render(record)
+        return self.redact(self.render(record))
+
+    def redact(self, text: str) -> str:
+        """``text`` with every configured secret, in each of its forms, replaced."""
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
         return text
@@ -131,56 +138,89 @@ class JsonFormatter(_Redacting):
     """
 
     def render(self, record: logging.LogRecord) -> str:
+        fields = getattr(record, "fields", None)
+        exception = None
+        if record.exc_info:
+            exception = self.formatException(record.exc_info)
+        elif record.exc_text:
+            exception = record.exc_text
+        return self.render_parts(
+            record.created,
+            record.levelname,
+            record.name,
+            record.getMessage(),
+            getattr(record, "request_id", "") or request_id.get(),
+            fields if isinstance(fields, dict) else None,
+            exception,
+        )
+
+    def render_parts(
+        self,
+        created: float,
+        level: str,
+        name: str,
+        message: str,
+        rid: object,
+        fields: dict[Any, Any] | None,
+        exception: str | None = None,
+    ) -> str:
+        """The line of a record made of these parts (what :meth:`render` reads off a record),
+        without the secrets replaced: :func:`log_fields` writes a line with no record."""
         out: dict[str, object] = {
-            "time": utc_millis(record.created),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
+            "time": utc_millis(created),
+            "level": level,
+            "logger": name,
+            "message": message,
         }
-        rid = getattr(record, "request_id", "") or request_id.get()
         if rid:
             out["request_id"] = str(rid)
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            for key, value in fields.items():
-                if key not in _CORE_KEYS:
-                    out[key] = value
-        if record.exc_info or record.exc_text:  # a traceback: many lines, the careful path
-            return self._careful(record, out)
+        if fields:
+            if _CORE_KEY_SET.isdisjoint(fields):  # the usual case: every field in its order
+                out.update(fields)
+            else:
+                for key, value in fields.items():
+                    if key not in _CORE_KEY_SET:
+                        out[key] = value
+        if exception is not None:  # a traceback: many lines, the careful path
+            return self._careful(level, name, out, fields, exception)
         try:
             data = orjson.dumps(out, default=str, option=_ORJSON_OPTIONS)
         except (TypeError, orjson.JSONEncodeError):  # a str key's rival, a surrogate, a big int
-            return self._careful(record, out)
+            return self._careful(level, name, out, fields)
         # Looked for in the bytes: DEL is the one raw control an ASCII line can hold (orjson
         # escapes the C0 ones), and C1 and the separators are not ASCII; most lines are.
-        if b"\\" in data or b"\x7f" in data:
-            return self._careful(record, out)
+        if 0x5C in data or 0x7F in data:  # a byte's ``in``: ~7x quicker than ``b"\\" in``
+            return self._careful(level, name, out, fields)
         text = data.decode()
         if not data.isascii() and _RAW_CONTROL.search(text):
-            return self._careful(record, out)
+            return self._careful(level, name, out, fields)
         return text
 
-    def _careful(self, record: logging.LogRecord, fast: dict[str, object]) -> str:
+    def _careful(
+        self,
+        level: str,
+        name: str,
+        fast: dict[str, object],
+        fields: dict[Any, Any] | None,
+        exception: str | None = None,
+    ) -> str:
         """The line with every string made printable, encoded by ``json``."""
         out: dict[str, object] = {
             "time": fast["time"],
-            "level": record.levelname,
-            "logger": record.name,
+            "level": level,
+            "logger": name,
             "message": printable(str(fast["message"])),
         }
         if "request_id" in fast:
             out["request_id"] = printable(str(fast["request_id"]))
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
+        if fields:
             out.update(
                 (printable(str(k)), _printable_value(v))
                 for k, v in fields.items()
-                if k not in _CORE_KEYS
+                if k not in _CORE_KEY_SET
             )
-        if record.exc_info:
-            out["exception"] = self.formatException(record.exc_info)
-        elif record.exc_text:
-            out["exception"] = record.exc_text
+        if exception is not None:
+            out["exception"] = exception
         return json.dumps(out, ensure_ascii=False, default=str, separators=(",", ":"))
 
 
@@ -233,3 +273,94 @@ def configure_logging(
     # ldap3 logs nothing useful at INFO, and its DEBUG can include bind credentials.
     logging.getLogger("ldap3").setLevel(logging.WARNING)
     return handler
+
+
+def direct_handler(logger: logging.Logger, level: int) -> logging.StreamHandler[Any] | None:
+    """The handler a record of ``logger`` at ``level`` would reach, if writing the line
+    straight to it gives the same bytes as ``logging`` would; else None.
+
+    That is so when the record would meet no filter and exactly one handler, a plain
+    ``StreamHandler`` formatting with a plain :class:`JsonFormatter` (what
+    :func:`configure_logging` installs), and records are plain ``LogRecord`` objects from a
+    plain ``Logger``. Anything else (a filter, a second handler such as pytest's capture, a
+    handler level that drops the line, the text format, a record factory) is answered None,
+    and the line goes through ``logging``. Checked on every line, not cached: a
+    reconfiguration takes effect with the next line, as with ``logging`` itself.
+    """
+    if (
+        type(logger) is not logging.Logger
+        or logger.filters
+        or logger.disabled
+        or logging.getLogRecordFactory() is not logging.LogRecord
+    ):
+        return None
+    found = None
+    current: logging.Logger | None = logger
+    while current is not None:  # the walk of Logger.callHandlers
+        for handler in current.handlers:
+            if found is not None:
+                return None
+            found = handler
+        current = current.parent if current.propagate else None
+    if (
+        type(found) is not logging.StreamHandler
+        or found.filters
+        or found.level > level
+        or type(found.formatter) is not JsonFormatter
+    ):
+        return None
+    return found
+
+
+def log_fields(
+    logger: logging.Logger, level: int, msg: str, args: tuple[Any, ...], fields: dict[str, Any]
+) -> None:
+    """``logger.log(level, msg, *args, extra={"fields": fields})``, in a fifth of the time.
+
+    A request's access line (and a write's audit line) would otherwise pay for ``logging``'s
+    record, its hand-over from logger to handler and the handler's two lock rounds (~25 µs
+    of ~37 per line, timeit). When :func:`direct_handler` finds the gateway's own handler
+    alone, the line is rendered from the same parts a record would hold (its time read from
+    ``time.time()`` as ``LogRecord`` does, its level's name, the logger's name, ``msg %
+    args``, the request id of this context), with the same secrets replaced, and written to
+    the handler's stream with its terminator and flushed, under the handler's lock, as
+    ``StreamHandler.emit`` does; an error there goes to the handler's ``handleError`` with
+    the record ``logging`` would have made. Any other configuration takes ``logging``'s path
+    itself. tests/unit/test_logfields.py holds both paths to the same bytes.
+    """
+    if not logger.isEnabledFor(level):
+        return
+    handler = direct_handler(logger, level)
+    if handler is None or (len(args) == 1 and isinstance(args[0], Mapping)):
+        # a lone mapping argument is LogRecord's ``%(name)s`` form: left to logging
+        logger.log(level, msg, *args, extra={"fields": fields}, stacklevel=2)
+        return
+    created = time.time()
+    formatter = cast("JsonFormatter", handler.formatter)
+    try:
+        text = formatter.redact(
+            formatter.render_parts(
+                created,
+                logging.getLevelName(level),
+                logger.name,
+                msg % args if args else str(msg),
+                request_id.get(),
+                fields,
+            )
+        )
+        handler.acquire()
+        try:
+            stream = handler.stream
+            stream.write(text + handler.terminator)
+            if stream and hasattr(stream, "flush"):  # StreamHandler.flush's test
+                stream.flush()
+        finally:
+            handler.release()
+    except RecursionError:  # as StreamHandler.emit
+        raise
+    except Exception:
+        record = logger.makeRecord(
+            logger.name, level, "(unknown file)", 0, msg, args, None, extra={"fields": fields}
+        )
+        record.created = created
+        handler.handleError(record)

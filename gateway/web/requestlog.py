@@ -27,7 +27,7 @@ from typing import Any
 from flask import Flask, Request, Response, g, request
 
 from gateway import metrics
-from gateway.logconfig import AUDIT_LOGGER, request_id
+from gateway.logconfig import AUDIT_LOGGER, log_fields, request_id
 from gateway.web.resources import type_at
 
 access_log = logging.getLogger("gateway.access")
@@ -126,11 +126,12 @@ def _access_line(
         args = req.args
         query = {k: args[k] for k in LOGGED_QUERY_KEYS if k in args}
     path = req.path
+    status = response.status_code
     fields: dict[str, Any] = {
         "event": "request",
         "method": req.method,
         "path": path,
-        "status": response.status_code,
+        "status": status,
         "duration_ms": round(seconds * 1000, 1),
         "ldap_ops": count,
         "resource_type": resource,
@@ -142,15 +143,12 @@ def _access_line(
     # the text line shows the SCIM query too (Entra's Test Connection is a filtered GET);
     # only the keys in LOGGED_QUERY_KEYS, control characters escaped by the formatter
     shown = "&".join(f"{k}={v}" for k, v in query.items())
-    access_log.info(
+    log_fields(
+        access_log,
+        logging.INFO,
         "%s %s %s %.1fms ldap_ops=%s request_id=%s",
-        req.method,
-        f"{path}?{shown}" if shown else path,
-        response.status_code,
-        seconds * 1000,
-        count,
-        rid,
-        extra={"fields": fields},
+        (req.method, f"{path}?{shown}" if shown else path, status, seconds * 1000, count, rid),
+        fields,
     )
 
 
@@ -187,16 +185,12 @@ def _audit_line(req: Request, response: Response, change: str, resource: str, tr
     summary = "; ".join(f"{op.operation} {op.dn} -> {op.result}" for op in operations[:10])
     if len(operations) > 10:
         summary += f"; ... {len(operations) - 10 + dropped} more"
-    audit_log.log(
+    log_fields(
+        audit_log,
         logging.WARNING if status >= 500 else logging.INFO,
         "audit %s %s id=%s status=%s outcome=%s ldap=[%s]",
-        change,
-        resource,
-        fields["id"],
-        status,
-        fields["outcome"],
-        summary,
-        extra={"fields": fields},
+        (change, resource, fields["id"], status, fields["outcome"], summary),
+        fields,
     )
 
 
