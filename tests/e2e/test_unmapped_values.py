@@ -20,6 +20,7 @@ from support.slapd import Slapd
 from e2e.conftest import TOKEN, make_subtree, settings_for
 from gateway.app import create_app
 from gateway.cli import main
+from gateway.mapping import translate
 
 MAPPING = """\
 version: 1
@@ -124,6 +125,33 @@ def test_ignore_stores_the_rest_and_lists_what_it_dropped_at_debug(
     }
     dropped = [r.getMessage() for r in caplog.records if "ignoring unmapped" in r.getMessage()]
     assert dropped and 'phoneNumbers[type eq "fax"]' in dropped[0], dropped
+
+
+def test_ignore_without_debug_works_nothing_out_and_writes_the_same(
+    lenient: Gateway, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``ignore`` and DEBUG off the unmapped names would go nowhere: they are not
+    worked out (writes.Writer._check_unmapped), and the writes are those of DEBUG on."""
+    calls: list[object] = []
+    real = translate.unmapped_attributes
+    monkeypatch.setattr(translate, "unmapped_attributes", lambda *a: calls.append(a) or real(*a))
+    patch = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "phoneNumbers", "value": [FAX]}],
+    }
+    seen = {}
+    for level, name in ((logging.INFO, "quiet"), (logging.DEBUG, "loud")):
+        calls.clear()
+        with caplog.at_level(level, logger="gateway.provisioning.service"):
+            created = lenient.post("/Users", {"userName": name, "phoneNumbers": [WORK, FAX]})
+            assert created.status_code == 201, created.get_json()
+            patched = lenient.patch(f"/Users/{created.get_json()['id']}", patch)
+            assert patched.status_code == 200, patched.get_json()
+        seen[name] = (len(calls), patched.get_json()["phoneNumbers"])
+    assert seen == {"quiet": (0, [WORK]), "loud": (3, [WORK])}
+    assert lenient.entry(f"uid=quiet,{lenient.people}", "telephoneNumber", "mobile") == {
+        "telephonenumber": ["+1 555 0100"]
+    }
 
 
 @pytest.mark.parametrize(
