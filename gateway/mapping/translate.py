@@ -281,9 +281,19 @@ def to_image(
             raise InvalidValue(f"{ldap_only.ldap}: NUL characters are not allowed")
         if produced:
             attrs[key] = produced
-    for rule, key, slot, plain in rules:
-        # a plain slot's value is the resource's own (what scim_value gives for it)
-        value = resource.get(slot.attr) if plain else scim_value(resource, slot)
+    for rule, key, slot, plain, top in rules:
+        # a plain slot's value is the resource's own (what scim_value gives for it);
+        # ``scim_value`` is None when the slot's top-level key (its extension's URN, or its
+        # attribute) is absent or null: most of a user's rules (phones, addresses, the
+        # enterprise extension) are settled by that one look (``top`` None: always ask)
+        if plain:
+            value = resource.get(top)
+        elif top is None or resource.get(top) is not None:
+            value = scim_value(resource, slot)
+        else:
+            value = None
+        if value is None and not rule.defaults:
+            continue  # the branches below would make no value of it
         values: list[str] = []
         if slot.is_reference:
             ids = value if isinstance(value, list) else ([value] if value else [])
@@ -329,7 +339,8 @@ def to_image(
 
 
 WritePlan = tuple[
-    tuple[tuple[DerivedRule, str], ...], tuple[tuple[AttributeRule, str, Slot, bool], ...]
+    tuple[tuple[DerivedRule, str], ...],
+    tuple[tuple[AttributeRule, str, Slot, bool, str | None], ...],
 ]
 
 
@@ -337,16 +348,19 @@ WritePlan = tuple[
 def _write_plan(rm: ResourceMapping) -> WritePlan:
     """What ``to_image`` walks, the same for every write: the LDAP-only rules it renders (not
     the allocated ones) and the rules it writes (not ``readOnly``/``ignore``), in mapping
-    order, each with its lower-case LDAP name (and slot, and whether it is plain: see
-    ``_read_plan``; ``scim_value`` of a plain slot is ``resource.get(slot.attr)``)."""
+    order, each with its lower-case LDAP name (and slot, whether it is plain: see
+    ``_read_plan``, ``scim_value`` of a plain slot is ``resource.get(slot.attr)``; and the
+    resource's top-level key the slot's value sits under)."""
     derived_rules = tuple((d, d.ldap.lower()) for d in rm.derived if d.allocate is None)
     plain = {id(rule): is_plain for rule, _, _, is_plain in _read_plan(rm)}
-    rules = tuple(
-        (rule, rule.ldap.lower(), slot_of(rule, rm), plain[id(rule)])
-        for rule in rm.attributes
-        if rule.write not in ("readOnly", "ignore")
-    )
-    return derived_rules, rules
+    rules = []
+    for rule in rm.attributes:
+        if rule.write in ("readOnly", "ignore"):
+            continue
+        slot = slot_of(rule, rm)
+        top = slot.container if slot.container is not None else slot.attr
+        rules.append((rule, rule.ldap.lower(), slot, plain[id(rule)], top))
+    return derived_rules, tuple(rules)
 
 
 def _first(attributes: Mapping[str, tuple[str, ...]], name: str) -> str | None:

@@ -80,9 +80,10 @@ _WRITE_PLAN = translate._write_plan
 
 
 def _general_write_plan(rm: ResourceMapping) -> tuple[Any, ...]:
-    """The same write plan with no slot taken as plain: every value through ``scim_value``."""
+    """The same write plan with no slot taken as plain and no top-level key to look at
+    first: every value through ``scim_value``."""
     derived, rules = _WRITE_PLAN(rm)
-    return derived, tuple((rule, key, slot, False) for rule, key, slot, _ in rules)
+    return derived, tuple((rule, key, slot, False, None) for rule, key, slot, _, _ in rules)
 
 
 def _image_or_error(rm: ResourceMapping, resource: dict[str, Any], **kw: Any) -> Any:
@@ -103,6 +104,11 @@ def _resources(rm: ResourceMapping) -> list[dict[str, Any]]:
             for odd in (None, "", 7, True, 1.5, ["a"], {"value": "a"}, "a\x00b", " x "):
                 out.append({**base, slot.attr: odd})
             out.append({k: v for k, v in base.items() if k != slot.attr})
+    for *_, top in _WRITE_PLAN(rm)[1]:  # each top-level key absent, null or odd
+        assert top is not None
+        out.append({k: v for k, v in base.items() if k != top})
+        for odd in (None, "", "x", 7, [], {}, [None], {"value": None}):
+            out.append({**base, top: odd})
     return out
 
 
