@@ -33,6 +33,7 @@ from gateway.web.auth import BearerAuth
 from gateway.web.jwt_auth import JwtValidator
 from gateway.web.public_url import PublicUrl
 from gateway.web.response import GatewayResponse
+from gateway.web.routeshapes import CountingMap
 from gateway.web.routing import BoundMaps
 from gateway.web.runtime import EXTENSION
 from gateway.web.wire import BASE_PATH
@@ -55,6 +56,7 @@ class GatewayFlask(Flask):
     """
 
     response_class = GatewayResponse
+    url_map_class = CountingMap
     _bound_maps: BoundMaps | None = None
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:

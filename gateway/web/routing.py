@@ -12,7 +12,9 @@ makes the adapter from them and the request's own path, query and method.
 
 The answer is the adapter ``bind_to_environ`` gives: it is built by it the first time, and
 from then on from what that adapter held (tests/unit/web/test_routing.py holds the two to
-the same attributes over a table of environs).
+the same attributes over a table of environs). From the second request of a host on, the
+adapter is a :class:`~gateway.web.routeshapes.ShapedAdapter`: the route found once per path
+shape (:mod:`gateway.web.routeshapes`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from typing import Any
 from flask import Request
 from werkzeug.routing import Map, MapAdapter
 from werkzeug.wsgi import get_host
+
+from gateway.web.routeshapes import ShapedAdapter, Shapes
 
 MAX_BOUND = 256
 
@@ -45,6 +49,7 @@ class BoundMaps:
         self.url_map = url_map
         self.subdomain = subdomain
         self._bound: dict[tuple[Any, ...], tuple[str, str, str, str]] = {}
+        self.shapes = Shapes(url_map)
 
     def bind(self, request: Request) -> MapAdapter:
         """What ``Flask.create_url_adapter`` gives when neither ``SERVER_NAME``,
@@ -68,7 +73,7 @@ class BoundMaps:
         request.host = host  # type: ignore[misc]
         path_info = environ.get("PATH_INFO")
         query = environ.get("QUERY_STRING")
-        return MapAdapter(
+        adapter = ShapedAdapter(
             self.url_map,
             server_name,
             script_name,
@@ -78,6 +83,8 @@ class BoundMaps:
             environ["REQUEST_METHOD"],
             None if query is None else _decoded(query),
         )
+        adapter.shapes = self.shapes
+        return adapter
 
 
 def _decoded(value: str) -> str:
