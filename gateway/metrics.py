@@ -104,8 +104,9 @@ def ldap_result_label(code: int | None) -> str:
 # bounded (resource types and endpoints, methods, statuses, LDAP operations and result codes),
 # so each child is looked up once per process and then found in a plain dict. A child made
 # before gunicorn forks stays valid: prometheus_client's values notice the new pid themselves.
-_REQUESTS: dict[tuple[str, str, str], Any] = {}
-_REQUEST_LATENCY: dict[tuple[str, str], Any] = {}
+# A request's two children (its count by status, its latency without one) are found together
+# by the request's labels, the status as the int the response holds: one look-up per request.
+_REQUESTS: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 _LDAP: dict[tuple[str, int | None], tuple[Any, Any]] = {}
 
 
@@ -193,16 +194,16 @@ mode, else straight into the in-memory values (an ``inc`` there is a cheap locke
 
 def observe_request(resource: str, method: str, status: int, seconds: float) -> None:
     """One HTTP request answered by the app: its count and its latency."""
-    key = (resource, method, str(status))
-    counter = _REQUESTS.get(key)
-    if counter is None:
-        counter = _REQUESTS.setdefault(key, HTTP_REQUESTS.labels(*key))
-    timing = _REQUEST_LATENCY.get((resource, method))
-    if timing is None:
-        timing = _REQUEST_LATENCY.setdefault(
-            (resource, method), HTTP_LATENCY.labels(resource, method)
+    children = _REQUESTS.get((resource, method, status))
+    if children is None:
+        children = _REQUESTS.setdefault(
+            (resource, method, status),
+            (
+                HTTP_REQUESTS.labels(resource, method, str(status)),
+                HTTP_LATENCY.labels(resource, method),
+            ),
         )
-    _record(counter, timing, seconds)
+    _record(children[0], children[1], seconds)
 
 
 def observe_ldap(operation: str, code: int | None, seconds: float) -> None:
