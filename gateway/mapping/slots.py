@@ -45,9 +45,15 @@ def slot_of(rule: AttributeRule, rm: ResourceMapping) -> Slot:
 
 
 def is_mapping(value: object) -> bool:
-    """``isinstance(value, Mapping)``, a dict answered before the ABC's machinery (the same
-    answer: every dict is a Mapping). Reads and writes ask it of each value they walk."""
-    return type(value) is dict or isinstance(value, Mapping)
+    """``isinstance(value, Mapping)``, a dict (yes) and a JSON scalar or list (no) answered
+    before the ABC's machinery (the same answers: every dict is a Mapping, and none of those
+    built-in types is one or can be made one). Reads and writes ask it of each value they
+    walk; a resource's ``schemas`` and multi-valued attributes are lists."""
+    kind = type(value)
+    return kind is dict or (kind not in _NEVER_MAPPINGS and isinstance(value, Mapping))
+
+
+_NEVER_MAPPINGS = frozenset({list, str, int, float, bool, type(None)})
 
 
 def template_values(resource: Mapping[str, Any]) -> dict[str, str]:

@@ -145,8 +145,10 @@ def _meta(rm: ResourceMapping, attributes: Mapping[str, tuple[str, ...]]) -> dic
     modified = _first(attributes, "modifytimestamp")
     if created:
         meta["created"] = generalized_time_to_iso(created)
-    if modified:
-        meta["lastModified"] = generalized_time_to_iso(modified)
+    if modified:  # equal to created on an entry never modified since (every create's)
+        meta["lastModified"] = (
+            meta["created"] if modified == created else generalized_time_to_iso(modified)
+        )
     etag = version(rm, attributes)
     if etag:
         meta["version"] = etag

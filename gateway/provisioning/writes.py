@@ -55,6 +55,10 @@ class Writer:
         self._ref_names = frozenset({"members"} if self.rm.members else set()) | frozenset(
             r.scim.attr.attr.lower() for r in self.rm.attributes if r.reference and r.writable
         )
+        # where the writable references' ids sit (manager): one slot of a user's 20 rules
+        self._ref_slots = tuple(
+            translate.slot_of(r, self.rm) for r in self.rm.attributes if r.reference and r.writable
+        )
         self._write_types = named_types(self.rm, members=False, writable=True)
         self._read_types = named_types(self.rm, members=False)
 
@@ -295,10 +299,8 @@ class Writer:
     def _reference_ids(self, resource: dict[str, Any]) -> list[str]:
         """The ids a resource's writable references name (stand-ins are not ids: left out)."""
         ids: list[str] = []
-        for rule in self.rm.attributes:
-            if not rule.reference or not rule.writable:
-                continue
-            value = translate.scim_value(resource, translate.slot_of(rule, self.rm))
+        for slot in self._ref_slots:
+            value = translate.scim_value(resource, slot)
             for v in value if isinstance(value, list) else [value]:
                 if isinstance(v, str) and v:
                     ids.append(v)
