@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import orjson
 
@@ -336,7 +336,7 @@ def log_fields(
         logger.log(level, msg, *args, extra={"fields": fields}, stacklevel=2)
         return
     created = time.time()
-    formatter = cast("JsonFormatter", handler.formatter)
+    formatter: JsonFormatter = handler.formatter  # type: ignore[assignment]  # checked above
     try:
         text = formatter.redact(
             formatter.render_parts(

@@ -28,7 +28,7 @@ from flask import Flask, Request, Response, g, request
 
 from gateway import metrics
 from gateway.logconfig import AUDIT_LOGGER, log_fields, request_id
-from gateway.web.resources import type_at
+from gateway.web.runtime import runtime
 
 access_log = logging.getLogger("gateway.access")
 audit_log = logging.getLogger(AUDIT_LOGGER)
@@ -114,12 +114,39 @@ def resource_label(req: Request | None = None) -> str:
     if view == "search_everything":  # POST /scim/v2/.search: every resource type
         return "all"
     if blueprint == "resources":
-        return type_at((req.view_args or {}).get("endpoint", "")) or "unknown"
+        return _type_label((req.view_args or {}).get("endpoint", ""))
     if blueprint == "discovery":
         return _DISCOVERY.get(view, "discovery")
     if blueprint in ("health", "prometheus"):
         return "metrics" if blueprint == "prometheus" else view
     return "unknown"
+
+
+_labels: tuple[object, dict[str, str]] = (None, {})
+"""The catalog served and the type names found in it by endpoint (``Users`` → ``User``)."""
+
+
+def _type_label(endpoint: str) -> str:
+    """``type_at(endpoint) or "unknown"``, each type's name remembered for the catalog served.
+
+    ``type_at`` scans the mapped types on every request; its answer changes only with the
+    catalog, which a mapping reload replaces (``Runtime.catalog``), so the names found are
+    kept with the catalog they came from and dropped with it. Only names found are kept:
+    as many as there are mapped types, whatever endpoints clients ask for.
+    """
+    global _labels
+    catalog = runtime().catalog
+    owner, known = _labels
+    if owner is not catalog:
+        known = {}
+        _labels = (catalog, known)
+    label = known.get(endpoint)
+    if label is None:
+        label = catalog.type_at(endpoint)  # what resources.type_at asks
+        if not label:
+            return "unknown"
+        known[endpoint] = label
+    return label
 
 
 def _access_line(
