@@ -14,6 +14,8 @@ from gateway.mapping.model import Converter
 
 
 def _string_to_ldap(value: object) -> str:
+    if type(value) is str:  # nearly every value: ``str(value)`` would be ``value`` itself
+        return value
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError("expected a string")
     return str(value)

@@ -319,10 +319,18 @@ def to_image(
                 if rendered:
                     values.append(rendered)
                     break
-        if values and "\x00" in "".join(values):
+        if not values:
+            continue
+        # one value (the usual case) is its own join, and alone under a new key it has no
+        # duplicate to drop: the same checks and tuple as the general lines, less work
+        single = len(values) == 1
+        if "\x00" in (values[0] if single else "".join(values)):
             raise InvalidValue(f"{rule.scim_text}: NUL characters are not allowed")
-        if values:
-            attrs[key] = tuple(dict.fromkeys(attrs.get(key, ()) + tuple(values)))
+        prior = attrs.get(key)
+        if single and prior is None:
+            attrs[key] = (values[0],)
+        else:
+            attrs[key] = tuple(dict.fromkeys((prior or ()) + tuple(values)))
     parent = rm.base_dn
     if current_dn is not None:
         parent = dnlib.parent(current_dn)
