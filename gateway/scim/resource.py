@@ -59,8 +59,9 @@ _MAX_KEYS = 2048  # per type; past it a key is worked out each time, as before t
 
 
 # Where a key lands: its attribute, sub-attribute, the resource's key of its schema (None:
-# the top) and the label that names it in error details; all follow from the type and key.
-_Where = tuple[Attribute, Attribute | None, str | None, str]
+# the top), the label that names the value checked in error details, and the type of value
+# that passes that check as it is (``_quick``); all follow from the type and key.
+_Where = tuple[Attribute, Attribute | None, str | None, str, type | None]
 
 
 def _where(rtype: ResourceType, schema: Schema | None, key: str) -> _Where | None:
@@ -78,7 +79,24 @@ def _where(rtype: ResourceType, schema: Schema | None, key: str) -> _Where | Non
         return None
     container = rtype.canonical_key(found_schema)
     label = attr.name if container is None else f"{container}:{attr.name}"
-    return attr, sub, container, label
+    if sub is not None:
+        label = f"{label}.{sub.name}"
+    return attr, sub, container, label, _quick(sub or attr)
+
+
+def _quick(checked: Attribute) -> type | None:
+    """The type of JSON value that ``coerce_attribute(checked, value, ...)`` returns as it is
+    (or as None when empty), so a body's usual value skips its calls: a ``str`` for a
+    single-valued string, reference or binary (``coerce_simple``: ``""`` is unassigned, any
+    other string itself), a ``bool`` for a single-valued boolean (itself). None: no shortcut.
+    tests/unit/scim/test_resource_memo.py holds both to ``coerce_attribute``."""
+    if checked.multi_valued:
+        return None
+    if checked.type in ("string", "reference", "binary"):
+        return str
+    if checked.type == "boolean":
+        return bool
+    return None
 
 
 def _found(
@@ -125,18 +143,26 @@ class _Builder:
             self.place(*where, value)
 
     def place(
-        self, attr: Attribute, sub: Attribute | None, key: str | None, label: str, value: Any
+        self,
+        attr: Attribute,
+        sub: Attribute | None,
+        key: str | None,
+        label: str,
+        quick: type | None,
+        value: Any,
     ) -> None:
         """Check ``value`` and put it in its place (``_where`` has left out what is dropped)."""
         container = self.top if key is None else self.extensions.setdefault(key, {})
+        if type(value) is quick:  # what coerce_attribute gives for it (see _quick)
+            checked = value if quick is bool else (value or None)
+        else:
+            checked = coerce_attribute(sub or attr, value, label)
         if sub is not None:
-            checked = coerce_attribute(sub, value, f"{label}.{sub.name}")
             if checked is not None:
                 current = container.get(attr.name)
                 container[attr.name] = {**(current if isinstance(current, dict) else {})}
                 container[attr.name][sub.name] = checked
             return
-        checked = coerce_attribute(attr, value, label)
         current = container.get(attr.name)
         if checked is None:
             return

@@ -13,6 +13,7 @@ from gateway.scim import resource as resource_module
 from gateway.scim import typememo
 from gateway.scim.resource import normalize_resource
 from gateway.scim.schema import GROUP_TYPE, USER_TYPE
+from gateway.scim.values import coerce_attribute
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -107,3 +108,56 @@ def test_keys_dropped_unchecked_stay_dropped_whatever_their_value() -> None:
         }
     group = {"displayName": "g", "members.value": 5, "members": [{"value": "a", "display": 3}]}
     assert normalize_resource(group, GROUP_TYPE)["members"] == [{"value": "a"}]
+
+
+def _every_attribute() -> list[Any]:
+    out = []
+    for rtype in (USER_TYPE, GROUP_TYPE):
+        for schema in rtype.schemas():
+            for attr in rtype.attributes(schema):
+                out += [attr, *attr.sub_attributes]
+    return out
+
+
+def test_a_quick_value_is_what_coerce_attribute_gives() -> None:
+    """``place`` takes a value of the ``_quick`` type as ``coerce_attribute`` would give it."""
+    seen = set()
+    for attr in _every_attribute():
+        quick = resource_module._quick(attr)
+        if quick is None:
+            continue
+        seen.add(quick)
+        for value in ("", " ", "x", "True", "false", " FALSE ", True, False):
+            if type(value) is not quick:
+                continue
+            fast = value if quick is bool else (value or None)
+            assert fast == coerce_attribute(attr, value, attr.name), (attr.name, value)
+    assert seen == {str, bool}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        *PAYLOADS,
+        {"userName": "", "active": "False", "title": 7},
+        {"userName": "x", "active": True, "displayName": "", "nickName": " n "},
+        {"userName": "x", "active": 1},
+        {"userName": "x", "name": {"givenName": "", "familyName": 3}},
+        {"userName": "x", "name.givenName": ["list"]},
+        {"userName": "x", "emails": [{"value": "", "type": "work", "primary": "true"}]},
+        {"userName": "x", ENTERPRISE: {"manager": "m", "employeeNumber": ""}},
+    ],
+)
+def test_bodies_normalize_alike_with_and_without_the_quick_values(
+    payload: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def outcome() -> Any:
+        typememo._TABLES.clear()  # where keys land is worked out again, with or without
+        try:
+            return normalize_resource(copy.deepcopy(payload), USER_TYPE, check_required=False)
+        except InvalidValue as err:
+            return ("refused", err.detail)
+
+    quick = outcome()
+    monkeypatch.setattr(resource_module, "_quick", lambda attr: None)
+    assert outcome() == quick
