@@ -56,9 +56,11 @@ VALUES: list[Any] = [
 
 @pytest.fixture
 def frozen_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
-    """``time.time`` answers the list's first value: both paths' lines get the same time."""
+    """``time.time`` answers the list's first value: both paths' lines get the same time
+    (``time_ns`` too: ``LogRecord`` reads it from Python 3.13 on)."""
     now = [1764743240.9994999]
     monkeypatch.setattr(time, "time", lambda: now[0])
+    monkeypatch.setattr(time, "time_ns", lambda: round(now[0] * 1e9))
     yield now
 
 
