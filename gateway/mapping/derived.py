@@ -63,14 +63,15 @@ def hide_unwritten(rm: ResourceMapping, resource: dict[str, Any]) -> None:
     whose parts all equal placeholders (userName "lee", ``name: {familyName: "lee"}`` alone);
     docs/mapping.md, "Derived values".
     """
-    for (container, attr), rules, defaulted in _groups(rm):
+    groups = zip(_groups(rm), _check_fields(rm), strict=True)  # one tuple of fields per group
+    for ((container, attr), rules, defaulted), fields in groups:
         box = resource.get(container) if container else resource
         if not isinstance(box, dict) or attr not in box:
             continue
         held = box[attr]
         if defaulted:  # no part with defaults: nothing can be taken as derived
             parts: dict[str | None, Any] = held if isinstance(held, dict) else {None: held}
-            for part in _derived_parts(resource, container, attr, parts, rules):
+            for part in _derived_parts(resource, container, attr, parts, rules, fields):
                 if part is None:
                     del box[attr]
                 else:
@@ -105,16 +106,50 @@ def _derived_parts(
     attr: str,
     parts: dict[str | None, Any],
     rules: dict[str | None, AttributeRule],
+    fields: tuple[str, ...] | None = None,
 ) -> set[str | None]:
     """The largest set of ``parts`` explained as derived (see ``hide_unwritten``).
 
-    Most reads take none: that is settled first, without the walk (:func:`_none_taken`).
+    Most reads take none: that is settled first, without the walk (:func:`_none_taken`),
+    from the few values its templates read (``fields``, see :func:`_check_fields`) when
+    they can be had without flattening the whole resource.
     """
-    whole = template_values(resource)
     inside = f"{container}.{attr}." if container else f"{attr}."
-    if _none_taken(whole, parts, rules, inside):
+    if fields is None:
+        few = template_values(resource)
+    else:
+        few = {f: v for f in fields if isinstance(v := resource.get(f), str)}
+    if _none_taken(few, parts, rules, inside):
         return set()
-    return _parts_walked(resource, container, attr, parts, rules, whole)
+    return _parts_walked(resource, container, attr, parts, rules, template_values(resource))
+
+
+@functools.lru_cache(maxsize=64)  # per mapping (identity hash); a reload brings new ones
+def _check_fields(rm: ResourceMapping) -> tuple[tuple[str, ...] | None, ...]:
+    """For each of ``_groups(rm)``: the fields of the templates :func:`_none_taken` renders
+    (each defaulted part's templates that do not name the attribute itself), or None when
+    one has a dot.
+
+    Why that is enough: ``_none_taken`` only renders those templates, and a template reads
+    only its fields. For a field without a dot, ``template_values(resource)`` holds the
+    resource's own top-level value when it is a string and nothing else (flattened keys of
+    objects all have a dot): ``{f: resource[f]}`` for the string ones is all it would read.
+    tests/unit/mapping/test_derived_shortcut.py holds reads with and without it alike.
+    """
+    out: list[tuple[str, ...] | None] = []
+    for (container, attr), rules, _ in _groups(rm):
+        inside = f"{container}.{attr}." if container else f"{attr}."
+        fields = [
+            f
+            for rule in rules.values()
+            if rule.defaults
+            for template, own in _templates_with_own(rule, inside)
+            if not own
+            for f in template.fields
+        ]
+        dotted = any("." in f for f in fields)
+        out.append(None if dotted else tuple(dict.fromkeys(fields)))
+    return tuple(out)
 
 
 def _none_taken(

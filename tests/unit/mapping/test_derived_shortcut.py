@@ -94,3 +94,41 @@ def test_a_written_name_is_shown_without_the_walk(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(derived, "_parts_walked", no_walk)
     derived.hide_unwritten(rm, resource)
     assert resource["name"] == {"givenName": "Ann", "familyName": "Lee", "formatted": "Ann Lee"}
+
+
+def _odd_users() -> list[dict[str, Any]]:
+    """The users above, then with template fields that are no strings, empty or dotted keys."""
+    out = _users()
+    base = {"schemas": [CORE], "id": "1", "name": {"familyName": "lee", "formatted": "lee"}}
+    for user in (None, "", 7, True, ["lee"], {"value": "lee"}, "lee", " lee "):
+        for display in (None, "", "lee", 3, {"x": "lee"}):
+            resource = dict(copy.deepcopy(base))
+            if user is not None:
+                resource["userName"] = user
+            if display is not None:
+                resource["displayName"] = display
+            out.append(resource)
+            out.append({**copy.deepcopy(resource), "name.familyName": "lee", "userName.x": "lee"})
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(MAPPINGS))
+def test_reads_from_the_few_fields_equal_reads_from_the_whole_flat(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``_check_fields`` lets the short cut read a few top-level values instead of the whole
+    flattened resource: every read must come out as with the whole flat."""
+    for rm in MAPPINGS[name].resources.values():
+        fields = derived._check_fields(rm)
+        assert len(fields) == len(derived._groups(rm))
+        for resource in _odd_users() if rm.name == "User" else _users():
+            fast = copy.deepcopy(resource)
+            derived.hide_unwritten(rm, fast)
+            with monkeypatch.context() as patched:
+                none = (None,) * len(fields)
+                patched.setattr(derived, "_check_fields", lambda rm, none=none: none)
+                whole = copy.deepcopy(resource)
+                derived.hide_unwritten(rm, whole)
+            assert fast == whole, resource
+    user_fields = derived._check_fields(MAPPINGS["openldap.yaml"]["User"])
+    assert ("userName", "displayName") in user_fields  # the name's placeholders: taken
