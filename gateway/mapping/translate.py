@@ -269,12 +269,14 @@ def to_image(
     says. Allocated numbers are never part of an image: they are drawn on create only.
     """
     attrs: dict[str, tuple[str, ...]] = {}
-    flat = template_values(resource)
+    flat: dict[str, str] | None = None  # template_values(resource), made when first needed
     derived_rules, rules = _write_plan(rm)
     for ldap_only, key in derived_rules:
         if stored is not None:
             produced = tuple(stored.get(key, ()))
         else:
+            if flat is None:
+                flat = template_values(resource)
             try:
                 produced = ldap_only.render(flat)
             except ValueError as err:
@@ -314,6 +316,8 @@ def to_image(
             except ValueError as err:
                 raise InvalidValue(f"{rule.scim_text}: {err}") from None
         else:
+            if flat is None:
+                flat = template_values(resource)
             for template in rule.defaults:
                 rendered = template.render(flat)
                 if rendered:
