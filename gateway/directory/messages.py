@@ -341,9 +341,35 @@ def decode(data: bytes, pos: int = 0, budget: Budget | None = None) -> Response:
     final result. Anything else — an intermediate response (the gateway asks for nothing
     that sends one), an unknown operation, an unknown result code, extra fields — raises
     :class:`~gateway.directory.ber.BerError`; a value that is not text raises
-    :class:`NotText`."""
+    :class:`NotText`.
+
+    The messages of nearly every answer (an entry without response controls, a result of
+    three short fields) are read by the ``_at_once`` readers; whatever they do not take is
+    read by :func:`_decode_by_element`, which raises the error it has (see
+    :func:`_envelope_at_once` for why the two read the same)."""
     if budget is None:
         budget = Budget()
+    envelope = _envelope_at_once(data, pos)
+    if envelope is not None:
+        message_id, op_tag, s, e, controls = envelope
+        if op_tag == SEARCH_RESULT_ENTRY:
+            if controls is None:
+                read = _entry_at_once(data, s, e, budget.left - ELEMENT_COST)
+                if read is not None:
+                    budget.left = read[1]
+                    return Response(message_id, read[0], None)
+        elif op_tag in RESULT_TAGS:
+            result = _result_at_once(data, s, e)
+            if result is not None:
+                budget.take(1)
+                if controls is not None:
+                    _result_controls(result, data, controls[0], controls[1], budget)
+                return Response(message_id, None, result)
+    return _decode_by_element(data, pos, budget)
+
+
+def _decode_by_element(data: bytes, pos: int, budget: Budget) -> Response:
+    """:func:`decode`, element by element: every check in the order the errors are raised."""
     tag, start, end = ber.header(data, pos)
     if tag != ber.SEQUENCE:
         raise ber.BerError("not an LDAP message")
@@ -370,12 +396,7 @@ def decode(data: bytes, pos: int = 0, budget: Budget | None = None) -> Response:
     if op_tag in RESULT_TAGS:
         result = _result(data, s, e, op_tag, budget)
         if controls is not None:
-            result.controls = _controls(data, controls[1], controls[2], budget)
-            try:
-                _read_controls(result, budget)
-            except NotText as err:
-                err.final = True
-                raise
+            _result_controls(result, data, controls[1], controls[2], budget)
         return Response(message_id, None, result)
     if op_tag == SEARCH_RESULT_REFERENCE:
         uris = ber.children(data, s, e, budget.elements())
@@ -384,6 +405,90 @@ def decode(data: bytes, pos: int = 0, budget: Budget | None = None) -> Response:
             raise ber.BerError("search result reference without a URI")
         return Response(message_id, None, None, tuple(loggable(data, a, b) for _, a, b in uris))
     raise ber.BerError(f"unexpected LDAP operation tag 0x{op_tag:02x}")
+
+
+def _result_controls(result: Result, data: bytes, start: int, end: int, budget: Budget) -> None:
+    """A final response's controls (``data[start:end]``, the content of its [0]), kept and
+    read."""
+    result.controls = _controls(data, start, end, budget)
+    try:
+        _read_controls(result, budget)
+    except NotText as err:
+        err.final = True
+        raise
+
+
+def _envelope_at_once(
+    data: bytes, pos: int
+) -> tuple[int, int, int, int, tuple[int, int] | None] | None:
+    """The LDAPMessage at ``pos`` as (message id, operation tag, operation content start
+    and end, the controls' content start and end or None) when it is plainly well formed —
+    or None for anything else, which :func:`_decode_by_element` reads and refuses.
+
+    Reading the same: it takes a SEQUENCE that lies within ``data`` and holds exactly an
+    INTEGER of one to four bytes, an operation, and optionally a [0] that ends the message,
+    each element inside it (lengths in the short form or one to three bytes) — the
+    messages the general path reads without error, to the same values (the id as signed
+    big-endian, as ``ber.read_integer``). It reads no budget: the caller charges it as the
+    general path does. tests/unit/directory/test_fast_codec.py holds both to the same
+    answers."""
+    try:
+        if data[pos] != 0x30:
+            return None
+        first = data[pos + 1]
+        if first < 0x80:
+            s = pos + 2
+        elif first == 0x81:
+            s, first = pos + 3, data[pos + 2]
+        elif first == 0x82:
+            s, first = pos + 4, data[pos + 2] << 8 | data[pos + 3]
+        elif first == 0x83:
+            s, first = pos + 5, data[pos + 2] << 16 | data[pos + 3] << 8 | data[pos + 4]
+        else:
+            return None
+        end = s + first
+        if end > len(data) or data[s] != 0x02:
+            return None
+        first = data[s + 1]  # the message id: its content of one to four bytes
+        if not 0 < first <= 4:
+            return None
+        message_id = int.from_bytes(data[s + 2 : s + 2 + first], "big", signed=True)
+        s += 2 + first
+        if s + 2 > end:
+            return None
+        op_tag = data[s]
+        first = data[s + 1]
+        if first < 0x80:
+            s += 2
+        elif first == 0x81:
+            s, first = s + 3, data[s + 2]
+        elif first == 0x82:
+            s, first = s + 4, data[s + 2] << 8 | data[s + 3]
+        elif first == 0x83:
+            s, first = s + 5, data[s + 2] << 16 | data[s + 3] << 8 | data[s + 4]
+        else:
+            return None
+        e = s + first
+        if e == end:
+            return message_id, op_tag, s, e, None
+        if e + 2 > end or data[e] != CONTROLS:
+            return None
+        first = data[e + 1]
+        if first < 0x80:
+            cs = e + 2
+        elif first == 0x81:
+            cs, first = e + 3, data[e + 2]
+        elif first == 0x82:
+            cs, first = e + 4, data[e + 2] << 8 | data[e + 3]
+        elif first == 0x83:
+            cs, first = e + 5, data[e + 2] << 16 | data[e + 3] << 8 | data[e + 4]
+        else:
+            return None
+        if cs + first != end:
+            return None
+        return message_id, op_tag, s, e, (cs, end)
+    except IndexError:
+        return None
 
 
 def _read_controls(result: Result, budget: Budget) -> None:
@@ -404,6 +509,23 @@ def _entry(
     budget: Budget,
     linked: dict[str, tuple[Entry, ...]] | None = None,
 ) -> Entry:
+    """A SearchResultEntry's content: read by :func:`_entry_at_once` when it can, else by
+    :func:`_entry_by_element`, which raises the error it has."""
+    read = _entry_at_once(data, start, end, budget.left, linked)
+    if read is not None:
+        budget.left = read[1]
+        return read[0]
+    return _entry_by_element(data, start, end, budget, linked)
+
+
+def _entry_by_element(
+    data: bytes,
+    start: int,
+    end: int,
+    budget: Budget,
+    linked: dict[str, tuple[Entry, ...]] | None = None,
+) -> Entry:
+    """:func:`_entry`, element by element: every check in the order the errors are raised."""
     parts = ber.children(data, start, end, 2)
     if len(parts) != 2:
         raise ber.BerError("search result entry: expected a DN and attributes")
@@ -414,6 +536,54 @@ def _entry(
     except UnicodeDecodeError:
         raise NotText("the DN", loggable(data, ds, de)) from None
     return Entry(dn, _attributes(data, as_, ae, budget, dn), linked)
+
+
+def _entry_at_once(
+    data: bytes,
+    start: int,
+    end: int,
+    left: int,
+    linked: dict[str, tuple[Entry, ...]] | None = None,
+) -> tuple[Entry, int] | None:
+    """What :func:`_entry` reads from a plainly well-formed
+    SearchResultEntry's content, and the budget left after it — or None, and nothing
+    charged, for anything else.
+
+    Reading the same: two elements that fill ``data[start:end]`` exactly (tags unread, as
+    in the general path; lengths in the short form or one or two bytes), a DN that is
+    UTF-8, the same charges (three elements, then the attributes'), and the attribute list
+    read by :func:`_attributes_at_once`, whose None ends this one too. ``left`` may
+    already be below zero: it only falls, so the None at the end hands the entry to the
+    general path, which raises where the budget ran out."""
+    try:
+        first = data[start + 1]  # the DN
+        if first < 0x80:
+            ds = start + 2
+        elif first == 0x81:
+            ds, first = start + 3, data[start + 2]
+        elif first == 0x82:
+            ds, first = start + 4, data[start + 2] << 8 | data[start + 3]
+        else:
+            return None
+        de = ds + first
+        first = data[de + 1]  # the attribute list
+        if first < 0x80:
+            s = de + 2
+        elif first == 0x81:
+            s, first = de + 3, data[de + 2]
+        elif first == 0x82:
+            s, first = de + 4, data[de + 2] << 8 | data[de + 3]
+        else:
+            return None
+        if s + first != end:  # so both headers lay inside too: s is past them
+            return None
+        dn = data[ds:de].decode("utf-8")
+    except (IndexError, UnicodeDecodeError):
+        return None
+    read = _attributes_at_once(data, s, end, left - 3 * ELEMENT_COST)
+    if read is None:
+        return None
+    return Entry(dn, read[0], linked), read[1]
 
 
 def _attributes(
@@ -566,6 +736,42 @@ def _attributes_at_once(
     if left < 0:
         return None
     return attributes, left
+
+
+def _result_at_once(data: bytes, start: int, end: int) -> Result | None:
+    """What :func:`_result` reads from an LDAPResult of exactly three fields — a one-byte
+    ENUMERATED code that is an LDAP result code, a matched DN and a message as OCTET
+    STRINGs of under 256 bytes — or None for anything else (a referral, an extended
+    response's name, another form), which the general path reads. Such a result holds no
+    referral to charge, so the budget is not read here."""
+    try:
+        if data[start] != ber.ENUMERATED or data[start + 1] != 1:
+            return None
+        code = data[start + 2]
+        if code not in RESULT_CODES or data[start + 3] != ber.OCTET_STRING:
+            return None  # a code of 0x80 and up is negative in one byte: none is a result code
+        first = data[start + 4]
+        if first < 0x80:
+            ms = start + 5
+        elif first == 0x81:
+            ms, first = start + 6, data[start + 5]
+        else:
+            return None
+        me = ms + first
+        if data[me] != ber.OCTET_STRING:
+            return None
+        first = data[me + 1]
+        if first < 0x80:
+            ts = me + 2
+        elif first == 0x81:
+            ts, first = me + 3, data[me + 2]
+        else:
+            return None
+        if ts + first != end:
+            return None
+    except IndexError:
+        return None
+    return Result(code, loggable(data, ms, me), loggable(data, ts, end))
 
 
 def _result(data: bytes, start: int, end: int, op_tag: int, budget: Budget) -> Result:

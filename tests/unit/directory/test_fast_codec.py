@@ -222,3 +222,234 @@ def test_cached_controls_and_options_are_what_they_encode() -> None:
     assert messages._search_options("one", 2) == (
         ber.enumerated(1) + ber.enumerated(3) + ber.integer(2) + ber.integer(0) + b"\x01\x01\x00"
     )
+
+
+# ---------------------------------------------------------------------------- messages
+
+FAST_READERS = ("_envelope_at_once", "_result_at_once", "_entry_at_once", "_attributes_at_once")
+
+
+def _decoded(data: bytes, size: int, *, general: bool = False) -> object:
+    """``messages.decode``'s outcome: the response and the budget left, or the error.
+    ``general``: with every fast reader turned off (each answers None, "not mine")."""
+    with pytest.MonkeyPatch.context() as patch:
+        if general:
+            for name in FAST_READERS:
+                patch.setattr(messages, name, lambda *args: None)
+        budget = messages.Budget(size)
+        try:
+            return ("read", repr(messages.decode(data, 0, budget)), budget.left)
+        except messages.NotText as err:
+            return ("NotText", str(err), err.attribute, err.dn, err.final)
+        except ber.BerError as err:
+            return (type(err).__name__, str(err))
+
+
+def _entry_content(dn: bytes, attributes: bytes, forms: tuple[int, int]) -> bytes:
+    return _element(0x04, dn, forms[0]) + _element(ber.SEQUENCE, attributes, forms[1])
+
+
+def _result_content(code: bytes, matched: bytes, text: bytes, forms: tuple[int, int]) -> bytes:
+    return code + _element(0x04, matched, forms[0]) + _element(0x04, text, forms[1])
+
+
+CODES = st.sampled_from(  # result codes three times as often as not (unknown, negative, ...)
+    [b"\x0a\x01\x00", b"\x0a\x01\x20", b"\x0a\x01\x7a", b"\x0a\x02\x10\x00"] * 4
+    + [b"\x0a\x01\x09", b"\x0a\x01\xff", b"\x0a\x01\x80", b"\x0a\x00", b"\x02\x01\x00"]
+    + [b"\x0a\x81\x01\x00"]
+)
+IDS = st.sampled_from(  # the message id's length and content: valid ones five times as often
+    [b"\x01\x07", b"\x02\x00\x91", b"\x04\x7f\xff\xff\xff", b"\x01\x00", b"\x01\xff"] * 5
+    + [b"\x05\x00\x00\x00\x00\x01", b"\x00", b"\x81\x01\x05"]
+)
+TEXTS = st.sampled_from(  # texts; not UTF-8 or too long for the fast path less often
+    [b"", b"uid=a,dc=x", b"caf\xc3\xa9", b"m" * 130] * 3 + [b"caf\xe9", b"n" * 300]
+)
+
+
+PLAIN_NAMES = st.sampled_from([b"cn", b"mail", b"objectClass", b"entryUUID", b"memberOf"])
+PLAIN_VALUES = st.sampled_from([b"", b"Ann", b"caf\xc3\xa9", b"a" * 127, b"c" * 300])
+
+
+def _plain_attributes(listed: list[tuple[bytes, list[bytes]]]) -> bytes:
+    return b"".join(
+        ber.sequence(ber.octets(name), ber.tlv(ber.SET, b"".join(map(ber.octets, values))))
+        for name, values in listed
+    )
+
+
+@st.composite
+def ldap_messages(draw: st.DrawFn) -> bytes:
+    """An LDAPMessage as a server could send it — an entry, a final result (of any of the
+    operations), a reference, something else — in any length form, with or without
+    controls (a post-read entry among them), then perhaps one defect: a byte changed, cut
+    or inserted, or bytes after the message's end (the reader's buffer holds what follows).
+    """
+    kind = draw(st.sampled_from(["entry", "result", "result", "reference", "other"]))
+    forms = (draw(FORMS), draw(FORMS))
+    if draw(st.booleans()):  # a list as slapd sends them, or one perhaps broken
+        plain = st.lists(st.tuples(PLAIN_NAMES, st.lists(PLAIN_VALUES, max_size=3)), max_size=4)
+        attributes = _plain_attributes(draw(plain))
+    else:
+        listed, start, end = draw(attribute_lists())
+        attributes = listed[start:end]
+    if kind == "entry":
+        tag = messages.SEARCH_RESULT_ENTRY
+        content = _entry_content(draw(TEXTS), attributes, forms)
+    elif kind == "result":
+        tag = draw(st.sampled_from(sorted(messages.RESULT_TAGS)))
+        content = _result_content(draw(CODES), draw(TEXTS), draw(TEXTS), forms)
+        content += draw(
+            st.sampled_from([b"", b"", b"", ber.tlv(0xA3, ber.octets("ldap://b")), b"\x8a\x01x"])
+        )
+    elif kind == "reference":
+        tag = messages.SEARCH_RESULT_REFERENCE
+        content = ber.octets("ldap://b/dc=x")
+    else:
+        tag = draw(st.sampled_from([0x79, 0x42, 0x64]))
+        content = draw(st.binary(max_size=8))
+    body = b"\x02" + draw(IDS)  # the message id's length and content
+    body += _element(tag, content, draw(FORMS))
+    control = draw(
+        st.sampled_from(["none"] * 6 + ["post-read", "paged", "junk", "other field", "field after"])
+    )
+    if control == "post-read":
+        entry = _element(
+            messages.SEARCH_RESULT_ENTRY, _entry_content(b"cn=a", attributes, forms), 0
+        )
+        body += ber.tlv(
+            messages.CONTROLS, ber.sequence(ber.octets(messages.POST_READ_OID), ber.octets(entry))
+        )
+    elif control == "paged":
+        paged = ber.sequence(ber.integer(0), ber.octets(b""))
+        body += ber.tlv(
+            messages.CONTROLS, ber.sequence(ber.octets(messages.PAGED_OID), ber.octets(paged))
+        )
+    elif control == "junk":
+        body += _element(messages.CONTROLS, draw(st.binary(max_size=6)), draw(FORMS))
+    elif control == "other field":
+        body += ber.octets("x")
+    elif control == "field after":
+        body += ber.tlv(messages.CONTROLS, b"") + ber.octets("x")
+    data = _element(ber.SEQUENCE, body, draw(FORMS))
+    defect = draw(st.sampled_from(["none"] * 6 + ["flip", "cut", "insert", "after"]))
+    if defect != "none" and data:
+        at = draw(st.integers(0, len(data) - 1))
+        byte = draw(BYTES)
+        if defect == "flip":
+            data = data[:at] + bytes((byte,)) + data[at + 1 :]
+        elif defect == "cut":
+            data = data[:at]
+        elif defect == "insert":
+            data = data[:at] + bytes((byte,)) + data[at:]
+        else:
+            data += draw(st.binary(min_size=1, max_size=4))
+    return data
+
+
+MESSAGE_BUDGETS = st.sampled_from([1 << 20, 0, 64, 300, 700, 2000])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(ldap_messages(), MESSAGE_BUDGETS)
+def test_messages_read_at_once_are_those_read_element_by_element(data: bytes, size: int) -> None:
+    assert _decoded(data, size) == _decoded(data, size, general=True)
+
+
+@settings(max_examples=500, deadline=None)
+@given(attribute_lists(), TEXTS, st.tuples(FORMS, FORMS), BUDGETS, st.integers(0, 3))
+def test_entries_read_at_once_are_those_read_element_by_element(
+    listed: tuple[bytes, int, int], dn: bytes, forms: tuple[int, int], size: int, cut: int
+) -> None:
+    data, start, end = listed
+    content = b"\x00" + _entry_content(dn, data[start:end], forms) + b"\x30\x00"
+    end = len(content) - 2 - cut  # a container cut short, or ending where it should
+    outcomes = []
+    for read in (messages._entry, messages._entry_by_element):
+        budget = messages.Budget(size)
+        try:
+            outcomes.append(("read", read(content, 1, end, budget), budget.left))
+        except messages.NotText as err:
+            outcomes.append(("NotText", str(err)))
+        except ber.BerError as err:
+            outcomes.append((type(err).__name__, str(err)))
+    assert outcomes[0] == outcomes[1]
+
+
+_DONE = b"\x65\x07\x0a\x01\x00\x04\x00\x04\x00"
+BROKEN_MESSAGES = {  # each a check of the fast readers that nothing else would make
+    "a field after the controls": ber.sequence(
+        ber.integer(5), _DONE, ber.tlv(messages.CONTROLS, b""), ber.octets("x")
+    ),
+    "a message cut in its last text": ber.sequence(
+        ber.integer(5), b"\x65\x09\x0a\x01\x00\x04\x00\x04\x02ab"
+    )[:-1],
+    "a message id of no bytes": b"\x30\x0b\x02\x00" + _DONE,
+    "a message id of five bytes": ber.sequence(b"\x02\x05\x00\x00\x00\x00\x05", _DONE),
+    "an operation past the message": b"\x30\x0b\x02\x01\x05\x65\x08" + _DONE[2:] + b"\x00",
+    "controls past the message": ber.sequence(ber.integer(5), _DONE) + b"\xa0\x00",
+    "a referral after the message": ber.sequence(
+        ber.integer(5), ber.tlv(0x65, _DONE[2:] + ber.tlv(0xA3, ber.octets("ldap://b")))
+    ),
+    "an unknown field after the message": ber.sequence(
+        ber.integer(5), ber.tlv(0x65, _DONE[2:] + ber.octets("x"))
+    ),
+    "a result code of two bytes": ber.sequence(
+        ber.integer(5), b"\x65\x08\x0a\x02\x00\x00\x04\x00\x04\x00"
+    ),
+    "an attribute after an entry's list": ber.sequence(
+        ber.integer(5),
+        ber.tlv(0x64, ber.octets("cn=a") + ber.sequence() + _attribute(b"cn", ber.octets("x"))),
+    ),
+    "an entry cut in its DN": ber.sequence(ber.integer(5), b"\x64\x06\x04\x04cn=a\x30\x00")[:-4],
+}
+
+
+READ_BY_THE_GENERAL_PATH = {
+    BROKEN_MESSAGES["a message id of five bytes"],  # (these are not broken, only unusual)
+    BROKEN_MESSAGES["controls past the message"],  # (its bytes after the message are not read)
+    BROKEN_MESSAGES["a referral after the message"],
+    BROKEN_MESSAGES["an unknown field after the message"],  # (ignored)
+    BROKEN_MESSAGES["a result code of two bytes"],
+}
+
+
+@pytest.mark.parametrize("data", BROKEN_MESSAGES.values(), ids=BROKEN_MESSAGES.keys())
+def test_each_broken_or_unusual_message_reads_as_in_the_general_path(data: bytes) -> None:
+    for size in (1 << 20, 100):
+        assert _decoded(data, size) == _decoded(data, size, general=True)
+    assert (_decoded(data, 1 << 20)[0] == "read") == (data in READ_BY_THE_GENERAL_PATH)
+
+
+def test_what_slapd_sends_is_read_at_once() -> None:
+    """The fast readers take the messages of a member add as slapd sent them (captured),
+    or the comparisons above prove little: an entry, a search's end, a modify response
+    with its post-read entry."""
+    entry = bytes.fromhex(
+        "3081b2020200a36481ab042f7569643d753232406578616d706c652e6f72672c6f753d50656f706c652c"
+        "64633d6578616d706c652c64633d6f726730783041040b6f626a656374436c617373313204037"
+        "46f700406706572736f6e04146f7267616e697a6174696f6e616c506572736f6e040d696e65744f7267"
+        "506572736f6e30330409656e747279555549443126042432333136613463362d383335612d313034312d"
+        "393533332d303965356336626566656235"
+    )
+    done = bytes.fromhex("300d020200a365070a010004000400")
+    post_read = ber.sequence(ber.octets(messages.POST_READ_OID), ber.octets(entry[7:]))
+    modified = ber.sequence(
+        ber.integer(162),
+        ber.tlv(0x67, b"\x0a\x01\x00\x04\x00\x04\x00"),
+        ber.tlv(messages.CONTROLS, post_read),
+    )
+    envelope = messages._envelope_at_once(entry, 0)
+    assert envelope is not None and envelope[:2] == (163, messages.SEARCH_RESULT_ENTRY)
+    assert messages._entry_at_once(entry, envelope[2], envelope[3], 1 << 20) is not None
+    envelope = messages._envelope_at_once(done, 0)
+    assert envelope is not None and messages._result_at_once(done, *envelope[2:4]) is not None
+    envelope = messages._envelope_at_once(modified, 0)
+    assert envelope is not None and envelope[4] is not None
+    read = messages.decode(entry)
+    assert read.entry is not None and read.entry.first("entryUUID").startswith("2316a4c6")
+    result = messages.decode(modified).result
+    assert result is not None and result.post_read == read.entry
+    assert _decoded(entry, 1 << 20) == _decoded(entry, 1 << 20, general=True)
+    assert _decoded(done, 1 << 20) == _decoded(done, 1 << 20, general=True)
+    assert _decoded(modified, 1 << 20) == _decoded(modified, 1 << 20, general=True)
