@@ -29,6 +29,10 @@ def tlv(tag: int, content: bytes) -> bytes:
     if n < 0x80:
         heads = _SHORT_HEADS.get(tag)
         return (heads[n] if heads is not None else bytes((tag, n))) + content
+    if n < 0x100:  # the long forms of one and two bytes, as the general one writes them
+        return bytes((tag, 0x81, n)) + content
+    if n < 0x10000:
+        return bytes((tag, 0x82, n >> 8, n & 0xFF)) + content
     size = n.to_bytes((n.bit_length() + 7) // 8, "big")
     return bytes((tag, 0x80 | len(size))) + size + content
 
@@ -52,6 +56,13 @@ _SHORT_HEADS = {
 the search / modify / add requests, filters, controls): taken from here rather than made,
 half the cost of ``bytes((tag, n))`` (a request is a few dozen elements; 16 tags, 90 KB)."""
 _OCTETS_HEAD = _SHORT_HEADS[OCTET_STRING]
+
+
+def short_heads(tag: int) -> tuple[bytes, ...]:
+    """The header of every short element of ``tag`` (index: its length, 0-127), as
+    :func:`tlv` writes them: for encoders that write their elements inline."""
+    heads = _SHORT_HEADS.get(tag)
+    return heads if heads is not None else tuple(bytes((tag, n)) for n in range(0x80))
 
 
 def octets(value: str | bytes, tag: int = OCTET_STRING) -> bytes:

@@ -91,8 +91,16 @@ class Result:
 def message(message_id: int, operation: bytes, controls: Sequence[Control] = ()) -> bytes:
     body = ber.integer(message_id) + operation
     if controls:
-        body += ber.tlv(CONTROLS, b"".join([_control(c) for c in controls]))
+        body += _controls_element(*controls)
     return ber.tlv(ber.SEQUENCE, body)
+
+
+@functools.lru_cache(maxsize=256)
+def _controls_element(*controls: Control) -> bytes:
+    """A request's controls ([0] SEQUENCE OF Control), encoded once per list: most requests
+    send one of a few (a member add: permissive modify and a post-read of the group's
+    type)."""
+    return ber.tlv(CONTROLS, b"".join([_control(c) for c in controls]))
 
 
 def search_request(
@@ -180,12 +188,41 @@ def modify_dn_request(
 
 
 def _attribute(name: str, values: Iterable[Any]) -> bytes:
-    octets = ber.octets
-    return ber.tlv(
-        ber.SEQUENCE,
-        _name(name)
-        + ber.tlv(ber.SET, b"".join([octets(v if type(v) is str else _value(v)) for v in values])),
-    )
+    """An attribute and its values (SEQUENCE { type, SET OF value }): each value's OCTET
+    STRING written here rather than by ``ber.octets`` (its header from the same table when
+    short; a call fewer per value, a create writes a dozen), the same bytes."""
+    head = _OCTETS_HEAD
+    parts = []
+    for v in values:
+        data = v.encode("utf-8") if type(v) is str else _value_bytes(v)
+        parts.append(head[len(data)] + data if len(data) < 0x80 else _long_octets(data))
+    data = b"".join(parts)
+    data = _name(name) + (_SET_HEAD[len(data)] + data if len(data) < 0x80 else _set(data))
+    return _SEQUENCE_HEAD[len(data)] + data if len(data) < 0x80 else _sequence(data)
+
+
+_OCTETS_HEAD = ber.short_heads(ber.OCTET_STRING)
+_SET_HEAD = ber.short_heads(ber.SET)
+_SEQUENCE_HEAD = ber.short_heads(ber.SEQUENCE)
+
+
+def _set(content: bytes) -> bytes:
+    return ber.tlv(ber.SET, content)
+
+
+def _sequence(content: bytes) -> bytes:
+    return ber.tlv(ber.SEQUENCE, content)
+
+
+def _long_octets(data: bytes) -> bytes:
+    return ber.tlv(ber.OCTET_STRING, data)
+
+
+def _value_bytes(value: Any) -> bytes:
+    """A value that is not a plain ``str``, as ``ber.octets`` would write it: a str
+    subclass or bytes as they are, anything else as its text."""
+    value = _value(value)
+    return value.encode("utf-8") if isinstance(value, str) else value
 
 
 def _value(value: Any) -> str | bytes:
@@ -241,8 +278,21 @@ def _raw(text: str) -> bytes:
     return _compiled(ldapfilter.render(Raw(text)))
 
 
+def _equal(flt: Equal) -> bytes:
+    """An equalityMatch: ``ber.tlv(0xA3, _name(attr) + ber.octets(value))`` with the short
+    headers taken inline (an id look-up's filter is a few of them)."""
+    value = flt.value
+    data = value.encode("utf-8") if isinstance(value, str) else value
+    data = _name(flt.attr) + (
+        _OCTETS_HEAD[len(data)] + data if len(data) < 0x80 else _long_octets(data)
+    )
+    return _EQUAL_HEAD[len(data)] + data if len(data) < 0x80 else ber.tlv(0xA3, data)
+
+
+_EQUAL_HEAD = ber.short_heads(0xA3)
+
 _FILTER_ENCODERS: dict[type, Callable[[Any], bytes]] = {
-    Equal: lambda f: ber.tlv(0xA3, _name(f.attr) + ber.octets(f.value)),
+    Equal: _equal,
     Present: lambda f: ber.octets(f.attr, 0x87),
     And: lambda f: _items(0xA0, f.items),
     Or: lambda f: _items(0xA1, f.items),

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from gateway.directory import ber, messages
 from gateway.directory import ldapfilter as lf
+from gateway.directory.entry import Modification, ModOp
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -453,3 +454,97 @@ def test_what_slapd_sends_is_read_at_once() -> None:
     assert _decoded(entry, 1 << 20) == _decoded(entry, 1 << 20, general=True)
     assert _decoded(done, 1 << 20) == _decoded(done, 1 << 20, general=True)
     assert _decoded(modified, 1 << 20) == _decoded(modified, 1 << 20, general=True)
+
+
+# ---------------------------------------------------------------------------- encoding
+
+
+def _general_octets(value: object) -> bytes:
+    """A value as the general encoder writes it (``ber.octets`` of its text or bytes)."""
+    return ber.octets(value if isinstance(value, str | bytes) else str(value))  # type: ignore[arg-type]
+
+
+class _Text(str):
+    pass
+
+
+SIZES = st.sampled_from([0, 1, 5, 126, 127, 128, 200, 255, 256, 300, 65535, 65536, 70000])
+ANY_VALUES = st.one_of(
+    SIZES.map(lambda n: "é" * (n // 2) + "a" * (n % 2)),
+    SIZES.map(lambda n: b"\xff" * n),
+    SIZES.map(lambda n: _Text("t" * n)),
+    st.integers(-(10**6), 10**6),
+    st.text(max_size=4),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["cn", "mail", "x" * 130]), st.lists(ANY_VALUES, max_size=3))
+    ),
+    st.sampled_from(["cn=a", "cn=" + "b" * 300]),
+)
+def test_add_and_modify_requests_are_the_general_encoders_bytes(
+    listed: list[tuple[str, list[object]]], dn: str
+) -> None:
+    """The inline-header encoders write what ``ber.tlv`` / ``ber.octets`` compose."""
+
+    def attribute(name: str, values: list[object]) -> bytes:
+        return ber.sequence(
+            ber.octets(name), ber.tlv(ber.SET, b"".join(_general_octets(v) for v in values))
+        )
+
+    attributes = dict(listed)
+    assert messages.add_request(dn, attributes) == ber.sequence(
+        ber.octets(dn),
+        ber.sequence(*(attribute(n, v) for n, v in attributes.items())),
+        tag=messages.ADD_REQUEST,
+    )
+    changes = [Modification(n, ModOp.REPLACE, tuple(v)) for n, v in listed]  # type: ignore[arg-type]
+    assert messages.modify_request(dn, changes) == ber.sequence(
+        ber.octets(dn),
+        ber.sequence(*(ber.sequence(ber.enumerated(2), attribute(n, v)) for n, v in listed)),
+        tag=messages.MODIFY_REQUEST,
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(ANY_VALUES.filter(lambda v: isinstance(v, str | bytes)), st.sampled_from(["cn", "x" * 130]))
+def test_an_equality_filter_is_the_general_encoders_bytes(value: str | bytes, attr: str) -> None:
+    flt = lf.Equal(attr, value)  # type: ignore[arg-type]
+    assert messages.encode_filter(flt) == ber.tlv(0xA3, ber.octets(attr) + ber.octets(value))
+
+
+@pytest.mark.parametrize("size", [0, 127, 128, 255, 256, 65535, 65536, 1 << 24])
+def test_lengths_are_written_in_their_shortest_form(size: int) -> None:
+    """``ber.tlv``'s one- and two-byte long forms are the general formula's bytes."""
+    content = b"x" * size
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    expected = bytes((0x04, size)) if size < 0x80 else bytes((0x04, 0x80 | len(length))) + length
+    assert ber.tlv(0x04, content) == expected + content
+
+
+def test_a_requests_controls_are_encoded_once_and_as_before() -> None:
+    controls = [messages.Control("1.2.3", False), messages.post_read_control(["cn"])]
+    expected = ber.sequence(
+        ber.integer(300),
+        b"\x42\x00",
+        ber.tlv(messages.CONTROLS, b"".join(messages._control(c) for c in controls)),
+    )
+    assert messages.message(300, b"\x42\x00", controls) == expected
+    assert messages.message(300, b"\x42\x00", tuple(controls)) == expected
+    assert messages.message(7, b"\x42\x00") == ber.sequence(ber.integer(7), b"\x42\x00")
+
+
+def test_every_length_around_the_short_forms_end_is_written_as_before() -> None:
+    """An attribute's value, set and sequence each crossing 127 bytes, one size at a time."""
+    for size in range(110, 140):
+        for values in (["v" * size], ["v" * (size - 70), "w" * 60]):
+            expected = ber.sequence(
+                ber.octets("cn"), ber.tlv(ber.SET, b"".join(ber.octets(v) for v in values))
+            )
+            assert messages._attribute("cn", values) == expected
+            assert messages.encode_filter(lf.Equal("cn", values[0])) == ber.tlv(
+                0xA3, ber.octets("cn") + ber.octets(values[0])
+            )
