@@ -118,15 +118,12 @@ class counting_round_trips:
             self._token = None
 
 
-def _count() -> None:
-    counter = round_trips.get()
-    if counter is not None:
-        counter.count += 1
-
-
-def _record(operation: str, dn: str | None, code: int | None, started: float) -> None:
+def _record(
+    counter: RoundTrips | None, operation: str, dn: str | None, code: int | None, started: float
+) -> None:
+    """One round trip's metrics and, inside :class:`counting_round_trips`, its audit record
+    (``counter``: the unit of work's, looked up once per operation by the caller)."""
     metrics.observe_ldap(operation, code, time.perf_counter() - started)
-    counter = round_trips.get()
     if counter is not None:
         counter.record(LdapOperation(operation, dn, code))
 
@@ -161,14 +158,16 @@ class Directory:
         replaces connections the server closed while idle, before anything is sent).
         """
         attempts = 2 if retry else 1
+        counter = round_trips.get()
         for attempt in range(attempts):
             conn = self.pool.connection()
-            _count()
+            if counter is not None:
+                counter.count += 1
             started = time.perf_counter()
             try:
                 reply = exchange(conn, request, controls, max_bytes=self.max_answer_bytes)
             except ConnectionLost as err:
-                _record(operation, dn, None, started)
+                _record(counter, operation, dn, None, started)
                 self.pool.discard()
                 log.warning("LDAP %s on %r lost its connection: %s", operation, dn, err)
                 if operation in _WRITES:
@@ -176,7 +175,7 @@ class Directory:
                 if attempt + 1 == attempts:
                     raise Unavailable(operation, dn, None, "connection lost") from err
                 continue
-            _record(operation, dn, reply.result.code, started)
+            _record(counter, operation, dn, reply.result.code, started)
             return reply
         raise AssertionError("unreachable")
 
