@@ -267,8 +267,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.before_request
     def _authenticate() -> None:
-        if request.path.startswith(BASE_PATH):  # health and metrics have their own rules
-            runtime.auth.check()
+        req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy look-up
+        if req.path.startswith(BASE_PATH):  # health and metrics have their own rules
+            runtime.auth.check(req)
 
     return app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import request
+from flask import Request, request
 
 from gateway import metrics
 from gateway.errors import Unauthorized
@@ -23,10 +23,12 @@ class BearerAuth:
         self._endpoint = endpoint  # the metrics label of refusals
         self._jwt = jwt
 
-    def check(self) -> None:
-        """Raise Unauthorized unless the request carries one of the configured tokens."""
+    def check(self, req: Request | None = None) -> None:
+        """Raise Unauthorized unless the request (``req``, else Flask's current one) carries
+        one of the configured tokens."""
+        environ = (request if req is None else req).environ
         # what request.headers.get("Authorization") reads, without building the headers view
-        header = request.environ.get("HTTP_AUTHORIZATION", "")
+        header = environ.get("HTTP_AUTHORIZATION", "")
         scheme, _, credential = header.partition(" ")
         if scheme.lower() != "bearer" or not credential.strip():
             metrics.AUTH_FAILURES.labels(self._endpoint, "missing").inc()

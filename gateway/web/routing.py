@@ -56,7 +56,7 @@ class BoundMaps:
         ``TRUSTED_HOSTS``, host matching nor subdomain matching is configured; it sets
         ``request.host`` as Flask does."""
         environ = request.environ
-        key = tuple(environ.get(name) for name in _KEYS)
+        key = tuple(map(environ.get, _KEYS))
         found = self._bound.get(key)
         if found is None:
             request.host = host = get_host(environ)  # type: ignore[misc]

@@ -353,14 +353,16 @@ def _pointer(where: tuple[str | int, ...], limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def base_url() -> str:
+def base_url(req: Request | None = None) -> str:
     """``https://host/scim/v2``: where this request's SCIM service lives.
 
     Werkzeug builds ``url_root`` anew for each request (host check, IRI decoding): it is kept
     here by the parts of the environ it is made of, the first :data:`_MAX_URL_ROOTS` of them
     (``Host`` is the client's to choose: past that, it is built each time as before).
     """
-    environ = request.environ
+    if req is None:
+        req = request._get_current_object()  # type: ignore[attr-defined]
+    environ = req.environ
     key = (
         environ.get("wsgi.url_scheme"),
         environ.get("HTTP_HOST"),
@@ -370,7 +372,7 @@ def base_url() -> str:
     )
     found = _url_roots.get(key)
     if found is None:
-        found = request.url_root.rstrip("/") + BASE_PATH
+        found = req.url_root.rstrip("/") + BASE_PATH
         if len(_url_roots) < _MAX_URL_ROOTS:
             _url_roots[key] = found
     return found
