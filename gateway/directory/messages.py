@@ -261,7 +261,15 @@ def encode_filter(flt: LdapFilter) -> bytes:
 
 
 def _items(tag: int, items: tuple[LdapFilter, ...]) -> bytes:
-    return ber.tlv(tag, b"".join([encode_filter(i) for i in items]))
+    """An and / or: each item's encoder found by its type here, :func:`encode_filter`
+    (the same look-up, then isinstance) only for a type not in the table — a call fewer
+    per item (a member add's two searches encode sixteen nodes)."""
+    get = _FILTER_ENCODERS.get
+    parts = []
+    for item in items:
+        encode = get(type(item))
+        parts.append(encode(item) if encode is not None else encode_filter(item))
+    return ber.tlv(tag, b"".join(parts))
 
 
 def _substring(flt: Substring) -> bytes:

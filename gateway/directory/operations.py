@@ -320,12 +320,13 @@ class Directory:
         """Create the entry; returns it with ``read_back`` attributes from the post-read control."""
         attrs = {k: list(v) for k, v in attributes.items() if v}
         controls = [messages.post_read_control(read_back)] if read_back else []
-        log.debug("add dn=%r attributes=%s", dn, sorted(attrs))
+        if log.isEnabledFor(logging.DEBUG):  # the sorted list is made only to be logged
+            log.debug("add dn=%r attributes=%s", dn, sorted(attrs))
         with self.pool.writing():
             reply = self._call("add", dn, messages.add_request(dn, attrs), controls, retry=False)
         self._check("add", dn, reply.result)
         self.pool.confirm_write("add", dn)
-        merged = {k.lower(): tuple(str(x) for x in v) for k, v in attrs.items()}
+        merged = {k.lower(): tuple(map(str, v)) for k, v in attrs.items()}
         merged.update(_post_read(reply.result))
         return Entry(dn, merged)
 
@@ -351,7 +352,8 @@ class Directory:
             controls.append(_assertion_control(assertion))
         if read_back:
             controls.append(messages.post_read_control(read_back))
-        log.debug("modify dn=%r changes=%s", dn, [(m.attr, m.op.value) for m in changes])
+        if log.isEnabledFor(logging.DEBUG):  # the list is made only to be logged
+            log.debug("modify dn=%r changes=%s", dn, [(m.attr, m.op.value) for m in changes])
         request = messages.modify_request(dn, changes)
         with self.pool.writing():
             reply = self._call("modify", dn, request, controls, retry=False)

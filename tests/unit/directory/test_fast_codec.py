@@ -192,6 +192,13 @@ def test_a_subclass_of_a_node_encodes_as_its_node_and_others_are_refused() -> No
     assert messages.encode_filter(_Uid("uid", "bob")) == plain
     with pytest.raises(TypeError, match="not an LDAP filter node"):
         messages.encode_filter("(uid=bob)")  # type: ignore[arg-type]
+    # inside an and / or, which find their items' encoders themselves
+    both = lf.And((lf.Equal("uid", "bob"), lf.Or((lf.Equal("cn", "b"),))))
+    assert messages.encode_filter(lf.And((_Uid("uid", "bob"), lf.Or((_Uid("cn", "b"),))))) == (
+        messages.encode_filter(both)
+    )
+    with pytest.raises(TypeError, match="not an LDAP filter node"):
+        messages.encode_filter(lf.Or((lf.Equal("uid", "bob"), "(uid=bob)")))  # type: ignore[arg-type]
 
 
 def test_values_of_any_type_are_written_as_their_text() -> None:
