@@ -1,0 +1,118 @@
+"""The LDAP codec's CPU per message: decoding a member add's answers and encoding its requests.
+
+    .venv/bin/python bench/codec.py              # µs per call, the minimum of 15 runs
+    .venv/bin/python bench/codec.py --runs 25
+
+Whole requests (``bench/inprocess.py``, ``bench/compare.py``) cannot show a change of a few
+µs per round trip on this machine; this times the codec alone, in thread CPU, on messages
+shaped like slapd's (the ones a member add, a create and a GET by id read: an entry, a search's
+end, a write's response with its post-read entry). Run it on two trees in turn to compare them.
+No directory is needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import timeit
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gateway.directory import ber, messages
+from gateway.directory import ldapfilter as lf
+from gateway.directory.entry import Modification, ModOp
+
+USER_DN = "uid=u22@example.org,ou=People,dc=example,dc=org"
+GROUP_DN = "cn=bench,ou=Groups,dc=example,dc=org"
+UUID = "2316a4c6-835a-1041-9533-09e5c6befeb5"
+OPERATIONAL = {
+    "entryUUID": [UUID],
+    "createTimestamp": ["20261203114052Z"],
+    "entryCSN": ["20261203114052.017440Z#000000#000#000000"],
+    "modifyTimestamp": ["20261203114052Z"],
+}
+USER = {
+    "uid": ["u22@example.org"],
+    "displayName": ["User 22"],
+    "givenName": ["Ann"],
+    "sn": ["Lee22"],
+    "cn": ["Ann Lee22"],
+    "title": ["Engineer"],
+    "mail": ["u22@example.org"],
+}
+CLASSES = {"objectClass": ["top", "person", "organizationalPerson", "inetOrgPerson"]}
+
+
+def _entry(dn: str, attributes: dict[str, list[str]]) -> bytes:
+    listed = b"".join(
+        ber.sequence(ber.octets(n), ber.tlv(ber.SET, b"".join(ber.octets(v) for v in vs)))
+        for n, vs in attributes.items()
+    )
+    return ber.tlv(messages.SEARCH_RESULT_ENTRY, ber.octets(dn) + ber.sequence(listed))
+
+
+def _message(op: bytes, controls: bytes = b"") -> bytes:
+    return ber.sequence(
+        ber.integer(162), op, ber.tlv(messages.CONTROLS, controls) if controls else b""
+    )
+
+
+DONE = b"\x0a\x01\x00\x04\x00\x04\x00"
+POST_READ = ber.sequence(
+    ber.octets(messages.POST_READ_OID), ber.octets(_entry(GROUP_DN, OPERATIONAL))
+)
+ANSWERS = {
+    "decode: GET's user entry": _message(_entry(USER_DN, USER | OPERATIONAL)),
+    "decode: a member add's search entry": _message(_entry(USER_DN, CLASSES | OPERATIONAL)),
+    "decode: a search's end": _message(ber.tlv(messages.SEARCH_RESULT_DONE, DONE)),
+    "decode: a modify response + post-read": _message(ber.tlv(0x67, DONE), POST_READ),
+}
+FILTER = lf.Or(
+    (
+        lf.And((lf.Equal("objectClass", "groupOfNames"), lf.Equal("entryUUID", UUID))),
+        lf.And(
+            (
+                lf.Or((lf.Equal("objectClass", "inetOrgPerson"), lf.Equal("objectClass", "x"))),
+                lf.Or((lf.Equal("entryUUID", UUID),)),
+            )
+        ),
+    )
+)
+PLACEHOLDER = ("cn=empty-membership-placeholder,dc=example,dc=org",)
+CHANGES = [
+    Modification("member", ModOp.ADD, (USER_DN,)),
+    Modification("member", ModOp.ADD, PLACEHOLDER),
+    Modification("member", ModOp.DELETE, PLACEHOLDER),
+]
+CONTROLS = [
+    messages.Control("1.2.840.113556.1.4.1413", False),
+    messages.post_read_control(list(OPERATIONAL)),
+]
+CALLS: dict[str, Callable[[], object]] = {
+    **{name: (lambda data=data: messages.decode(data)) for name, data in ANSWERS.items()},
+    "encode: add_request of a create": lambda: messages.add_request(USER_DN, USER | CLASSES),
+    "encode: modify_request of a member add": lambda: messages.modify_request(GROUP_DN, CHANGES),
+    "encode: a member add's search filter": lambda: messages.encode_filter(FILTER),
+    "encode: message() with two controls": lambda: messages.message(162, b"x" * 200, CONTROLS),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--number", type=int, default=2000, help="calls per run")
+    args = parser.parse_args(argv)
+    for name, call in CALLS.items():
+        timer = timeit.Timer(call, timer=time.thread_time)
+        best = min(timer.repeat(args.runs, args.number)) / args.number * 1e6
+        print(f"{name:42s} {best:7.2f} us")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
