@@ -27,6 +27,7 @@ odd paths and methods.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.routing import BaseConverter, Map, MapAdapter, Rule
@@ -60,40 +61,49 @@ class _Ineligible(Exception):
     """The map holds something the shape argument does not cover."""
 
 
+@dataclass(frozen=True)
+class _Table:
+    """What :class:`Shapes` knows of a map at a given count of rules, replaced whole (never
+    changed but for ``answers``) so that a thread reading it sees one consistent map."""
+
+    count: int
+    eligible: bool = False
+    statics: frozenset[str] = frozenset()
+    unsafe: tuple[list[str], ...] = ()
+    answers: dict[tuple[Any, ...], Answer | object] = field(default_factory=dict)
+
+
 class Shapes:
     """Per URL map: what a path's shape matches, kept for the first :data:`MAX_SHAPES`."""
 
     def __init__(self, url_map: Map) -> None:
         self.url_map = url_map
         self._counted = isinstance(url_map, CountingMap)
-        self._rule_count = -1
-        self._eligible = False
-        self._statics: frozenset[str] = frozenset()
-        self._unsafe: tuple[list[str], ...] = ()
-        self._answers: dict[tuple[Any, ...], Answer | object] = {}
+        self._table = _Table(-1)
 
     def match(self, domain: str, path_info: str, method: str) -> tuple[Rule, dict[str, Any]] | None:
         """``MapAdapter.match(return_rule=True)``'s answer when it is a plain match and this
         shape's is known or found now; None when Werkzeug must answer (its answer may be an
         exception, or the path is outside what shapes cover)."""
-        url_map = self.url_map
-        url_map.update()  # as MapAdapter.match does first
-        if self._version() != self._rule_count:
-            self._build()
-        if not self._eligible:
+        self.url_map.update()  # as MapAdapter.match does first
+        table = self._table
+        if self._version() != table.count:
+            table = self._table = self._build()
+        if not table.eligible:
             return None
         path = f"/{path_info.lstrip('/')}" if path_info else ""
         parts = [domain, *path.split("/")]
-        for prefix in self._unsafe:
+        for prefix in table.unsafe:
             if parts[: len(prefix)] == prefix:
                 return None
-        statics = self._statics
+        statics = table.statics
+        answers = table.answers
         key = (method, *[p if not p or p in statics else i for i, p in enumerate(parts)])
-        answer = self._answers.get(key)
+        answer = answers.get(key)
         if answer is None:
             answer = self._find(key[1:], method)
-            if len(self._answers) < MAX_SHAPES:
-                self._answers[key] = answer
+            if len(answers) < MAX_SHAPES:
+                answers[key] = answer
         if answer is _FALLBACK:
             return None
         rule, sources = answer  # type: ignore[misc]
@@ -120,10 +130,9 @@ class Shapes:
                 sources.append((name, value))
         return rule, tuple(sources)
 
-    def _build(self) -> None:
+    def _build(self) -> _Table:
         """Check the map is one the shape argument covers; collect its static segments."""
-        self._answers = {}
-        self._rule_count = self._version()
+        count = self._version()
         statics: set[str] = set()
         unsafe: list[list[str]] = []
         try:
@@ -132,11 +141,9 @@ class Shapes:
                     raise _Ineligible(rule.rule)
             self._walk(self.url_map._matcher._root, [], True, statics, unsafe)
         except (_Ineligible, AttributeError):  # AttributeError: a Werkzeug without these
-            self._eligible = False
-            return
-        self._eligible = not any("\x00" in s for s in statics)
-        self._statics = frozenset(statics)
-        self._unsafe = tuple(unsafe)
+            return _Table(count)
+        eligible = not any("\x00" in s for s in statics)
+        return _Table(count, eligible, frozenset(statics), tuple(unsafe))
 
     def _walk(
         self, state: Any, chain: list[str], static_only: bool, statics: set[str], unsafe: list

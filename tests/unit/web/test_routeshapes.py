@@ -134,9 +134,9 @@ def test_every_route_and_odd_path_matches_as_werkzeug(strict: bool) -> None:
             assert outcome(shaped) == outcome(plain), (path, method)
             assert outcome(shaped, False) == outcome(plain, False), (path, method)
             checked += 1
-    assert shapes._eligible
-    assert shapes._unsafe == (["", "", "static"],)
-    kept = [a for a in shapes._answers.values() if a is not routeshapes._FALLBACK]
+    assert shapes._table.eligible
+    assert shapes._table.unsafe == (["", "", "static"],)
+    kept = [a for a in shapes._table.answers.values() if a is not routeshapes._FALLBACK]
     assert len(kept) > 20  # the argument was exercised, not only the fallback
     assert checked > 1000
 
@@ -149,7 +149,7 @@ def test_values_come_from_the_request_path_not_the_shape() -> None:
         rule, args = shaped.match(return_rule=True)
         assert rule.endpoint == "resources.patch_resource"
         assert args == {"endpoint": "Groups", "ident": ident}
-    assert len(shapes._answers) == 2  # "Schemas" is a static segment: a shape of its own
+    assert len(shapes._table.answers) == 2  # "Schemas" is a static segment: a shape of its own
 
 
 def test_explicit_arguments_go_to_werkzeug() -> None:
@@ -171,7 +171,7 @@ def test_explicit_arguments_go_to_werkzeug() -> None:
         except HTTPException as err:
             got = type(err)
         assert got == want, kwargs
-    assert shapes._answers == {}
+    assert shapes._table.answers == {}
 
 
 @pytest.mark.parametrize(
@@ -194,11 +194,11 @@ def test_maps_outside_the_argument_are_matched_by_werkzeug(rule: Rule) -> None:
         plain, shaped = adapters(url_map, shapes, path, method)
         assert outcome(shaped) == outcome(plain), (path, method)
     # either the whole map, or every path under /scim/v2 (where the rule is), goes to Werkzeug
-    if shapes._eligible:
-        assert ["", "", "scim", "v2"] in shapes._unsafe
-        assert all(key[1:5] != ("", "", "scim", "v2") for key in shapes._answers)
+    if shapes._table.eligible:
+        assert ["", "", "scim", "v2"] in shapes._table.unsafe
+        assert all(key[1:5] != ("", "", "scim", "v2") for key in shapes._table.answers)
     else:
-        assert shapes._answers == {}
+        assert shapes._table.answers == {}
 
 
 @pytest.mark.parametrize("flask_class", [Flask, GatewayFlask])
@@ -225,4 +225,4 @@ def test_shapes_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         path = "/scim/v2" + "/x" * depth
         plain, shaped = adapters(url_map, shapes, path, "GET")
         assert outcome(shaped) == outcome(plain)
-    assert len(shapes._answers) == 3
+    assert len(shapes._table.answers) == 3
