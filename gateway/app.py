@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from inspect import CO_COROUTINE
 from types import FunctionType
 from typing import Any
@@ -54,38 +55,30 @@ _NOT_GIVEN: Any = object()
 log = logging.getLogger(__name__)
 
 
-class GatewayFlask(Flask):
-    """Flask, with ``ensure_sync`` answering at once for a plain ``def`` function, the URL
-    map bound to a request without redoing its host's work (:mod:`gateway.web.routing`), and
-    a response class that sends the common response as it is (:mod:`gateway.web.response`).
+def lean_steps_fit(flask_version: str) -> bool:
+    """Whether :class:`LeanFlask`'s copies of Flask's per-request steps are those of this Flask:
+    they are Flask 3.1.3's (they read ``RequestContext._session``, new in 3.1.3), so any other
+    release gets Flask's own steps rather than copies that may no longer match."""
+    parts = flask_version.split(".")
+    try:
+        major, minor, patch = int(parts[0]), int(parts[1]), int(parts[2].split("rc")[0])
+    except (IndexError, ValueError):
+        return False
+    return (major, minor) == (3, 1) and patch >= 3
 
-    Flask asks ``ensure_sync`` of every hook and view on every request (five a request here),
-    and its answer goes through ``inspect.iscoroutinefunction``'s unwrapping each time. A plain
-    function that is not a coroutine function is returned as it is, as Flask would; anything
-    else (``async def``, a partial, a bound method, a function marked as a coroutine) gets
-    Flask's own answer.
-    """
 
-    response_class = GatewayResponse
-    url_map_class = CountingMap
-    _bound_maps: BoundMaps | None = None
+LEAN_STEPS = lean_steps_fit(version("flask"))
 
-    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        if (
-            type(func) is FunctionType
-            and not func.__code__.co_flags & CO_COROUTINE
-            and getattr(func, "_is_coroutine_marker", None) is None
-        ):
-            return func
-        return super().ensure_sync(func)
 
-    # Flask's per-request steps below, each as Flask 3.1 writes it but for two things that
-    # change nothing this app can see: a blinker signal is sent only when it has a receiver
-    # (``Signal.send`` loops over no receivers otherwise: ~1 us each, four a request), and the
-    # request is resolved once instead of through the ``request`` proxy at each use. Whatever
-    # is connected, registered or configured (receivers, url_value_preprocessors, sessions,
-    # hooks on the app or a blueprint) runs as Flask runs it: tests/unit/web/test_lean_flask.py
-    # holds these and Flask's own methods to the same hooks, order, errors and responses.
+class LeanFlask(Flask):
+    """Flask's per-request steps, each as Flask 3.1 writes it but for two things that change
+    nothing this app can see: a blinker signal is sent only when it has a receiver
+    (``Signal.send`` loops over no receivers otherwise: ~1 us each, four a request), and the
+    request is resolved once instead of through the ``request`` proxy at each use. Whatever is
+    connected, registered or configured (receivers, url_value_preprocessors, sessions, hooks on
+    the app or a blueprint) runs as Flask runs it: tests/unit/web/test_lean_flask.py holds these
+    and Flask's own methods to the same hooks, order, errors and responses. Used only with the
+    Flask release they were copied from (:func:`lean_steps_fit`)."""
 
     def full_dispatch_request(self) -> Response:
         if request_started.receivers:
@@ -158,6 +151,32 @@ class GatewayFlask(Flask):
         for func in reversed(self.teardown_appcontext_funcs):
             self.ensure_sync(func)(exc)
         return None
+
+
+class GatewayFlask(LeanFlask if LEAN_STEPS else Flask):  # type: ignore[misc]
+    """Flask, with ``ensure_sync`` answering at once for a plain ``def`` function, the URL
+    map bound to a request without redoing its host's work (:mod:`gateway.web.routing`), and
+    a response class that sends the common response as it is (:mod:`gateway.web.response`).
+
+    Flask asks ``ensure_sync`` of every hook and view on every request (five a request here),
+    and its answer goes through ``inspect.iscoroutinefunction``'s unwrapping each time. A plain
+    function that is not a coroutine function is returned as it is, as Flask would; anything
+    else (``async def``, a partial, a bound method, a function marked as a coroutine) gets
+    Flask's own answer.
+    """
+
+    response_class = GatewayResponse
+    url_map_class = CountingMap
+    _bound_maps: BoundMaps | None = None
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if (
+            type(func) is FunctionType
+            and not func.__code__.co_flags & CO_COROUTINE
+            and getattr(func, "_is_coroutine_marker", None) is None
+        ):
+            return func
+        return super().ensure_sync(func)
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         """A request's adapter from :mod:`gateway.web.routing` (the host work done once per
