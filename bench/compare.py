@@ -7,9 +7,10 @@ This machine's speed drifts by tens of percent over minutes (other processes, fr
 fsync on slapd's side), so a "before" measured an hour ago says little about an "after" measured
 now. Each revision is checked out once into a temporary clone (``.`` is the working tree as it
 is), and ``bench/inprocess.py`` runs round after round, the revisions in turn within each round,
-so a slow minute falls on all of them. A revision whose tree has no ``bench/inprocess.py`` gets
-this tree's (it drives the app through ``FrontDoor._call_wsgi``, which every revision since the
-front door has). The table gives each operation's median and range of CPU ms per request over the
+so a slow minute falls on all of them. Every revision is measured with this tree's
+``bench/inprocess.py`` (copied over its own): one instrument for all, so a change to what the
+harness counts cannot favour the newer revision. It drives the app through
+``FrontDoor._call_wsgi``, which every revision since the front door has. The table gives each operation's median and range of CPU ms per request over the
 rounds, and each revision's median against the first one's.
 """
 
@@ -36,9 +37,8 @@ def checkout(revision: str, into: Path) -> Path:
     subprocess.run(["git", "clone", "-q", str(ROOT), str(tree)], check=True)
     subprocess.run(["git", "-C", str(tree), "checkout", "-q", revision], check=True)
     script = tree / "bench" / "inprocess.py"
-    if not script.exists():
-        script.parent.mkdir(exist_ok=True)
-        shutil.copy(ROOT / "bench" / "inprocess.py", script)
+    script.parent.mkdir(exist_ok=True)
+    shutil.copy(ROOT / "bench" / "inprocess.py", script)  # the same instrument for every revision
     return tree
 
 
