@@ -6,12 +6,14 @@ three ``quote`` calls, an IDNA encoding and a join), fixes ``Content-Length`` fo
 that must not or need not have one, and wraps the body in a ``ClosingIterator`` over a
 generator. For almost every answer of this gateway none of that changes anything: a body
 already whole in memory (``Content-Length`` set by ``set_data``), a 2xx to 5xx status other
-than 204 or 304, and no ``Location`` or one that is already a plain ASCII URL. For those,
+than 304, and no ``Location`` or one that is already a plain ASCII URL. For those,
 :class:`GatewayResponse` gives the same status, the same header list and the same bytes
-directly (a list of the body's chunks, whose ``close`` would have done nothing); anything else
-(a HEAD, a 204/304, a streamed body, a ``Location`` holding anything ``iri_to_uri`` might
-rewrite, a callback registered with ``call_on_close``) goes through Werkzeug as before.
-tests/unit/web/test_response.py holds both paths to the same answers.
+directly (a list of the body's chunks, whose ``close`` would have done nothing); a 204 (every
+group PATCH Entra sends, every DELETE) the same way with what Werkzeug does to one: no body
+and no ``Content-Length`` (RFC 9110 §8.6), the other headers as they are (~26 → ~4 µs).
+Anything else (a HEAD, a 1xx or 304, a streamed body, a ``Location`` holding anything
+``iri_to_uri`` might rewrite, a callback registered with ``call_on_close``) goes through
+Werkzeug as before. tests/unit/web/test_response.py holds both paths to the same answers.
 """
 
 from __future__ import annotations
@@ -45,14 +47,18 @@ class GatewayResponse(Response):
     def get_wsgi_response(self, environ: dict[str, Any]) -> tuple[Any, str, list[tuple[str, str]]]:
         if not self._sent_as_is(environ):
             return super().get_wsgi_response(environ)
+        if self.status_code == 204:  # Werkzeug's get_wsgi_headers drops it; get_app_iter: ()
+            headers = [(k, v) for k, v in self.headers if k.lower() != "content-length"]
+            return [], self.status, headers
         return list(self.response), self.status, self.headers.to_wsgi_list()  # type: ignore[arg-type]
 
     def _sent_as_is(self, environ: dict[str, Any]) -> bool:
-        """Whether Werkzeug would send these headers and this body unchanged."""
+        """Whether Werkzeug would send these headers and this body unchanged (for a 204:
+        these headers but ``Content-Length``, and no body)."""
         status = self.status_code
         if (
             status < 200
-            or status in (204, 304)
+            or status == 304
             or environ["REQUEST_METHOD"] == "HEAD"
             or self.autocorrect_location_header
             or self.direct_passthrough
@@ -75,4 +81,4 @@ class GatewayResponse(Response):
                 location = True
             elif name == "content-location":
                 return False
-        return length
+        return length or status == 204

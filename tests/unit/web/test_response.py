@@ -48,7 +48,24 @@ CASES: dict[str, tuple[Callable[[type[Response]], Response], str, bool]] = {
     "server error": (answer(503, [("Retry-After", "5")]), "GET", True),
     "empty body": (answer(body=b""), "GET", True),
     "head": (answer(), "HEAD", False),
-    "no content": (answer(204, body=b""), "DELETE", False),
+    "no content": (answer(204, body=b""), "DELETE", True),
+    "no content with etag": (answer(204, [("ETag", 'W/"2"')], body=b""), "PATCH", True),
+    "no content, a body given": (answer(204, [("X-A", "1")]), "PATCH", True),
+    "no content, two lengths": (answer(204, [("content-length", "5")], body=b""), "PATCH", True),
+    "no content with location": (answer(204, [("Location", LOCATION)], body=b""), "PUT", True),
+    "no content, relative location": (
+        answer(204, [("Location", "/scim/v2/Users/a")], body=b""),
+        "PUT",
+        False,
+    ),
+    "no content, head": (answer(204, body=b""), "HEAD", False),
+    "no content, streamed": (answer(204, body=chunks), "PATCH", False),
+    "no content, passthrough": (answer(204, body=b"", direct_passthrough=True), "PATCH", False),
+    "no content, content-location": (
+        answer(204, [("Content-Location", "http://h/\u00e9")], body=b""),
+        "PATCH",
+        False,
+    ),
     "not modified": (answer(304, [("ETag", 'W/"1"')], body=b""), "GET", False),
     "informational": (answer(103), "GET", False),
     "relative location": (answer(201, [("Location", "/scim/v2/Users/a")]), "POST", False),
@@ -104,6 +121,26 @@ def test_a_close_callback_still_runs() -> None:
     assert b"".join(app_iter) == BODY
     app_iter.close()  # type: ignore[attr-defined]
     assert closed == ["closed"]
+
+
+def test_a_close_callback_of_a_204_still_runs() -> None:
+    closed: list[str] = []
+    resp = GatewayResponse(b"", status=204, content_type=SCIM)
+    resp.call_on_close(lambda: closed.append("closed"))
+    app_iter, _, headers = resp.get_wsgi_response({"REQUEST_METHOD": "PATCH"})
+    assert b"".join(app_iter) == b""
+    assert "Content-Length" not in dict(headers)
+    app_iter.close()  # type: ignore[attr-defined]
+    assert closed == ["closed"]
+
+
+def test_a_204_sent_as_is_has_no_length_and_no_body() -> None:
+    resp = GatewayResponse(b"", status=204, content_type=SCIM)
+    resp.headers["ETag"] = 'W/"3"'
+    app_iter, status, headers = resp.get_wsgi_response({"REQUEST_METHOD": "PATCH"})
+    assert (app_iter, status) == ([], "204 NO CONTENT")
+    assert headers == [("Content-Type", SCIM), ("ETag", 'W/"3"')]
+    assert resp.headers["Content-Length"] == "0"  # the response itself is left as it was
 
 
 def test_headers_sent_as_is_are_a_copy() -> None:
