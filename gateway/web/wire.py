@@ -10,8 +10,10 @@ from typing import Any
 import orjson
 from flask import Request, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import get_content_length
 
 from gateway.errors import InvalidSyntax, InvalidValue, TooMany, UnsupportedMediaType
+from gateway.web.body import request_body
 from gateway.web.response import GatewayResponse
 from gateway.web.runtime import current_runtime
 
@@ -54,7 +56,7 @@ def read_json() -> Any:
         raise UnsupportedMediaType(
             f"send the body as {SCIM_JSON} or application/json, not {mimetype or 'no type'}"
         )
-    raw = req.get_data(cache=True)
+    raw = request_body(req)  # req.get_data(cache=True)
     _refuse_cut_body(raw, req)
     # NUL and lone surrogates can only come from ``\\u`` escapes: a raw NUL is refused by the
     # parser and UTF-8 has no encoding for a surrogate. Without one, no string needs a look.
@@ -225,8 +227,10 @@ def _refuse_cut_body(raw: bytes, req: Request) -> None:
     Werkzeug stops reading such a body at ``MAX_CONTENT_LENGTH`` without complaint, which
     would leave the first megabyte to be parsed as if it were the whole request.
     """
+    if get_content_length(req.environ):  # ``req.content_length``, read as Werkzeug's stream does
+        return
     limit = req.max_content_length
-    if limit is None or req.content_length or len(raw) < limit:
+    if limit is None or len(raw) < limit:
         return
     stream = req.environ.get("wsgi.input")
     if stream is not None and stream.read(1):
