@@ -155,6 +155,28 @@ def _meta(rm: ResourceMapping, attributes: Mapping[str, tuple[str, ...]]) -> dic
     return meta
 
 
+def identity(rm: ResourceMapping, attributes: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    """The resource's ``schemas``, ``id`` and ``meta`` alone, as ``to_resource`` gives them:
+    what an answer without a body needs (a group PATCH's 204 carries the ETag)."""
+    resource: dict[str, Any] = {"schemas": [rm.rtype.schema.id]}
+    ident = _first(attributes, rm.id_attribute)
+    if ident is not None:
+        resource["id"] = ident
+    resource["meta"] = _meta(rm, attributes)
+    return resource
+
+
+def images_follow_resource(rm: ResourceMapping) -> bool:
+    """Is ``to_image`` of a resource the same whatever ``stored`` holds?
+
+    So when the mapping has no LDAP-only rule that renders (constants, templates: the
+    "before" image takes their stored values) and no disable strategy (which writes back a
+    stored mark): then two equal resources have equal images, and an update that leaves
+    the resource as it was (a PATCH of member deltas only) has nothing to diff.
+    """
+    return not _write_plan(rm)[0] and rm.disable is None
+
+
 def meta_attributes(rm: ResourceMapping) -> tuple[str, ...]:
     """What to read back after a write for ``meta`` (the directory's version attribute too)."""
     return rm.directory.meta_attributes

@@ -13,7 +13,7 @@ from typing import Any
 
 from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
-from gateway.directory.entry import Entry
+from gateway.directory.entry import Entry, Modification
 from gateway.errors import EntryExists, InvalidValue, Uniqueness
 from gateway.mapping import changes, placement, translate
 from gateway.mapping.model import ResourceMapping
@@ -180,13 +180,23 @@ class Writer:
         ``resolver`` answers the ids this request looks up (the members, the manager).
         """
         with translating(self.ctx.name):
-            dns_by_id, ids_by_dn = self._refs_for(entry, new, resolver)
-            old_image = translate.to_image(
-                self.rm, old, dns_by_id, current_dn=entry.dn, stored=entry.attributes
-            )
-            new_image = translate.to_image(self.rm, new, dns_by_id, current_dn=entry.dn)
-            change = changes.diff(self.rm, old_image, new_image)
-            mods = list(change.modifications)
+            # Equal resources make equal images when nothing in an image comes from the stored
+            # entry (translate.images_follow_resource): no images, no diff, no rename. That is
+            # an Entra group PATCH, whose operations are all member deltas.
+            same = new == old and translate.images_follow_resource(self.rm)
+            ids_by_dn: dict[str, tuple[str, str]] | None = None
+            change: changes.ChangeSet | None = None
+            mods: list[Modification] = []
+            if not same:
+                dns_by_id, ids_by_dn = self._refs_for(entry, new, resolver)
+                old_image = translate.to_image(
+                    self.rm, old, dns_by_id, current_dn=entry.dn, stored=entry.attributes
+                )
+                new_image = translate.to_image(self.rm, new, dns_by_id, current_dn=entry.dn)
+                change = changes.diff(self.rm, old_image, new_image)
+                mods = list(change.modifications)
+            elif projection is not None:  # a body will be sent: its references' ids
+                ids_by_dn = self._refs_for(entry, new, resolver)[1]
             member_delta = deltas.get("members")
             added: tuple[Ref, ...] = ()
             if member_delta is not None and self.ctx.membership is not None:
@@ -199,7 +209,7 @@ class Writer:
             dn = entry.dn
             # groups: no assertion, slapd's memberof overlay ignores writes that carry one
             assertion = _unchanged(self.rm, csn) if self.rm.members is None else None
-            if change.new_rdn or change.new_parent:
+            if change is not None and (change.new_rdn or change.new_parent):
                 dn = self._rename(entry, change.new_rdn, change.new_parent, assertion)
                 self.ctx.dns.remember(self.rm.name, entry.first(self.rm.id_attribute), dn)
                 assertion = None
@@ -213,13 +223,16 @@ class Writer:
             if added and self.ctx.membership is not None:
                 self.ctx.membership.settle(dn, added)
         attributes = dict(entry.attributes)
-        for name in set(old_image.attributes) | set(new_image.attributes):
-            if name not in change.kept:
-                attributes[name] = new_image.attributes.get(name, ())
+        if change is not None:
+            for name in set(old_image.attributes) | set(new_image.attributes):
+                if name not in change.kept:
+                    attributes[name] = new_image.attributes.get(name, ())
         if after is not None:
             attributes.update(after.attributes)
+        if projection is None or ids_by_dn is None:  # no body: what its headers need (ETag)
+            return translate.identity(self.rm, attributes)
         out = translate.to_resource(self.rm, dn, attributes, ids_by_dn)
-        if projection is not None and self.reader.wants_members(projection) and self.ctx.membership:
+        if self.reader.wants_members(projection) and self.ctx.membership:
             with translating(self.ctx.name):
                 out["members"] = self.ctx.membership.read_members(dn)
         return out
