@@ -66,7 +66,8 @@ def install(app: Flask, record_ldap: Recorder) -> None:
     @app.before_request
     def _start() -> None:
         slots = vars(g._get_current_object())  # type: ignore[attr-defined]
-        given = request.environ.get("HTTP_X_REQUEST_ID", "")  # the X-Request-Id header
+        environ = request._get_current_object().environ  # type: ignore[attr-defined]
+        given = environ.get("HTTP_X_REQUEST_ID", "")  # the X-Request-Id header
         # else 32 random hex digits (as uuid4().hex, without building a UUID each request)
         rid = given if _REQUEST_ID.fullmatch(given) else os.urandom(16).hex()
         slots["request_id"] = rid

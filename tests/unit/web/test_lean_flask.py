@@ -1,5 +1,6 @@
-"""GatewayFlask's per-request steps (gateway/app.py: full_dispatch_request, finalize_request,
-preprocess_request, process_response, do_teardown_request, do_teardown_appcontext) call the
+"""GatewayFlask's per-request steps (gateway/app.py: full_dispatch_request, dispatch_request,
+finalize_request, preprocess_request, process_response, do_teardown_request,
+do_teardown_appcontext) call the
 same hooks in the same order with the same arguments, and give the same responses and errors,
 as Flask's own, with and without signal receivers, sessions and every kind of hook."""
 
@@ -123,6 +124,11 @@ def build(flask_class: type[Flask], log: list[Any], *, secret: bool = False) -> 
         log.append(("plain view",))
         return "plain"
 
+    @app.get("/folder/")
+    def folder() -> str:
+        log.append(("folder view",))
+        return "folder"
+
     outer.register_blueprint(inner, url_prefix="/inner")
     app.register_blueprint(outer, url_prefix="/outer")
     return app
@@ -146,6 +152,11 @@ REQUESTS = [
     ("HEAD", "/outer/inner/view/14"),
     ("GET", "/plain"),
     ("GET", "/missing"),
+    ("DELETE", "/plain"),
+    ("OPTIONS", "/plain"),
+    ("GET", "/folder"),
+    ("POST", "/folder"),
+    ("GET", "/folder/"),
     ("GET", "/outer/inner/view/"),
 ]
 
