@@ -370,11 +370,47 @@ def paged_cookie(value: bytes) -> bytes:
 
 
 def post_read_entry(value: bytes, budget: Budget | None = None) -> Entry:
-    """The entry a post-read control carries (a SearchResultEntry)."""
+    """The entry a post-read control carries (a SearchResultEntry): read by
+    :func:`_post_read_at_once` when it can, else element by element, which raises the error
+    it has."""
+    if budget is None:
+        budget = Budget()
+    read = _post_read_at_once(value, budget.left)
+    if read is not None:
+        budget.left = read[1]
+        return read[0]
     tag, start, end = ber.header(value, 0)
     if tag != SEARCH_RESULT_ENTRY:
         raise ber.BerError("post-read control: not a search result entry")
-    return _entry(value, start, end, budget or Budget())
+    return _entry(value, start, end, budget)
+
+
+def _post_read_at_once(value: bytes, left: int) -> tuple[Entry, int] | None:
+    """What :func:`post_read_entry` reads from a plainly well-formed value, and the budget
+    left after it — or None, and nothing charged, for anything else.
+
+    Reading the same: a SearchResultEntry whose header (length in the short form or one or
+    two bytes) lies within ``value`` and whose content :func:`_entry_at_once` reads; the
+    general path reads such a header to the same bounds (bytes after the entry are not
+    read by either) and hands the content to :func:`_entry`, whose fast path that is."""
+    try:
+        if value[0] != SEARCH_RESULT_ENTRY:
+            return None
+        first = value[1]
+        if first < 0x80:
+            start = 2
+        elif first == 0x81:
+            start, first = 3, value[2]
+        elif first == 0x82:
+            start, first = 4, value[2] << 8 | value[3]
+        else:
+            return None
+    except IndexError:
+        return None
+    end = start + first
+    if end > len(value):
+        return None
+    return _entry_at_once(value, start, end, left)
 
 
 # ---------------------------------------------------------------------------- responses
@@ -857,6 +893,19 @@ def _result(data: bytes, start: int, end: int, op_tag: int, budget: Budget) -> R
 
 
 def _controls(data: bytes, start: int, end: int, budget: Budget) -> dict[str, bytes]:
+    """Each control's type and its value (empty when it has none): read by
+    :func:`_controls_at_once` when it can, else by :func:`_controls_by_element`, which
+    raises the error it has."""
+    read = _controls_at_once(data, start, end, budget.left)
+    if read is not None:
+        budget.left = read[1]
+        return read[0]
+    return _controls_by_element(data, start, end, budget)
+
+
+def _controls_by_element(data: bytes, start: int, end: int, budget: Budget) -> dict[str, bytes]:
+    """:func:`_controls`, element by element: every check in the order the errors are
+    raised."""
     return {oid: data[s:e] for oid, (s, e) in _control_spans(data, start, end, budget).items()}
 
 
@@ -879,3 +928,79 @@ def _control_spans(data: bytes, start: int, end: int, budget: Budget) -> dict[st
                 value = (vs, ve)
         out[oid] = value
     return out
+
+
+def _controls_at_once(
+    data: bytes, start: int, end: int, left: int
+) -> tuple[dict[str, bytes], int] | None:
+    """What :func:`_controls_by_element` reads from a plainly well-formed list of controls, in one
+    pass, and the budget left after it — or None, and nothing charged, for anything else.
+
+    A write's answer carries one or two controls (a post-read entry, a paging cookie); the
+    general path makes a list of element tuples for the list and for each control. It is
+    the same reading because this takes only what that path takes without error:
+
+    * each control a SEQUENCE (lengths in the short form or one or two bytes) inside the
+      list, holding exactly an OCTET STRING type of under 128 bytes that is ASCII, then
+      perhaps a BOOLEAN of under 128 bytes, then perhaps an OCTET STRING value that ends
+      the control — so at most three fields, the value the last OCTET STRING after the
+      type, as the general path picks it (empty when there is none);
+    * a type named twice keeps its last value, as the general path's dict does;
+    * the same charge (one element per control), checked once at the end: the general
+      path's bound on the number of controls (the elements the budget had) is the same
+      test.
+
+    tests/unit/directory/test_fast_controls.py holds both paths to the same answers."""
+    controls: dict[str, bytes] = {}
+    pos = start
+    try:
+        while pos < end:
+            if data[pos] != ber.SEQUENCE:
+                return None
+            first = data[pos + 1]
+            if first < 0x80:
+                s = pos + 2
+            elif first == 0x81:
+                s, first = pos + 3, data[pos + 2]
+            elif first == 0x82:
+                s, first = pos + 4, data[pos + 2] << 8 | data[pos + 3]
+            else:
+                return None
+            stop = s + first
+            # the type (in a control without fields, the byte after it: the type would end
+            # past the control below), then each field must end inside the control
+            if stop > end or data[s] != ber.OCTET_STRING:
+                return None
+            first = data[s + 1]
+            ts = s + 2
+            s = ts + first
+            if first >= 0x80 or s > stop:
+                return None
+            oid = data[ts:s].decode("ascii")
+            if s < stop and data[s] == ber.BOOLEAN:  # criticality: read by neither path
+                first = data[s + 1]
+                s += 2 + first
+                if first >= 0x80 or s > stop:
+                    return None
+            if s < stop:  # the value, which must end the control
+                if data[s] != ber.OCTET_STRING:
+                    return None
+                first = data[s + 1]
+                if first < 0x80:
+                    s += 2
+                elif first == 0x81:
+                    s, first = s + 3, data[s + 2]
+                elif first == 0x82:
+                    s, first = s + 4, data[s + 2] << 8 | data[s + 3]
+                else:
+                    return None
+                if s + first != stop:
+                    return None
+            controls[oid] = data[s:stop]
+            left -= ELEMENT_COST
+            pos = stop
+    except (IndexError, UnicodeDecodeError):
+        return None
+    if left < 0:
+        return None
+    return controls, left

@@ -234,7 +234,14 @@ def test_cached_controls_and_options_are_what_they_encode() -> None:
 
 # ---------------------------------------------------------------------------- messages
 
-FAST_READERS = ("_envelope_at_once", "_result_at_once", "_entry_at_once", "_attributes_at_once")
+FAST_READERS = (
+    "_envelope_at_once",
+    "_result_at_once",
+    "_entry_at_once",
+    "_attributes_at_once",
+    "_controls_at_once",
+    "_post_read_at_once",
+)
 
 
 def _decoded(data: bytes, size: int, *, general: bool = False) -> object:
