@@ -156,13 +156,17 @@ def _meta(rm: ResourceMapping, attributes: Mapping[str, tuple[str, ...]]) -> dic
 
 
 def identity(rm: ResourceMapping, attributes: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
-    """The resource's ``schemas``, ``id`` and ``meta`` alone, as ``to_resource`` gives them:
-    what an answer without a body needs (a group PATCH's 204 carries the ETag)."""
+    """The resource's ``schemas``, ``id``, ``meta.resourceType`` and ``meta.version`` alone,
+    as ``to_resource`` gives them: what an answer without a body needs (a group PATCH's 204
+    carries the ETag); the timestamps, which only a body shows, are not converted."""
     resource: dict[str, Any] = {"schemas": [rm.rtype.schema.id]}
     ident = _first(attributes, rm.id_attribute)
     if ident is not None:
         resource["id"] = ident
-    resource["meta"] = _meta(rm, attributes)
+    resource["meta"] = meta = {"resourceType": rm.name}
+    etag = version(rm, attributes)
+    if etag:
+        meta["version"] = etag
     return resource
 
 

@@ -27,12 +27,18 @@ class Projection:
     include_extensions: frozenset[str] = frozenset()
 
 
+EVERYTHING = Projection()
+"""No ``attributes``, no ``excludedAttributes``: every attribute returned by default."""
+
+
 def parse_projection(
     rtype: ResourceType,
     attributes: str | Iterable[str] | None,
     excluded: str | Iterable[str] | None,
 ) -> Projection:
     """Parse the two parameters (comma-separated strings or lists); unknown names → 400."""
+    if attributes is None and excluded is None:  # most requests: what the loop below gives
+        return EVERYTHING
     inc = _names(attributes)
     exc = _names(excluded)
     if inc and exc:

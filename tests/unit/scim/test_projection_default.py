@@ -174,3 +174,14 @@ def test_typememo_tables_are_per_owner_and_bounded() -> None:
     last = owners[-1]
     assert typememo.table(last, "t") == {1: last.id}
     assert typememo.table(owners[0], "t") == {}  # dropped when the bound was reached
+
+
+@pytest.mark.parametrize("schema", [USER_SCHEMA, GROUP_SCHEMA])
+def test_no_parameters_parse_to_what_empty_ones_give(schema: Schema) -> None:
+    """``parse_projection`` answers the shared EVERYTHING when neither parameter is given:
+    the projection the parse of empty parameters makes."""
+    rtype = ResourceType("T", "/T", schema, ((ENTERPRISE_USER_SCHEMA, False),))
+    assert parse_projection(rtype, None, None) is proj.EVERYTHING
+    for empty in ("", [], " , "):
+        assert parse_projection(rtype, empty, empty) == proj.EVERYTHING == Projection()
+    assert parse_projection(rtype, "displayName", None) != proj.EVERYTHING
