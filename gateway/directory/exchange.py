@@ -9,7 +9,8 @@ The server is not trusted to be well behaved (a bug, a proxy, someone on the pat
 answer is read in pieces of at most 1 MiB whatever its header claims, one answer may hold
 at most ``max_bytes`` bytes and build at most :data:`DECODE_FACTOR` times that in decoded
 objects, and the whole exchange has one deadline — each read
-waits only for the time left, so a server trickling bytes cannot hold a request past it.
+waits only for the time left, so a server trickling bytes cannot hold a request past it
+(give or take :data:`DEADLINE_SLACK`).
 Every breach ends in :class:`ConnectionLost`: the connection is dropped and the operation
 reported unavailable. See docs/operations.md, "When the directory answers garbage".
 """
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,7 +44,9 @@ _RECV = 1 << 16  # a read while the size of the next message is not known yet
 _MAX_RECV = 1 << 20  # the largest read, whatever length a header claims
 _MAX_ID = 0x7FFFFFFF
 _ids = itertools.count(1)
-_ids_lock = threading.Lock()
+DEADLINE_SLACK = 0.001
+"""How far past its deadline an exchange may wait, in seconds, so that the usual read need
+not shorten the socket's timeout (see :meth:`_Reader._recv`)."""
 
 
 class ConnectionLost(Exception):
@@ -69,7 +71,8 @@ def exchange(
     """Send ``operation`` on ``conn`` (a bound ldap3 Connection) and read its answer.
 
     ``timeout`` (default: the connection's receive timeout, which ldap3 set when it opened
-    it) is the deadline of the whole exchange, sending included. Continuation references
+    it) is the deadline of the whole exchange, sending included (a read may end up to
+    :data:`DEADLINE_SLACK` after it). Continuation references
     a search answers with are handed back in ``result.references``, for the caller to refuse.
 
     Raises :class:`ConnectionLost` for anything that leaves the connection unusable, and
@@ -83,7 +86,7 @@ def exchange(
         timeout = getattr(conn, "receive_timeout", None) or sock.gettimeout()
     message_id = _next_id()
     deadline = time.monotonic() + timeout if timeout else None
-    reader = _Reader(sock, deadline, max_bytes)
+    reader = _Reader(sock, deadline, max_bytes, sock.gettimeout())
     budget = messages.Budget(DECODE_FACTOR * max_bytes)
     entries: list[Entry] = []
     references: list[str] = []
@@ -132,8 +135,14 @@ def exchange(
 
 
 def _next_id() -> int:
-    with _ids_lock:
-        return next(_ids) % _MAX_ID + 1
+    """A message id for the next request (1 to 2**31 - 1, then around again).
+
+    Without a lock: a message id only has to differ from the others in flight on its
+    connection, and a connection has one request in flight at a time (each worker thread
+    owns its own, see ``pool``), so two threads given the same id would still each read
+    their own answer. (Under CPython's GIL, ``next`` on an ``itertools.count`` does not
+    hand out one number twice anyway.)"""
+    return next(_ids) % _MAX_ID + 1
 
 
 def _restore_timeout(sock: Any, timeout: float | None) -> None:
@@ -147,14 +156,17 @@ def _restore_timeout(sock: Any, timeout: float | None) -> None:
 class _Reader:
     """Whole LDAPMessages from a socket, without copying the bytes that follow each one."""
 
-    __slots__ = ("data", "deadline", "left", "pos", "sock", "waited")
+    __slots__ = ("data", "deadline", "left", "pos", "sock", "timeout", "waited")
 
-    def __init__(self, sock: Any, deadline: float | None, max_bytes: int) -> None:
+    def __init__(
+        self, sock: Any, deadline: float | None, max_bytes: int, timeout: float | None = None
+    ) -> None:
         self.sock = sock
         self.deadline = deadline
         self.left = max_bytes  # bytes this answer may still bring
         self.data = b""
         self.pos = 0
+        self.timeout = timeout  # the socket's own timeout now (None: unknown or blocking)
         self.waited = False  # the socket's timeout was shortened
 
     def next_message(self) -> tuple[bytes, int]:
@@ -200,12 +212,24 @@ class _Reader:
         self.pos = 0
 
     def _recv(self, size: int) -> bytes:
+        """One read that ends by the deadline (plus at most :data:`DEADLINE_SLACK`).
+
+        The socket's timeout is shortened to the time left only when its own would let the
+        read wait past that: the usual answer comes in one read started well within a
+        millisecond of the exchange's start (sending its request is all that happened
+        before), when the socket's own timeout — the exchange's, in the pool's connections
+        — still fits, so neither that shortening nor the restoring after the answer (two
+        system calls each round trip) is needed. Any later read, once the time left has
+        fallen more than the slack below the socket's timeout, shortens it as before."""
         if self.deadline is not None:
             remaining = self.deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError("no complete answer within the operation's deadline")
-            self.sock.settimeout(remaining)
-            self.waited = True
+            timeout = self.timeout
+            if timeout is None or not 0 < timeout <= remaining + DEADLINE_SLACK:
+                self.sock.settimeout(remaining)
+                self.timeout = remaining
+                self.waited = True
         return self.sock.recv(size)
 
 

@@ -317,8 +317,12 @@ class Directory:
     def add(
         self, dn: str, attributes: Mapping[str, Sequence[str]], *, read_back: Sequence[str] = ()
     ) -> Entry:
-        """Create the entry; returns it with ``read_back`` attributes from the post-read control."""
-        attrs = {k: list(v) for k, v in attributes.items() if v}
+        """Create the entry; returns it with ``read_back`` attributes from the post-read control.
+
+        The values are not copied before they are sent: they are read twice, both times
+        after the caller handed them over (the request, then the entry returned), and a
+        Sequence reads the same each time."""
+        attrs = {k: v for k, v in attributes.items() if v}
         controls = [messages.post_read_control(read_back)] if read_back else []
         if log.isEnabledFor(logging.DEBUG):  # the sorted list is made only to be logged
             log.debug("add dn=%r attributes=%s", dn, sorted(attrs))

@@ -158,15 +158,21 @@ def test_a_closed_connection_sends_nothing() -> None:
 
 
 class RecordingSocket:
-    """A socket that remembers the size of every read asked for and every timeout set."""
+    """A socket that remembers the size of every read asked for and every timeout set;
+    ``pause``: seconds each read takes, and then it hands over at most 3 bytes (a slow
+    network)."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, pause: float = 0.0) -> None:
         self.sock = sock
+        self.pause = pause
         self.reads: list[int] = []
         self.timeouts: list[float | None] = []
 
     def recv(self, size: int) -> bytes:
         self.reads.append(size)
+        if self.pause:
+            time.sleep(self.pause)
+            return self.sock.recv(min(size, 3))
         return self.sock.recv(size)
 
     def sendall(self, data: bytes) -> None:
@@ -230,11 +236,15 @@ def test_the_deadline_bounds_the_whole_answer_not_each_read() -> None:
 
 
 def test_the_socket_gets_its_own_timeout_back_after_an_answer(peer) -> None:
-    conn = peer(lambda mid: [done(mid)], 3)
-    recording = RecordingSocket(conn.socket)
+    """Read in pieces that come slowly (each read after the first starts more than the
+    exchange's slack into it), so the reads shorten the socket's timeout to the time left."""
+    conn = peer(lambda mid: [done(mid)])
+    recording = RecordingSocket(conn.socket, pause=0.005)
     exchange(FakeConnection(recording), SEARCH)  # type: ignore[arg-type]
+    assert len(recording.timeouts) >= 2
     assert recording.timeouts[-1] == 2
     assert all(t is not None and t <= 2 for t in recording.timeouts)
+    assert recording.gettimeout() == 2
 
 
 def test_memory_for_decoding_is_bounded(peer) -> None:
