@@ -221,3 +221,49 @@ def test_threads_are_each_handed_ids_in_range() -> None:
     assert len(every) == 8000
     assert all(1 <= i <= exchange._MAX_ID for i in every)
     assert len(set(every)) == 8000  # CPython's count hands no number out twice
+
+
+# ---------------------------------------------------------------------------- framing
+
+
+def _header(form: int, length: int) -> bytes:
+    """A SEQUENCE header of ``length`` in ``form`` extra bytes (0: the short form), minimal
+    or not."""
+    if form == 0:
+        return bytes((0x30, length))
+    return bytes((0x30, 0x80 | form)) + length.to_bytes(form, "big")
+
+
+HEADERS = [(0, n) for n in (0, 1, 5, 127)] + [
+    (form, n) for form in (1, 2, 3, 4) for n in (0, 5, 200, 255, 300) if n < 1 << (8 * form)
+]
+
+
+@pytest.mark.parametrize(("form", "length"), HEADERS)
+def test_the_reader_frames_messages_as_ber_message_length_does(form: int, length: int) -> None:
+    """Every header form, the message whole in the buffer or arriving in two pieces cut at
+    each point of its header: the reader hands out what ``ber.message_length`` measures."""
+    message = _header(form, length) + b"\x04" * length
+    assert ber.message_length(message + b"\x30\x00", 0) == len(message)
+    for cut in range(len(message) - length + 2):
+        ours, theirs = socket.socketpair()
+        try:
+            ours.settimeout(2)
+            reader = exchange._Reader(ours, None, 1 << 20)
+            reader.data = message[:cut]
+            theirs.sendall(message[cut:] + b"\x30\x00")
+            data, start = reader.next_message()
+            assert data[start : reader.pos] == message
+            data, start = reader.next_message()
+            assert data[start : reader.pos] == b"\x30\x00"
+        finally:
+            ours.close()
+            theirs.close()
+
+
+@pytest.mark.parametrize("header", [b"\x30\x80", b"\x30\x85\x00\x00\x00\x00\x01", b"\x30\xff"])
+def test_lengths_no_reader_takes_are_refused_as_before(header: bytes) -> None:
+    reader = exchange._Reader(None, None, 1 << 20)
+    reader.data = header + b"\x00" * 8
+    with pytest.raises(ber.BerError, match="unsupported length form"):
+        reader.next_message()
