@@ -81,8 +81,12 @@ def _answer(server: socket.socket) -> threading.Thread:
     return thread
 
 
-def test_an_answer_in_one_read_leaves_the_sockets_timeout_alone(pair) -> None:
+def test_an_answer_in_one_read_leaves_the_sockets_timeout_alone(pair, monkeypatch) -> None:
+    """The exchange's clock stands still here, as it nearly does on an idle machine between
+    the deadline's setting and the first read (a loaded one may take longer than the slack
+    to get there, and then the read is shortened, as the test below shows)."""
     ours, theirs = pair
+    monkeypatch.setattr(exchange, "time", SimpleNamespace(monotonic=lambda: 1000.0))
     thread = _answer(theirs)
     recording = RecordingSocket(ours)
     reply = exchange.exchange(Connection(recording), SEARCH)  # type: ignore[arg-type]
@@ -140,7 +144,7 @@ def test_a_silent_server_is_given_up_on_within_the_slack(pair) -> None:
     with pytest.raises(ConnectionLost, match=r"timed out|deadline"):
         exchange.exchange(Connection(RecordingSocket(ours)), SEARCH)  # type: ignore[arg-type]
     waited = time.monotonic() - started
-    assert 0.2 <= waited < 0.2 + DEADLINE_SLACK + 0.3  # the slack, and a busy machine's
+    assert 0.2 <= waited < 0.2 + DEADLINE_SLACK + 0.5  # the slack, and a busy machine's
 
 
 # ---------------------------------------------------------------------------- liveness
