@@ -70,10 +70,14 @@ class CasedCycle(RequestResponseCycle):
         if message["type"] == "http.response.start" and not self.response_started:
             await self._start(message)
             return
+        # Drained here rather than in uvicorn's ``send``: from the check below to the write
+        # (ours or uvicorn's) nothing awaits, so the transport cannot close in between.
+        if self.flow.write_paused and not self.disconnected:
+            await self.flow.drain()
+        if self._gone():
+            return  # what uvicorn's ``send`` does for a connection gone
         head, self._head = self._head, None
         if head is not None:
-            if self.flow.write_paused and not self.disconnected:
-                await self.flow.drain()
             body = message.get("body", b"")
             if (
                 message["type"] == "http.response.body"
@@ -81,7 +85,6 @@ class CasedCycle(RequestResponseCycle):
                 and not self.chunked_encoding
                 and self.scope["method"] != "HEAD"
                 and len(body) == self.expected_content_length
-                and not self.disconnected
             ):
                 self.transport.write(head + body)
                 self.expected_content_length = 0
@@ -91,15 +94,25 @@ class CasedCycle(RequestResponseCycle):
                     self.transport.close()
                 self.on_response()
                 return
-            if not self.disconnected:
-                self.transport.write(head)
+            self.transport.write(head)
         await super().send(message)
+
+    def _gone(self) -> bool:
+        """Whether the client is gone, as uvicorn's ``disconnected`` says, or as the transport
+        already knows: a transport closed on a reset or a write error tells the protocol
+        (``connection_lost``) one callback later. A write in between is dropped by asyncio's
+        transport but raises ``RuntimeError`` on uvloop's, so that state counts as gone on
+        both loops (only for a response not yet complete, as ``connection_lost`` decides).
+        """
+        if not self.disconnected and not self.response_complete and self.transport.is_closing():
+            self.disconnected = True
+        return self.disconnected
 
     async def _start(self, message: Any) -> None:
         if self.flow.write_paused and not self.disconnected:
             await self.flow.drain()
         if self.disconnected:
-            return
+            return  # (nothing is written here: ``send`` checks the transport before writing)
         self.response_started = True
         self.waiting_for_100_continue = False
         content = [STATUS_LINE[message["status"]]]
@@ -157,8 +170,9 @@ class DeadlineProtocol(HttpToolsProtocol):
     """Seconds a client has to send a request's headers; set per server by :func:`with_deadline`."""
     max_header_bytes: int = MAX_HEADER_BYTES
 
-    _deadline: asyncio.TimerHandle | None = None
+    _deadline: asyncio.Handle | None = None  # a TimerHandle, or on uvloop a Handle if past
     _deadline_at = 0.0  # loop time by which the awaited request's headers must be complete
+    _armed_for = 0.0  # the deadline the timer in _deadline was made for
     _heads = 0  # requests whose headers are complete
     _answered = 0  # responses sent in full
     _begun = 0  # requests whose first byte has arrived
@@ -244,7 +258,14 @@ class DeadlineProtocol(HttpToolsProtocol):
             return
         self._deadline_at = self.loop.time() + self.header_timeout
         if self._deadline is None:
-            self._deadline = self.loop.call_at(self._deadline_at, self._expire)
+            self._arm()
+
+    def _arm(self) -> None:
+        """A timer for the current deadline. Which deadline it was made for is kept here,
+        not read back from the handle: uvloop's ``call_at`` returns a plain ``Handle``
+        (no ``when()``) for a time already past."""
+        self._armed_for = self._deadline_at
+        self._deadline = self.loop.call_at(self._deadline_at, self._expire)
 
     def _cancel(self) -> None:
         if self._deadline is not None:
@@ -255,9 +276,9 @@ class DeadlineProtocol(HttpToolsProtocol):
         fired, self._deadline = self._deadline, None
         if self._heads != self._answered or self.transport.is_closing():
             return  # a request is being served: the next wait arms a timer again
-        if fired is not None and fired.when() < self._deadline_at:
+        if fired is not None and self._armed_for < self._deadline_at:
             # Armed for an earlier request's deadline, met since: wait for this one's.
-            self._deadline = self.loop.call_at(self._deadline_at, self._expire)
+            self._arm()
             return
         log.debug("closing a connection whose request headers took too long")
         metrics.FRONT_DOOR_REFUSALS.labels("header_timeout").inc()
