@@ -6,7 +6,7 @@ gracefully and passing its TLS settings on. This subclass:
 
 - serves the front door (:class:`~gateway.frontdoor.bridge.FrontDoor`, the preloaded app) with
   the header deadline and size cap of :mod:`gateway.frontdoor.protocol` (uvicorn's httptools
-  protocol, a dependency; asyncio's loop accepting one connection per turn,
+  protocol, a dependency; uvloop's loop accepting one connection per turn,
   :mod:`gateway.frontdoor.loop`: named here rather than uvicorn's "auto", so the behaviour
   tested is the behaviour shipped, whatever else happens to be installed);
 - ignores ``X-Forwarded-*`` at this level (the gateway's own ``TRUSTED_PROXY_HOPS`` decides),

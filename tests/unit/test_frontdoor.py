@@ -150,15 +150,17 @@ def test_refusals_are_labelled_by_resource_type() -> None:
     assert resource_label("/metrics") == "unknown"
 
 
-def test_the_workers_loop_still_finds_asyncios_accept_method() -> None:
-    """OneAcceptPerTurn overrides a private asyncio method: fail loudly if it changes shape."""
+def test_the_asyncio_loop_still_finds_asyncios_accept_method() -> None:
+    """OneAcceptPerTurn overrides a private asyncio method: fail loudly if it changes shape.
+    (The workers run on uvloop since session 8; the asyncio loop stays for the comparison
+    bench and tests/unit/test_frontdoor_loop.py.)"""
     import inspect
 
-    from gateway.frontdoor.loop import new_loop
+    from gateway.frontdoor.loop import asyncio_loop
 
     params = list(inspect.signature(asyncio.SelectorEventLoop._accept_connection).parameters)
     assert params[:6] == ["self", "protocol_factory", "sock", "sslcontext", "server", "backlog"]
-    loop = new_loop()
+    loop = asyncio_loop()
     try:
 
         async def echo_once() -> bytes:

@@ -27,14 +27,15 @@ def _app(environ, start_response):
     return [b"ok"]
 
 
-@pytest.fixture
-def port() -> Iterator[int]:
+@pytest.fixture(params=["new_loop", "asyncio_loop"])
+def port(request: pytest.FixtureRequest) -> Iterator[int]:
+    """The workers' loop (uvloop) and the asyncio loop it replaced: the same deadlines."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(
         FrontDoor(_app, Limits(threads=1)),
         http=with_deadline(TIMEOUT),
-        loop="gateway.frontdoor.loop:new_loop",
+        loop=f"gateway.frontdoor.loop:{request.param}",
         lifespan="off",
         access_log=False,
         log_level="warning",

@@ -64,6 +64,7 @@ THIRD_PARTY: dict[str, frozenset[str]] = {
     "gunicorn": frozenset({"server"}),
     "uvicorn": frozenset({"frontdoor"}),
     "uvicorn_worker": frozenset({"frontdoor"}),
+    "uvloop": frozenset({"frontdoor"}),  # the workers' event loop (frontdoor/loop.py)
     "orjson": frozenset({"web", "logconfig"}),  # logconfig: the JSON log line (issue 17)
 }
 """Third-party top-level package → the parts that may import it. A package not listed here
