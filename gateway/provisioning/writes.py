@@ -176,7 +176,8 @@ class Writer:
     ) -> dict[str, Any]:
         """Rename (if the name changed), then one modify; the first write asserts ``csn``.
 
-        ``projection`` None means no response body will be sent: members are not read.
+        ``projection`` None means no response body will be sent: the answer is only the id
+        and ``meta`` (its version, for the ETag), and members are not read.
         ``resolver`` answers the ids this request looks up (the members, the manager).
         """
         with translating(self.ctx.name):

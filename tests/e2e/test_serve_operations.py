@@ -6,17 +6,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
 import yaml
 from support.served import Served
 from support.slapd import REPO_ROOT, Slapd
+from support.tls import self_signed
 
 from e2e.conftest import TOKEN
 
@@ -181,26 +180,6 @@ def test_json_logs_have_one_audit_line_per_change_and_no_secret(
     assert list(home.iterdir()) == []  # no gunicorn control socket (~/.gunicorn/gunicorn.ctl)
 
 
-def _openssl_self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("openssl is needed for the TLS test", pytrace=False)
-        pytest.skip("openssl is not installed")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
-            *("-addext", "subjectAltName=IP:127.0.0.1"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return cert, key
-
-
 def _healthcheck_commands() -> dict[str, list[str]]:
     """The gateway healthcheck of the image and of the compose file, as argv."""
     dockerfile = (REPO_ROOT / "docker" / "gateway" / "Dockerfile").read_text()
@@ -220,7 +199,7 @@ def _healthcheck_commands() -> dict[str, list[str]]:
 def test_served_over_https_with_the_configured_certificate(
     gateway_env: dict[str, str], tmp_path: Path
 ) -> None:
-    cert, key = _openssl_self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     env = {
         **gateway_env,
         "SCIM_GATEWAY_TLS_CERT_FILE": str(cert),

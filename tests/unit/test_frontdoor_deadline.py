@@ -8,15 +8,11 @@ timer made and cancelled per request: counted from the end of the previous respo
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
-
-from gateway.frontdoor.bridge import FrontDoor, Limits
-from gateway.frontdoor.protocol import with_deadline
+from support.frontdoor_server import serve
 
 TIMEOUT = 0.6
 REQUEST = b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -32,22 +28,7 @@ def port(request: pytest.FixtureRequest) -> Iterator[int]:
     """The workers' loop (uvloop) and the asyncio loop it replaced: the same deadlines."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        FrontDoor(_app, Limits(threads=1)),
-        http=with_deadline(TIMEOUT),
-        loop=f"gateway.frontdoor.loop:{request.param}",
-        lifespan="off",
-        access_log=False,
-        log_level="warning",
-        proxy_headers=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started
+    server, thread = serve(_app, sock, f"gateway.frontdoor.loop:{request.param}", TIMEOUT)
     try:
         yield sock.getsockname()[1]
     finally:

@@ -13,12 +13,9 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-import os
 import re
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -28,12 +25,13 @@ from typing import Any
 import pytest
 import uvicorn
 import uvloop
+from support.frontdoor_server import serve
+from support.tls import self_signed
 from uvicorn.protocols.http.flow_control import FlowControl
 
 from gateway.frontdoor import loop as loops
-from gateway.frontdoor.bridge import FrontDoor, Limits
 from gateway.frontdoor.loop import OneAcceptServer, UvloopOneAcceptPerTurn, new_loop
-from gateway.frontdoor.protocol import CasedCycle, with_deadline
+from gateway.frontdoor.protocol import CasedCycle
 from gateway.frontdoor.worker import GatewayWorker
 
 
@@ -223,30 +221,10 @@ def test_other_create_server_calls_are_uvloops_own() -> None:
     assert _run(scenario()) == b"hi"
 
 
-def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("openssl is needed for the TLS test", pytrace=False)
-        pytest.skip("openssl is not installed")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
-            *("-addext", "subjectAltName=IP:127.0.0.1"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return cert, key
-
-
 def test_tls_connections_are_served_and_a_failed_handshake_only_drops_its_own(
     tmp_path: Path,
 ) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     served.load_cert_chain(cert, key)
     trusting = ssl.create_default_context(cafile=str(cert))
@@ -297,22 +275,7 @@ def served() -> Iterator[Any]:
 
     def start(loop: str) -> int:
         sock = _listening()
-        config = uvicorn.Config(
-            FrontDoor(_app, Limits(threads=1)),
-            http=with_deadline(5.0),
-            loop=loop,
-            lifespan="off",
-            access_log=False,
-            log_level="warning",
-            proxy_headers=False,
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert server.started
+        server, thread = serve(_app, sock, loop, 5.0)
         started.append((server, thread, sock))
         return sock.getsockname()[1]
 

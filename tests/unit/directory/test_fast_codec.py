@@ -13,6 +13,7 @@ import itertools
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.fastpaths import framed, outcome
 
 from gateway.directory import ber, messages
 from gateway.directory import ldapfilter as lf
@@ -67,32 +68,14 @@ def attribute_lists(draw: st.DrawFn) -> tuple[bytes, int, int]:
         if defect == "extra" and index == target % len(listed):
             content += draw(st.sampled_from([ber.octets("x"), b"\x04", b"\x31\x00"]))
         attributes += element(ber.SEQUENCE, content, ber.SET)
-    before = draw(st.binary(max_size=3))
-    after = draw(st.binary(max_size=3))
-    data = before + attributes + after
-    start, end = len(before), len(before) + len(attributes)
-    if defect in ("flip", "cut", "insert") and attributes:
-        at = draw(st.integers(start, end - 1))
-        byte = draw(BYTES)
-        if defect == "flip":
-            data = data[:at] + bytes((byte,)) + data[at + 1 :]
-        elif defect == "cut":
-            data = data[:at]
-            end = min(end, len(data))
-        else:
-            data = data[:at] + bytes((byte,)) + data[at:]
-            end += draw(st.sampled_from([0, 1]))
-    return data, start, end
+    return framed(draw, attributes, defect, BYTES)
 
 
 def _outcome(read, data: bytes, start: int, end: int, size: int) -> object:  # type: ignore[no-untyped-def]
-    budget = messages.Budget(size)
-    try:
-        return ("read", read(data, start, end, budget, "cn=a,dc=x"), budget.left)
-    except messages.NotText as err:
-        return ("NotText", str(err), err.attribute, err.dn)
-    except ber.BerError as err:
-        return (type(err).__name__, str(err))
+    def with_dn(*args: object) -> object:  # the entry's DN goes after the budget
+        return read(*args, "cn=a,dc=x")
+
+    return outcome(with_dn, data, start, end, size=size)
 
 
 BUDGETS = st.sampled_from([1 << 20, 0, 64, 200, 700, 2000])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.fastpaths import framed, outcome
 
 from gateway.directory import ber, messages
 
@@ -60,34 +61,13 @@ def control_lists(draw: st.DrawFn) -> tuple[bytes, int, int]:
             draw(st.sampled_from([0x30] * 5 + [0x31, 0xA0])) if hit and defect == "tag" else 0x30
         )
         controls += _element(outer, fields, draw(FORMS), wrong)
-    before = draw(st.binary(max_size=3))
-    after = draw(st.binary(max_size=3))
-    data = before + controls + after
-    start, end = len(before), len(before) + len(controls)
-    if defect in ("flip", "cut", "insert") and controls:
-        at = draw(st.integers(start, end - 1))
-        byte = draw(BYTES)
-        if defect == "flip":
-            data = data[:at] + bytes((byte,)) + data[at + 1 :]
-        elif defect == "cut":
-            data = data[:at]
-            end = min(end, len(data))
-        else:
-            data = data[:at] + bytes((byte,)) + data[at:]
-            end += draw(st.sampled_from([0, 1]))
-    return data, start, end
+    return framed(draw, controls, defect, BYTES)
 
 
 def _outcome(read, *args: object) -> object:  # type: ignore[no-untyped-def]
     """``read(*args, budget)``'s answer and the budget left, or the error it raised."""
     *args, size = args
-    budget = messages.Budget(size)  # type: ignore[arg-type]
-    try:
-        return ("read", read(*args, budget), budget.left)
-    except messages.NotText as err:
-        return ("NotText", str(err), err.attribute, err.dn)
-    except ber.BerError as err:
-        return (type(err).__name__, str(err))
+    return outcome(read, *args, size=size)  # type: ignore[arg-type]
 
 
 def _fast_then_general(data: bytes, start: int, end: int, budget: messages.Budget) -> object:
