@@ -21,13 +21,15 @@ import statistics
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.scim_http import Answer, ScimHttp, gateway_env
+from ldap3.utils.conv import escape_filter_chars
+from support.ldap_relay import MODIFY_RESPONSE, LdapRelay
+from support.scim_http import PATCH_OP, Answer, ScimHttp, gateway_env
 from support.served import Served
 from support.slapd import REPO_ROOT, Slapd, SlapdPair
 
@@ -60,15 +62,21 @@ class Rig:
         return state.index if state else None
 
 
-def start_rig(tmp_path: Path, *, concerns: tuple[str, ...] = ("0", "0")) -> Rig:
-    """The pair and one served gateway per ``concerns`` item (its write-concern timeout)."""
+def start_rig(
+    tmp_path: Path,
+    *,
+    concerns: tuple[str, ...] = ("0", "0"),
+    front: Callable[[SlapdPair], list[str]] | None = None,
+) -> Rig:
+    """The pair and one served gateway per ``concerns`` item (its write-concern timeout);
+    ``front``: the node URLs the gateways are given (default: the nodes' own)."""
     pair = SlapdPair(tmp_path / "pair").start()
     state_file = tmp_path / "writer-state"
     served: list[Served] = []
     try:
         for n, concern in enumerate(concerns):
             env = gateway_env(
-                ",".join(pair.urls),
+                ",".join(front(pair) if front else pair.urls),
                 pair.nodes[0].admin_dn,
                 pair.nodes[0].admin_password,
                 MAPPING,
@@ -400,25 +408,14 @@ def check_nodes(rig: Rig, load: Load, groups: list[str]) -> dict[str, int]:
     differ = sorted(set(snaps[0]) ^ set(snaps[1])) + [
         dn for dn in set(snaps[0]) & set(snaps[1]) if snaps[0][dn] != snaps[1][dn]
     ]
-    # An add the killed node committed to its database but not yet to its change log: the
+    # A write the killed node committed to its database but not yet to its change log: the
     # client got 504 (outcome unknown), and delta-syncrepl has no record to send. Allowed only
-    # exactly so: on node 1 alone, never acknowledged, absent from node 1's accesslog.
-    unlogged = [
-        dn
-        for dn in differ
-        if dn in snaps[0]
-        and dn not in snaps[1]
-        and snaps[0][dn].get("uid", ("",))[0] in load.unconfirmed
-        and snaps[0][dn].get("uid", ("",))[0] not in load.created
-        and not logged(rig.pair.nodes[0], dn)
-    ]
+    # exactly so: on node 1 alone, never acknowledged, absent from node 1's accesslog. Seen for
+    # an add (an entry) and for a member add (a value, and the memberOf dynlist derives from it).
+    unlogged = unlogged_on_node1(rig, load, snaps, differ)
     differ = [dn for dn in differ if dn not in unlogged]
     for i, dn in enumerate(differ[:5]):  # say how they differ
-        a, b = snaps[0].get(dn, {}), snaps[1].get(dn, {})
-        keys = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
-        differ[i] = (
-            f"{dn}: node1 {[(k, a.get(k)) for k in keys]} node2 {[(k, b.get(k)) for k in keys]}"
-        )
+        differ[i] = how_they_differ(rig, load, dn, snaps[0].get(dn, {}), snaps[1].get(dn, {}))
     disagreements = []
     for snap in snaps:
         member_of: dict[str, set[str]] = {}
@@ -435,6 +432,96 @@ def check_nodes(rig: Rig, load: Load, groups: list[str]) -> dict[str, int]:
         "member_memberof": len(disagreements),
         "_detail": (lost[:10], differ[:10], disagreements[:10]),  # type: ignore[dict-item]
     }
+
+
+def unlogged_on_node1(
+    rig: Rig, load: Load, snaps: list[dict[str, dict[str, tuple[str, ...]]]], differ: list[str]
+) -> list[str]:
+    """The differing DNs that the OpenLDAP window explains (see check_nodes), and nothing else:
+    an entry on node 1 alone, or member values on node 1 alone (and the memberOf they give),
+    each for a user whose write was answered 504, never acknowledged, not in node 1's log."""
+    node1 = rig.pair.nodes[0]
+
+    def unacknowledged(name: str) -> bool:
+        return name in load.unconfirmed and name not in load.created
+
+    def unconfirmed_member(name: str) -> bool:
+        return name in load.unconfirmed and name not in load.joined
+
+    out = [
+        dn
+        for dn in differ
+        if dn in snaps[0]
+        and dn not in snaps[1]
+        and unacknowledged(snaps[0][dn].get("uid", ("",))[0])
+        and not logged(node1, dn)
+    ]
+    values: dict[str, set[str]] = {}  # group DN -> member values node 1 alone holds, explained
+    for dn in differ:
+        a, b = snaps[0].get(dn), snaps[1].get(dn)
+        if (
+            a is None
+            or b is None
+            or {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)} != {"member"}
+        ):
+            continue
+        extra = set(a.get("member", ())) - set(b.get("member", ()))
+        if set(b.get("member", ())) <= set(a.get("member", ())) and all(
+            unconfirmed_member(v.split(",", 1)[0].partition("=")[2])
+            and not logged_value(node1, dn, f"member:+ {v}")
+            for v in extra
+        ):
+            values[dn] = extra
+            out.append(dn)
+    for dn in differ:  # a member's memberOf (slapo-dynlist: read from the groups' values)
+        a, b = snaps[0].get(dn), snaps[1].get(dn)
+        if (
+            a is None
+            or b is None
+            or {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)} != {"memberof"}
+        ):
+            continue
+        extra = set(a.get("memberof", ())) - set(b.get("memberof", ()))
+        if set(b.get("memberof", ())) <= set(a.get("memberof", ())) and all(
+            dn in values.get(g, ()) for g in extra
+        ):
+            out.append(dn)
+    return out
+
+
+def how_they_differ(
+    rig: Rig, load: Load, dn: str, a: dict[str, tuple[str, ...]], b: dict[str, tuple[str, ...]]
+) -> str:
+    """Values only one node holds, with what the clients were told about the user each names
+    and whether each node's change log records the write."""
+    parts = []
+    for key in sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k)):
+        for node, mine, theirs in ((1, a, b), (2, b, a)):
+            for value in sorted(set(mine.get(key, ())) - set(theirs.get(key, ()))):
+                name = value.split(",", 1)[0].partition("=")[2] if "=" in value else value
+                told = "504" if name in load.unconfirmed else "no 504"
+                logs = [logged_value(n, dn, f"{key}:+ {value}") for n in rig.pair.nodes if n.pid]
+                parts.append(f"{key} {value!r} only on node{node} ({told}; logged {logs})")
+    return f"{dn}: " + "; ".join(parts)
+
+
+def logged_value(node: Slapd, dn: str, mod: str) -> bool:
+    """Does the node's change log hold a modify of ``dn`` adding ``mod`` (DN values compared
+    normalised)?"""
+    conn = node.admin_connection()
+    try:
+        conn.search(
+            "cn=accesslog", f"(reqDN={escape_filter_chars(dn)})", "LEVEL", attributes=["reqMod"]
+        )
+        key, _, value = mod.partition(":+ ")
+        for e in conn.response:
+            for held in e.get("attributes", {}).get("reqMod", []):
+                k, sep, v = str(held).partition(":+ ")
+                if sep and k.lower() == key and normalize(v) == value:
+                    return True
+        return False
+    finally:
+        conn.unbind()
 
 
 def report(kind: str, rig: Rig, run: dict[str, Any], counts: dict[str, Any]) -> None:
@@ -546,3 +633,85 @@ def test_write_concern_cost_and_its_clear_error_when_the_other_node_is_away(
             conn.unbind()
     finally:
         stop_rig(rig)
+
+
+def test_a_member_add_whose_answer_was_cut_off_is_repeated_and_acknowledged(
+    slapd: Slapd, tmp_path: Path
+) -> None:
+    """Node 1 makes the change and the connection breaks before its answer (a relay in front
+    of node 1 cuts it): the gateway plans the exact write again on a fresh connection, finds
+    the member there and acknowledges, rather than answering 504 (outcome unknown). With
+    If-Match (an assertion of the caller's) it is not repeated: 504."""
+    relays: list[LdapRelay] = []
+
+    def through_relay(pair: SlapdPair) -> list[str]:
+        relays.append(LdapRelay(("127.0.0.1", pair.nodes[0].port or 0)))
+        return [relays[0].url, pair.urls[1]]
+
+    rig = start_rig(tmp_path, concerns=("0",), front=through_relay)
+    try:
+        relay, scim = relays[0], rig.scim(0)
+        gid = scim.post("/Groups", {"displayName": "cut"}).body["id"]
+        ids = [scim.post("/Users", {"userName": n}).body["id"] for n in ("cut-a", "cut-b")]
+        relay.cut(MODIFY_RESPONSE)
+        add = {"op": "add", "path": "members", "value": [{"value": ids[0]}]}
+        answer = scim.patch(f"/Groups/{gid}", add)
+        assert relay.cut_count == 1
+        assert answer.status == 204, answer.body
+        assert "planning it again and repeating" in rig.gateways[0].log()
+        got = scim.get(f"/Users/{ids[0]}").body
+        assert [g["value"] for g in got.get("groups", [])] == [gid]
+
+        user = scim.get(f"/Users/{ids[1]}")
+        relay.cut(MODIFY_RESPONSE)
+        title = {"op": "replace", "path": "title", "value": "cut"}
+        body = {"schemas": [PATCH_OP], "Operations": [title]}
+        answer = scim.call(
+            "PATCH", f"/Users/{ids[1]}", body, headers={"If-Match": user.headers["ETag"]}
+        )
+        assert relay.cut_count == 2
+        assert answer.status == 504, answer.body
+        converge(rig.pair)
+        snaps = [snapshot(n) for n in rig.pair.nodes]
+        assert snaps[0] == snaps[1]
+    finally:
+        stop_rig(rig)
+        for r in relays:
+            r.close()
+
+
+def test_a_member_add_left_out_of_the_change_log_heals_when_made_on_the_other_node(
+    rig: Rig,
+) -> None:
+    """The OpenLDAP window the fault test allows, made on purpose: node 1 holds a member
+    value its change log has no record of (written around slapd while it was stopped, as a
+    kill between the commit and the log leaves it). The same add made on node 2 meanwhile
+    (what the gateway's repeat of a cut-off write does after a failover) is logged there;
+    replayed on node 1, which holds the value already, it changes nothing, and the nodes
+    agree. (Repeating the add on node 1 instead sends nothing: the exact write finds the
+    value there; removing and adding it again does repair it.)"""
+    scim = rig.scim(0)
+    gid = scim.post("/Groups", {"displayName": "window"}).body["id"]
+    ids = [scim.post("/Users", {"userName": name}).body["id"] for name in ("win-a", "win-b")]
+    add_a = {"op": "add", "path": "members", "value": [{"value": ids[0]}]}
+    assert scim.patch(f"/Groups/{gid}", add_a).status in (200, 204)
+    converge(rig.pair)
+    node1, node2 = rig.pair.nodes
+    key = normalize(f"cn=window,{node1.groups_dn}")
+    b_dn = normalize(f"uid=win-b,{node1.people_dn}")
+
+    node1.stop()
+    node1.offline_modify(f"dn: {key}\nchangetype: modify\nadd: member\nmember: {b_dn}\n")
+    add_b = {"op": "add", "path": "members", "value": [{"value": ids[1]}]}
+    deadline = time.monotonic() + 30
+    while (answer := scim.patch(f"/Groups/{gid}", add_b)).status != 204:  # made on node 2
+        assert answer.status in OK_FAILURES and time.monotonic() < deadline, answer.body
+        time.sleep(0.1)
+    assert rig.writer_index() == 1
+    node1.start()
+    converge(rig.pair)
+    snaps = [snapshot(n) for n in rig.pair.nodes]
+    assert snaps[0][key] == snaps[1][key]
+    assert set(snaps[0][key]["member"]) == {normalize(f"uid=win-a,{node1.people_dn}"), b_dn}
+    assert snaps[0][b_dn]["memberof"] == snaps[1][b_dn]["memberof"] == (key,)
+    assert logged_value(node2, key, f"member:+ {b_dn}")

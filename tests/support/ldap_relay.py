@@ -5,7 +5,10 @@ Requests always reach slapd (so a write really happens); what comes back can be 
 - ``freeze()`` / ``thaw()``: every answer waits until thawed (a directory that stopped
   answering: requests pile up behind it);
 - ``swallow(tag)``: answers whose protocolOp has that BER tag (e.g. ``ADD_RESPONSE``) are
-  dropped: the change is made, the gateway never hears of it.
+  dropped: the change is made, the gateway never hears of it;
+- ``cut(tag)``: the next answer with that tag is dropped and its connection closed at once
+  (the node died after making the change, or the network cut it); later connections relay
+  normally.
 
 Loopback only; every thread is a daemon and ``close()`` ends them.
 """
@@ -19,6 +22,7 @@ from types import TracebackType
 from typing import Self
 
 ADD_RESPONSE = 0x69
+MODIFY_RESPONSE = 0x67
 
 
 def _message_length(buf: bytes | bytearray) -> int | None:
@@ -53,6 +57,8 @@ class LdapRelay:
         self._thawed.set()
         self._swallowed: set[int] = set()
         self.swallowed_count = 0
+        self._cut: int | None = None
+        self.cut_count = 0
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self._closed = False
@@ -71,6 +77,10 @@ class LdapRelay:
     def swallow(self, *tags: int) -> None:
         with self._lock:
             self._swallowed = set(tags)
+
+    def cut(self, tag: int) -> None:
+        with self._lock:
+            self._cut = tag
 
     def _accept(self) -> None:
         while not self._closed:
@@ -108,8 +118,15 @@ class LdapRelay:
                     message, buf = bytes(buf[:size]), buf[size:]
                     self._thawed.wait(timeout=120)
                     with self._lock:
-                        drop = _op_tag(message) in self._swallowed
+                        tag = _op_tag(message)
+                        drop = tag in self._swallowed
                         self.swallowed_count += drop
+                        cut = tag == self._cut
+                        if cut:
+                            self._cut = None
+                            self.cut_count += 1
+                    if cut:
+                        return  # finally: the connection closes without the answer
                     if not drop:
                         client.sendall(message)
         except OSError:
