@@ -27,7 +27,7 @@ from typing import Any
 from flask import Flask, Request, Response, g, request
 
 from gateway import metrics
-from gateway.logconfig import AUDIT_LOGGER, log_fields, request_id
+from gateway.logconfig import AUDIT_LOGGER, Line, log_fields, log_fields_together, request_id
 from gateway.web.runtime import runtime
 
 access_log = logging.getLogger("gateway.access")
@@ -91,10 +91,16 @@ def install(app: Flask, record_ldap: Recorder) -> None:
         status = response.status_code
         metrics.observe_request(resource, method, status, seconds)
         trips = slots.get("round_trips")
-        _access_line(req, response, seconds, resource, trips, rid)
+        access = _access_line(req, response, seconds, resource, trips, rid)
         change = CHANGES.get(req.endpoint or "")
-        if change:
-            _audit_line(req, response, change, resource, trips)
+        if change:  # a SCIM write: its two lines in one write (logconfig.log_fields_together)
+            audit = _audit_line(req, response, change, resource, trips)
+            if access is None:
+                log_fields(*audit)
+            else:
+                log_fields_together(access, audit)
+        elif access is not None:
+            log_fields(*access)
         return response
 
     @app.teardown_request
@@ -152,9 +158,11 @@ def _type_label(endpoint: str) -> str:
 
 def _access_line(
     req: Request, response: Response, seconds: float, resource: str, trips: Any, rid: str
-) -> None:
+) -> Line | None:
+    """The request's access line, for :func:`~gateway.logconfig.log_fields`; None when
+    ``gateway.access`` drops INFO lines."""
     if not access_log.isEnabledFor(logging.INFO):
-        return  # LOG_LEVEL above INFO: the fields would be built only to be dropped
+        return None  # LOG_LEVEL above INFO: the fields would be built only to be dropped
     count = trips.count if trips is not None else 0
     environ = req.environ
     query: dict[str, str] = {}
@@ -179,7 +187,7 @@ def _access_line(
     # the text line shows the SCIM query too (Entra's Test Connection is a filtered GET);
     # only the keys in LOGGED_QUERY_KEYS, control characters escaped by the formatter
     shown = "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
-    log_fields(
+    return (
         access_log,
         logging.INFO,
         "%s %s %s %.1fms ldap_ops=%s request_id=%s",
@@ -188,7 +196,8 @@ def _access_line(
     )
 
 
-def _audit_line(req: Request, response: Response, change: str, resource: str, trips: Any) -> None:
+def _audit_line(req: Request, response: Response, change: str, resource: str, trips: Any) -> Line:
+    """The change's audit line, for :func:`~gateway.logconfig.log_fields`."""
     operations = list(trips.operations) if trips is not None else []
     dropped = trips.dropped if trips is not None else 0
     written: list[str] = []
@@ -221,7 +230,7 @@ def _audit_line(req: Request, response: Response, change: str, resource: str, tr
     summary = "; ".join(f"{op.operation} {op.dn} -> {op.result}" for op in operations[:10])
     if len(operations) > 10:
         summary += f"; ... {len(operations) - 10 + dropped} more"
-    log_fields(
+    return (
         audit_log,
         logging.WARNING if status >= 500 else logging.INFO,
         "audit %s %s id=%s status=%s outcome=%s ldap=[%s]",
