@@ -16,7 +16,7 @@ from gateway.directory import ldapfilter as lf
 from gateway.directory.entry import Entry, Modification
 from gateway.errors import EntryExists, InvalidValue, Uniqueness
 from gateway.mapping import changes, placement, translate
-from gateway.mapping.model import ResourceMapping
+from gateway.mapping.model import AttributeRule, ResourceMapping
 from gateway.provisioning.allocation import Allocator
 from gateway.provisioning.context import ResourceContext
 from gateway.provisioning.errors import translating
@@ -29,8 +29,11 @@ from gateway.provisioning.resolver import Resolver
 from gateway.scim import etag
 from gateway.scim.limits import NO_LIMITS, PatchLimits
 from gateway.scim.patch import (
+    PatchOperation,
     ValueDelta,
+    apply_deltas,
     apply_patch,
+    deltas_only,
     mentioned_ids,
     normalize_resource,
     parse_patch_request,
@@ -61,6 +64,15 @@ class Writer:
         )
         self._write_types = named_types(self.rm, members=False, writable=True)
         self._read_types = named_types(self.rm, members=False)
+        # attributes a PATCH records as value deltas instead of editing the resource
+        self._deltas = frozenset({"members"}) if self.rm.members is not None else frozenset()
+        # may a PATCH of member deltas alone skip the resource it would leave as it was?
+        # (see _patch_deltas: images that follow the resource, none showing a password)
+        self._deltas_alone = (
+            self.rm.members is not None
+            and translate.images_follow_resource(self.rm)
+            and all(_top_key(r, self.rm) != "password" for r in self.rm.attributes)
+        )
 
     def create(self, payload: dict[str, Any]) -> dict[str, Any]:
         """POST (RFC 7644 §3.3): one add, its result read back with it (post-read control);
@@ -132,9 +144,15 @@ class Writer:
         """
         operations = parse_patch_request(body, limits)
         entry, known = self.reader.find_with_refs(ident, mentioned_ids(operations, self._ref_names))
+        if (
+            projection is None
+            and self._deltas_alone
+            and deltas_only(operations, self.rtype, self._deltas)
+        ):
+            return self._patch_deltas(entry, operations, known, if_match, limits)
         old = self.reader.as_resource(entry)
         csn = etag.require(if_match, old["meta"].get("version"))
-        deltas = frozenset({"members"}) if self.rm.members is not None else frozenset()
+        deltas = self._deltas
         result = apply_patch(old, operations, self.rtype, delta_attributes=deltas, limits=limits)
         password = take_password(result.resource)
         if password is not None:
@@ -144,6 +162,34 @@ class Writer:
         return self._update(
             entry, old, result.resource, result.deltas, resolver, csn, projection, limits
         )
+
+    def _patch_deltas(
+        self,
+        entry: Entry,
+        operations: list[PatchOperation],
+        known: dict[str, Ref],
+        if_match: str | None,
+        limits: PatchLimits,
+    ) -> dict[str, Any]:
+        """:meth:`patch` of member deltas alone, answered without a body (Entra's 204):
+        without the resource as read (``as_resource``), which such a PATCH leaves as it was.
+
+        Equal to the general path, step for step: the version checked is what that
+        resource's ``meta.version`` holds (``translate.version``, left out when empty);
+        ``apply_deltas`` makes ``apply_patch``'s deltas with the same errors in the same
+        order and ``apply_patch`` would hand the resource back unchanged, so no password is
+        taken from it (the mapping shows none: ``_deltas_alone``), the unmapped check
+        compares it with itself (nothing new), and ``_update`` sees ``new == old`` with
+        images that follow the resource: the same modify, settle and answer. Only the
+        conversion warnings of a read (a stored value that cannot be shown) are not logged,
+        as no value is shown. tests/unit/provisioning/test_patch_deltas.py and the e2e
+        group PATCH tests hold the two paths to the same answers and LDAP requests.
+        """
+        version = translate.version(self.rm, entry.attributes) or None
+        csn = etag.require(if_match, version)
+        deltas = apply_deltas(operations, self.rtype, delta_attributes=self._deltas, limits=limits)
+        resolver = Resolver(self.ctx.refs, known)  # the ids found with the entry cost nothing
+        return self._update(entry, None, None, deltas, resolver, csn, None, limits)
 
     def delete(self, ident: str, if_match: str | None = None) -> None:
         """Memberships first, then the entry: if the delete fails, a retry completes it.
@@ -166,8 +212,8 @@ class Writer:
     def _update(
         self,
         entry: Entry,
-        old: dict[str, Any],
-        new: dict[str, Any],
+        old: dict[str, Any] | None,
+        new: dict[str, Any] | None,
         deltas: dict[str, Any],
         resolver: Resolver,
         csn: str | None = None,
@@ -179,16 +225,19 @@ class Writer:
         ``projection`` None means no response body will be sent: the answer is only the id
         and ``meta`` (its version, for the ETag), and members are not read.
         ``resolver`` answers the ids this request looks up (the members, the manager).
+        ``old`` and ``new`` None: a PATCH of deltas alone left the resource as it was
+        (:meth:`_patch_deltas`, only where images follow the resource).
         """
         with translating(self.ctx.name):
             # Equal resources make equal images when nothing in an image comes from the stored
             # entry (translate.images_follow_resource): no images, no diff, no rename. That is
             # an Entra group PATCH, whose operations are all member deltas.
-            same = new == old and translate.images_follow_resource(self.rm)
+            same = (new is None or new == old) and translate.images_follow_resource(self.rm)
             ids_by_dn: dict[str, tuple[str, str]] | None = None
             change: changes.ChangeSet | None = None
             mods: list[Modification] = []
             if not same:
+                assert old is not None and new is not None  # None only where images follow
                 dns_by_id, ids_by_dn = self._refs_for(entry, new, resolver)
                 old_image = translate.to_image(
                     self.rm, old, dns_by_id, current_dn=entry.dn, stored=entry.attributes
@@ -197,6 +246,7 @@ class Writer:
                 change = changes.diff(self.rm, old_image, new_image)
                 mods = list(change.modifications)
             elif projection is not None:  # a body will be sent: its references' ids
+                assert new is not None  # None only without a body (_patch_deltas)
                 ids_by_dn = self._refs_for(entry, new, resolver)[1]
             member_delta = deltas.get("members")
             added: tuple[Ref, ...] = ()
@@ -340,6 +390,12 @@ class Writer:
         if self.rm.unmapped == "reject":
             raise InvalidValue(f"not stored by this gateway's mapping: {', '.join(sorted(names))}")
         log.debug("%s: ignoring unmapped attributes %s", self.ctx.name, sorted(names))
+
+
+def _top_key(rule: AttributeRule, rm: ResourceMapping) -> str:
+    """The resource's top-level key a rule's value sits under (``name`` for name.givenName)."""
+    slot = translate.slot_of(rule, rm)
+    return slot.container if slot.container is not None else slot.attr
 
 
 def _unchanged(rm: ResourceMapping, csn: str | None) -> lf.LdapFilter | None:

@@ -44,7 +44,9 @@ __all__ = [
     "PatchOperation",
     "PatchResult",
     "ValueDelta",
+    "apply_deltas",
     "apply_patch",
+    "deltas_only",
     "normalize_resource",
     "parse_patch_request",
 ]
@@ -147,6 +149,64 @@ def apply_patch(
     limits.check_operations(len(operations))
     work = tree_copy(resource)
     editor = ResourceEditor(work, rtype, max_values=limits.max_values)
+    deltas = _apply_all(operations, rtype, delta_attrs, editor, limits)
+    resource = editor.finish()
+    limits.check_deadline("after applying the PATCH operations")
+    return PatchResult(resource, deltas)
+
+
+def deltas_only(
+    operations: list[PatchOperation], rtype: ResourceType, delta_attributes: frozenset[str]
+) -> bool:
+    """Does every operation name one of ``delta_attributes`` by its path (``add members``)?
+
+    Then :func:`apply_patch` hands back the resource it was given (copied, not changed),
+    whatever that resource is, and its deltas are :func:`apply_deltas`'s: a caller that
+    needs only the deltas need not build the resource. Shapes alone are looked at, never
+    values; an operation without a path, naming an extension or a path that does not
+    resolve answers False (:func:`apply_patch` decides those)."""
+    delta_attrs = _delta_attributes(rtype, delta_attributes)
+    for operation in operations:
+        path = operation.path
+        if operation.op not in OPS or path is None or _whole_extension(path, rtype) is not None:
+            return False
+        try:
+            target = resolve_target(rtype, path)
+        except ScimError:
+            return False
+        if target.schema is not rtype.schema or target.attr.name not in delta_attrs:
+            return False
+    return True
+
+
+def apply_deltas(
+    operations: list[PatchOperation],
+    rtype: ResourceType,
+    *,
+    delta_attributes: frozenset[str],
+    limits: PatchLimits = NO_LIMITS,
+) -> dict[str, ValueDelta]:
+    """``apply_patch(resource, operations, …).deltas`` for operations :func:`deltas_only`
+    accepts, without a resource: the same checks in the same order, the same errors and
+    deadline checks (the loop is :func:`apply_patch`'s own). A group PATCH of member adds
+    answered 204 needs no more (``provisioning.writes``); tests/unit/scim/test_patch_deltas_only.py
+    holds the two to the same answers. ``ValueError`` for an operation that is no delta."""
+    delta_attrs = _delta_attributes(rtype, delta_attributes)
+    limits.check_operations(len(operations))
+    deltas = _apply_all(operations, rtype, delta_attrs, None, limits)
+    limits.check_deadline("after applying the PATCH operations")
+    return deltas
+
+
+def _apply_all(
+    operations: list[PatchOperation],
+    rtype: ResourceType,
+    delta_attrs: dict[str, Attribute],
+    editor: ResourceEditor | None,
+    limits: PatchLimits,
+) -> dict[str, ValueDelta]:
+    """Apply each operation in order: delta attributes to their builders, the rest to
+    ``editor`` (None: there must be no rest); the deltas of the attributes touched."""
     builders: dict[str, DeltaBuilder] = {}
     for index, operation in enumerate(operations):
         limits.check_deadline(f"applying PATCH operation {index + 1} of {len(operations)}")
@@ -159,13 +219,13 @@ def apply_patch(
                     if builder is None:
                         builder = builders[delta.name] = DeltaBuilder(delta, limits.max_values)
                     _apply_delta(builder, operation.op, target, value)
+                elif editor is None:
+                    raise ValueError(f"Operations[{index}] is not a delta (see deltas_only)")
                 else:
                     getattr(editor, operation.op)(target, value)
         except ScimError as err:
             raise type(err)(f"Operations[{index}]: {err.detail}") from err
-    resource = editor.finish()
-    limits.check_deadline("after applying the PATCH operations")
-    return PatchResult(resource, {name: b.result() for name, b in builders.items()})
+    return {name: b.result() for name, b in builders.items()}
 
 
 _IMMUTABLE = (str, int, float, bool, type(None))
