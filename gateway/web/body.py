@@ -20,12 +20,17 @@ tests/unit/web/test_body.py holds both to the same bytes, errors and request sta
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Request
 from werkzeug.wsgi import LimitedStream, get_content_length
 
+_UNREAD: Any = object()
 
-def request_body(req: Request) -> bytes:
-    """``req.get_data(cache=True)``: the body, read once and kept on the request."""
+
+def request_body(req: Request, length: int | None = _UNREAD) -> bytes:
+    """``req.get_data(cache=True)``: the body, read once and kept on the request. ``length``,
+    if given, is ``get_content_length(req.environ)`` already read by the caller."""
     state = req.__dict__
     environ = req.environ
     if (
@@ -35,7 +40,8 @@ def request_body(req: Request) -> bytes:
         or req.shallow  # its ``stream`` raises
     ):
         return req.get_data(cache=True)
-    length = get_content_length(environ)  # what get_input_stream reads: None when chunked
+    if length is _UNREAD:
+        length = get_content_length(environ)  # what get_input_stream reads: None when chunked
     if length is None:
         return req.get_data(cache=True)
     limit = req.max_content_length

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from flask import Request, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.http import parse_options_header
 from werkzeug.wsgi import get_content_length
 
 from gateway.errors import InvalidSyntax, InvalidValue, TooMany, UnsupportedMediaType
@@ -51,13 +52,14 @@ def read_json() -> Any:
     than the app's ``max_values`` setting (``TooMany``, before anything is read or written).
     """
     req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy look-up
-    mimetype = (req.mimetype or "").lower()
+    mimetype = _mimetype(req)
     if mimetype not in ACCEPTED_BODY_TYPES:
         raise UnsupportedMediaType(
             f"send the body as {SCIM_JSON} or application/json, not {mimetype or 'no type'}"
         )
-    raw = request_body(req)  # req.get_data(cache=True)
-    _refuse_cut_body(raw, req)
+    length = get_content_length(req.environ)  # read once, for both: ``req.content_length``
+    raw = request_body(req, length)  # req.get_data(cache=True)
+    _refuse_cut_body(raw, req, length)
     # NUL and lone surrogates can only come from ``\\u`` escapes: a raw NUL is refused by the
     # parser and UTF-8 has no encoding for a surrogate. Without one, no string needs a look.
     texts = b"\\u" in raw
@@ -215,19 +217,47 @@ def _member_names_scanned(raw: bytes) -> int:
     return sum(1 for colon in _STRING_TOKEN.findall(raw) if colon)
 
 
+_MIMETYPES: dict[str, str] = {}
+"""``Content-Type`` value → its media type, for the first :data:`_MAX_MIMETYPES` values seen."""
+_MAX_MIMETYPES = 64
+
+
+def _mimetype(req: Request) -> str:
+    """``req.mimetype``: the media type of the request's ``Content-Type``, lower-cased.
+
+    Werkzeug's property reads the header through the request's ``EnvironHeaders`` (built for
+    the purpose) and parses it with ``parse_options_header`` on every request (~3 µs); its
+    answer depends on the header's value alone (the environ's ``CONTENT_TYPE``, as
+    ``EnvironHeaders`` reads it), and clients send one or two values, so the answer is kept
+    per value. A request whose type was already parsed answers from its own parse, as the
+    property does. tests/unit/web/test_wire_mimetype.py holds it to the property.
+    """
+    if "_parsed_content_type" in req.__dict__:
+        return req.mimetype
+    value = req.environ.get("CONTENT_TYPE", "")
+    found = _MIMETYPES.get(value)
+    if found is None:
+        found = parse_options_header(value)[0].lower()
+        if len(_MIMETYPES) < _MAX_MIMETYPES:
+            _MIMETYPES[value] = found
+    return found
+
+
 def _max_values() -> int | None:
     """The deployment's cap on values per attribute (``SCIM_GATEWAY_MAX_VALUES``), if any."""
     found = current_runtime()  # None in an app without the gateway's runtime (unit tests)
     return found.catalog.patch.max_values if found is not None else None
 
 
-def _refuse_cut_body(raw: bytes, req: Request) -> None:
+def _refuse_cut_body(raw: bytes, req: Request, length: int | None) -> None:
     """413 for a body sent without Content-Length (chunked) that is longer than the limit.
 
     Werkzeug stops reading such a body at ``MAX_CONTENT_LENGTH`` without complaint, which
-    would leave the first megabyte to be parsed as if it were the whole request.
+    would leave the first megabyte to be parsed as if it were the whole request. ``length``
+    is ``get_content_length(req.environ)`` (``req.content_length``, read as Werkzeug's
+    stream reads it).
     """
-    if get_content_length(req.environ):  # ``req.content_length``, read as Werkzeug's stream does
+    if length:
         return
     limit = req.max_content_length
     if limit is None or len(raw) < limit:
