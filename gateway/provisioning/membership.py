@@ -53,6 +53,17 @@ class Membership:
         self.group = group
         self.rule = group.members
         self.types = named_types(group, rules=False)  # what a member may be
+        # ADD P, DELETE P for the mapping's placeholder P (see _placeholder_out): the same
+        # two (frozen) modifications for every member add, made once
+        placeholder = (self.rule.placeholder,) if self.rule.placeholder else ()
+        self._placeholder_pair = (
+            (
+                Modification(self.rule.ldap, ModOp.ADD, placeholder),
+                Modification(self.rule.ldap, ModOp.DELETE, placeholder),
+            )
+            if placeholder
+            else ()
+        )
 
     # ------------------------------------------------------------------ reads
 
@@ -249,15 +260,11 @@ class Membership:
     def _placeholder_out(self, mods: list[Modification]) -> list[Modification]:
         """``ADD P, DELETE P`` when members are added: P is gone afterwards, present or not
         before (a lone ``DELETE P`` of an absent P trips an OpenLDAP permissive-modify bug)."""
+        if not self._placeholder_pair:
+            return []
         attr = self.rule.ldap.lower()
         adds = any(m.attr.lower() == attr and m.op is ModOp.ADD for m in mods)
-        if not adds or not self.rule.placeholder:
-            return []
-        placeholder = (self.rule.placeholder,)
-        return [
-            Modification(self.rule.ldap, ModOp.ADD, placeholder),
-            Modification(self.rule.ldap, ModOp.DELETE, placeholder),
-        ]
+        return list(self._placeholder_pair) if adds else []
 
     def _idempotent(self, mods: list[Modification]) -> list[Modification]:
         """``mods`` rewritten to succeed whatever the group holds now (see :meth:`modify`)."""

@@ -40,6 +40,9 @@ class Reader:
         self.ctx = ctx
         self.rm = ctx.rm
         self.rtype = ctx.rm.rtype
+        # what find_with_refs reads and which types a PATCH may name: fixed per mapping
+        self._patch_read = (*translate.read_attributes(self.rm), *ctx.back_link())
+        self._patch_types = named_types(self.rm, writable=True)
 
     def get(
         self,
@@ -190,10 +193,10 @@ class Reader:
             return self.find(ident, members=False), {}
         if not self.rm.accepts_id(ident):
             raise NotFound(f"{self.ctx.name} {ident!r} not found")
-        attrs = [*translate.read_attributes(self.rm), *self.ctx.back_link()]
-        types = named_types(self.rm, writable=True)
         with translating(self.ctx.name):
-            entry, known = self.ctx.refs.entry_with_refs(self.rm, ident, attrs, ids, types)
+            entry, known = self.ctx.refs.entry_with_refs(
+                self.rm, ident, self._patch_read, ids, self._patch_types
+            )
         if entry is None:
             raise NotFound(f"{self.ctx.name} {ident!r} not found")
         self.ctx.dns.remember(self.rm.name, ident, entry.dn)

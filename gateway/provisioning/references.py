@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from gateway.directory import dn as dnlib
@@ -45,7 +45,7 @@ class References:
         wanted = [i for i in dict.fromkeys(ids) if plan.accepts_id(i)]
         id_attrs = plan.id_attrs
         return self._lookup(
-            list(plan.mappings),
+            plan.mappings,
             wanted,
             lambda chunk: (lf.Equal(a, i) for a in id_attrs for i in chunk),
             lambda ref: ref.id,
@@ -56,7 +56,7 @@ class References:
         """Resources at ``dns`` (of the given types), keyed by normalized DN."""
         entry_dn = self.mapping.directory.entry_dn  # else the RDN only: extra entries may match
         found = self._lookup(
-            self._mappings(types),
+            tuple(self._mappings(types)),
             list(dict.fromkeys(dns)),
             lambda chunk: (lf.entry_at(d, entry_dn=entry_dn) for d in chunk),
             lambda ref: placement.normalized(ref.dn),
@@ -70,7 +70,7 @@ class References:
         self,
         rm: ResourceMapping,
         ident: str,
-        attributes: list[str],
+        attributes: Sequence[str],
         ids: list[str],
         types: Iterable[str],
     ) -> tuple[Entry | None, dict[str, Ref]]:
@@ -78,9 +78,12 @@ class References:
 
         A PATCH that adds members or sets a manager needs both the resource and the DNs of
         the ids it names: asked together, that is one round trip instead of two.
+
+        An entry none of whose id attributes holds an id asked for (the entry itself, mostly)
+        is not classified: the Ref it would make has one of those values as its id, so it
+        would be left out anyway (tests/unit/provisioning/test_refs_shortcuts.py).
         """
         plan = _plan(self.mapping, tuple(types))
-        mappings = list(plan.mappings)
         wanted = [i for i in dict.fromkeys(ids) if plan.accepts_id(i)]
         own = lf.conjunction(rm.filter, lf.Equal(rm.id_attribute, ident))
         id_attrs = plan.id_attrs
@@ -95,17 +98,21 @@ class References:
             _with_base(rm, plan.mappings),
             "sub",
             flt,
-            list(dict.fromkeys([*attributes, *id_attrs, "objectClass"])),
+            list(_read_with_ids(tuple(attributes), id_attrs)),
             deref=self.deref_specs(rm),
         )
+        own_type = (rm,)
         entry = next(
-            (e for e in found if e.first(rm.id_attribute) == ident and self._classify(e, [rm])),
+            (e for e in found if e.first(rm.id_attribute) == ident and self._classify(e, own_type)),
             None,
         )
-        refs = {}
-        for e in found:
-            ref = self._classify(e, mappings)
-            if ref is not None and ref.id in wanted:
+        refs: dict[str, Ref] = {}
+        asked = set(wanted)
+        for e in found if asked else ():
+            if not any(e.first(a) in asked for a in id_attrs):
+                continue  # no Ref of it could have an id asked for
+            ref = self._classify(e, plan.mappings)
+            if ref is not None and ref.id in asked:
                 refs[ref.id] = ref
         return entry, refs
 
@@ -205,7 +212,7 @@ class References:
                 if linked is None:
                     pending.update(values)
                     continue
-                mappings = list(_plan(self.mapping, rule.reference).mappings)
+                mappings = _plan(self.mapping, rule.reference).mappings
                 for target in linked:
                     ref = self._classify(target, mappings)
                     if ref is None:
@@ -224,7 +231,7 @@ class References:
     def by_rdn_values(self, values: Iterable[str], types: Iterable[str]) -> dict[str, Ref]:
         """Resources whose naming attribute has one of ``values`` (posixGroup's memberUid
         holds uids, not DNs), keyed by the lower-cased value."""
-        mappings = self._mappings(types)
+        mappings = tuple(self._mappings(types))
         return self._lookup(
             mappings,
             [v for v in dict.fromkeys(values) if v],
@@ -234,7 +241,7 @@ class References:
 
     def _lookup(
         self,
-        mappings: list[ResourceMapping],
+        mappings: tuple[ResourceMapping, ...],
         wanted: list[str],
         matches: Callable[[list[str]], Iterable[lf.LdapFilter]],
         key: Callable[[Ref], str],
@@ -247,7 +254,7 @@ class References:
         if not wanted or not mappings:
             return out
         if plan is None:
-            plan = _plan_of(tuple(mappings))
+            plan = _plan_of(mappings)
         for chunk in _chunks(wanted):
             flt = lf.conjunction(plan.type_filter, lf.Or(tuple(matches(chunk))))
             found = self.directory.search(plan.base, plan.scope, flt, list(plan.read))
@@ -274,10 +281,12 @@ class References:
         ]
 
     @staticmethod
-    def _classify(entry: Entry, mappings: list[ResourceMapping]) -> Ref | None:
+    def _classify(entry: Entry, mappings: Sequence[ResourceMapping]) -> Ref | None:
         """Which resource type an entry is: by where it lives, then by its object classes
         (:func:`type_of`); None if none, or if the entry has no id."""
-        rm = type_of(entry.dn, entry.get("objectClass"), tuple(mappings))
+        if type(mappings) is not tuple:  # type_of's memo key; callers on hot paths pass one
+            mappings = tuple(mappings)
+        rm = type_of(entry.dn, entry.get("objectClass"), mappings)
         if rm is None:
             return None
         ident = entry.first(rm.id_attribute)
@@ -379,6 +388,13 @@ def _plan_of(mappings: tuple[ResourceMapping, ...]) -> LookupPlan:
     base, scope = _where(list(mappings))
     flt = _type_filter(list(mappings))
     return LookupPlan(mappings, id_attrs, flt, base, scope, (*id_attrs, "objectClass"))
+
+
+@functools.lru_cache(maxsize=256)
+def _read_with_ids(attributes: tuple[str, ...], id_attrs: tuple[str, ...]) -> tuple[str, ...]:
+    """What ``entry_with_refs`` reads: the entry's attributes, the id attributes of the types
+    named and objectClass (to classify what is found), once each; the same every PATCH."""
+    return tuple(dict.fromkeys([*attributes, *id_attrs, "objectClass"]))
 
 
 @functools.lru_cache(maxsize=256)
