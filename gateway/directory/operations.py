@@ -387,8 +387,9 @@ class Directory:
         change its peers never receive (docs/replication.md); made again on the node taking
         over, the change is logged there and the nodes agree once the dead one returns. Not
         with a caller's assertion (If-Match): a first try that landed would make the repeat
-        fail as if someone else had written. If the repeat cannot be planned (no node
-        answers), the client is told the outcome is unknown, as for any lost write.
+        fail as if someone else had written. If the repeat does not succeed (no node
+        answers, or the node chosen lacks the entry or refuses the write), the client is
+        told the outcome is unknown, as for any lost write.
         """
 
         def present(attr: str, value: str) -> bool:
@@ -407,8 +408,8 @@ class Directory:
                     if entry is None:
                         raise NoSuchEntry("modify", dn, 32, "")
                     return entry if read_back else None
-            except Unavailable as err:
-                if lost is not None and not isinstance(err, WriteUnanswered):
+            except DirectoryError as err:
+                if lost is not None:
                     raise lost from err  # the first try's outcome is still unknown
                 raise
             guard = ldapfilter.conjunction(assertion, *plan.guards)
@@ -416,15 +417,24 @@ class Directory:
                 return self.modify(
                     dn, plan.changes, read_back=read_back, assertion=guard, permissive=False
                 )
-            except AssertionFailed:
-                conflicts += 1
-                if conflicts == 3:
-                    raise
             except WriteLost as err:
                 if lost is not None or assertion is not None:
                     raise
                 lost = err
                 log.warning("LDAP modify of %r unanswered: planning it again and repeating", dn)
+            except AssertionFailed as err:
+                conflicts += 1
+                if conflicts == 3:
+                    if lost is not None:
+                        raise lost from err
+                    raise
+            except DirectoryError as err:
+                # After a lost first try only a success is an answer: a node that lacks the
+                # entry or refuses the repeat (e.g. one replication has not reached yet) says
+                # nothing about what the first try did.
+                if lost is not None:
+                    raise lost from err
+                raise
         return self.modify(dn, changes, read_back=read_back, assertion=assertion, permissive=False)
 
     def rename(
