@@ -39,7 +39,6 @@ from gateway.errors import (
     Unavailable,
     ValueExists,
     WriteLost,
-    WriteUnanswered,
 )
 
 log = logging.getLogger(__name__)
