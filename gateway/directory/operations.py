@@ -365,7 +365,7 @@ class Directory:
         self.pool.confirm_write("modify", dn)
         if not read_back:
             return None
-        return Entry(dn, _post_read(reply.result))
+        return _entry_read_back(dn, reply.result.post_read)
 
     def _modify_exactly(
         self,
@@ -497,6 +497,17 @@ def _sorted(result: Result) -> bool:
 
 def _post_read(result: Result) -> dict[str, tuple[str, ...]]:
     return result.post_read.attributes if result.post_read is not None else {}
+
+
+def _entry_read_back(dn: str, read: Entry | None) -> Entry:
+    """``Entry(dn, <the post-read's attributes>)``: the post-read entry itself when it is
+    that already (its DN the one written, as the server names it back, and nothing
+    linked), rather than a second entry equal to it — the dict is shared either way."""
+    if read is None:
+        return Entry(dn, {})
+    if read.dn == dn and read.linked is None:
+        return read
+    return Entry(dn, read.attributes)
 
 
 @functools.lru_cache(maxsize=64)

@@ -43,6 +43,18 @@ ldap3.set_config_parameter("RESET_AVAILABILITY_TIMEOUT", 1)
 set_library_log_hide_sensitive_data(True)
 
 
+_forks = 0
+"""How many ``os.fork()`` calls led to this process (counted in each child)."""
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionSettings:
     urls: tuple[str, ...]
@@ -69,7 +81,7 @@ class ConnectionPool:
 
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
-        self._pid = os.getpid()
+        self._forks = _forks
         self._local = threading.local()
         self._all: list[ldap3.Connection] = []
         self._lock = threading.Lock()
@@ -94,9 +106,17 @@ class ConnectionPool:
             )
 
     def connection(self) -> ldap3.Connection:
-        """This thread's connection, (re)opened and bound if needed."""
-        if os.getpid() != self._pid:  # forked: nothing inherited is ours to use
-            self._pid = os.getpid()
+        """This thread's connection, (re)opened and bound if needed.
+
+        A forked child (gunicorn's workers) uses nothing it inherited. It knows it is one by
+        the count of forks :func:`os.register_at_fork` keeps, not by asking ``os.getpid()``
+        each time (a system call per round trip, three a member add): every fork that goes
+        on running Python in the child — ``os.fork``, ``os.forkpty``, multiprocessing's
+        fork — runs that hook before the child's first line, so both tell the same children
+        apart (tests/unit/directory/test_pool_checkout.py forks one). Without a single
+        writer, the chosen-node check is not called at all (it answers yes)."""
+        if _forks != self._forks:  # forked: nothing inherited is ours to use
+            self._forks = _forks
             self._local = threading.local()
             self._all = []
             self._peers.reset()
@@ -105,7 +125,7 @@ class ConnectionPool:
             conn is not None
             and not conn.closed
             and time.monotonic() - getattr(conn, "_gateway_opened", 0.0) < self.settings.max_age
-            and self._on_chosen_node(conn)
+            and (self._writer is None or self._on_chosen_node(conn))
             and _idle_socket_is_alive(conn)
         ):
             return conn
