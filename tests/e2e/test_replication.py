@@ -411,7 +411,8 @@ def check_nodes(rig: Rig, load: Load, groups: list[str]) -> dict[str, int]:
     # A write the killed node committed to its database but not yet to its change log: the
     # client got 504 (outcome unknown), and delta-syncrepl has no record to send. Allowed only
     # exactly so: on node 1 alone, never acknowledged, absent from node 1's accesslog. Seen for
-    # an add (an entry) and for a member add (a value, and the memberOf dynlist derives from it).
+    # an add (an entry), a member add (a value, and the memberOf dynlist derives from it) and a
+    # title replace.
     unlogged = unlogged_on_node1(rig, load, snaps, differ)
     differ = [dn for dn in differ if dn not in unlogged]
     for i, dn in enumerate(differ[:5]):  # say how they differ
@@ -438,8 +439,8 @@ def unlogged_on_node1(
     rig: Rig, load: Load, snaps: list[dict[str, dict[str, tuple[str, ...]]]], differ: list[str]
 ) -> list[str]:
     """The differing DNs that the OpenLDAP window explains (see check_nodes), and nothing else:
-    an entry on node 1 alone, or member values on node 1 alone (and the memberOf they give),
-    each for a user whose write was answered 504, never acknowledged, not in node 1's log."""
+    an entry, member values (and the memberOf they give) or a user's title on node 1 alone,
+    each from a write answered 504, never acknowledged, not in node 1's log."""
     node1 = rig.pair.nodes[0]
 
     def unacknowledged(name: str) -> bool:
@@ -468,10 +469,26 @@ def unlogged_on_node1(
         extra = set(a.get("member", ())) - set(b.get("member", ()))
         if set(b.get("member", ())) <= set(a.get("member", ())) and all(
             unconfirmed_member(v.split(",", 1)[0].partition("=")[2])
-            and not logged_value(node1, dn, f"member:+ {v}")
+            and not logged_value(node1, dn, "member", v)
             for v in extra
         ):
             values[dn] = extra
+            out.append(dn)
+    for dn in differ:  # a user's title PATCH (the one attribute the load replaces)
+        a, b = snaps[0].get(dn), snaps[1].get(dn)
+        if (
+            a is None
+            or b is None
+            or {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)} != {"title"}
+        ):
+            continue
+        name = a.get("uid", ("",))[0]
+        if (
+            a.get("title") == (f"t-{name}",)
+            and name in load.unconfirmed
+            and name not in load.titled
+            and not logged_value(node1, dn, "title", f"t-{name}")
+        ):
             out.append(dn)
     for dn in differ:  # a member's memberOf (slapo-dynlist: read from the groups' values)
         a, b = snaps[0].get(dn), snaps[1].get(dn)
@@ -498,26 +515,32 @@ def how_they_differ(
     for key in sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k)):
         for node, mine, theirs in ((1, a, b), (2, b, a)):
             for value in sorted(set(mine.get(key, ())) - set(theirs.get(key, ()))):
-                name = value.split(",", 1)[0].partition("=")[2] if "=" in value else value
+                name = (
+                    value.split(",", 1)[0].partition("=")[2]
+                    if key in ("member", "memberof")
+                    else mine.get("uid", ("?",))[0]
+                )
                 told = "504" if name in load.unconfirmed else "no 504"
-                logs = [logged_value(n, dn, f"{key}:+ {value}") for n in rig.pair.nodes if n.pid]
+                logs = [logged_value(n, dn, key, value) for n in rig.pair.nodes if n.pid]
                 parts.append(f"{key} {value!r} only on node{node} ({told}; logged {logs})")
     return f"{dn}: " + "; ".join(parts)
 
 
-def logged_value(node: Slapd, dn: str, mod: str) -> bool:
-    """Does the node's change log hold a modify of ``dn`` adding ``mod`` (DN values compared
-    normalised)?"""
+def logged_value(node: Slapd, dn: str, key: str, value: str) -> bool:
+    """Does the node's change log hold a write of ``dn`` putting ``value`` into ``key`` (an
+    add or a replace; DN values compared normalised)?"""
     conn = node.admin_connection()
     try:
         conn.search(
             "cn=accesslog", f"(reqDN={escape_filter_chars(dn)})", "LEVEL", attributes=["reqMod"]
         )
-        key, _, value = mod.partition(":+ ")
         for e in conn.response:
             for held in e.get("attributes", {}).get("reqMod", []):
-                k, sep, v = str(held).partition(":+ ")
-                if sep and k.lower() == key and normalize(v) == value:
+                attr, _, rest = str(held).partition(":")
+                op, _, held_value = rest.partition(" ")
+                if attr.lower() != key or op not in ("+", "="):
+                    continue
+                if (normalize(held_value) if key == "member" else held_value) == value:
                     return True
         return False
     finally:
@@ -714,4 +737,4 @@ def test_a_member_add_left_out_of_the_change_log_heals_when_made_on_the_other_no
     assert snaps[0][key] == snaps[1][key]
     assert set(snaps[0][key]["member"]) == {normalize(f"uid=win-a,{node1.people_dn}"), b_dn}
     assert snaps[0][b_dn]["memberof"] == snaps[1][b_dn]["memberof"] == (key,)
-    assert logged_value(node2, key, f"member:+ {b_dn}")
+    assert logged_value(node2, key, "member", b_dn)
