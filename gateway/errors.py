@@ -281,13 +281,6 @@ class WriteUnanswered(Unavailable):
     outcome is unknown → 504 (``OutcomeUnknown``), never 503."""
 
 
-class WriteLost(WriteUnanswered):
-    """The connection broke or timed out before a write's answer came (not a write concern's
-    wait): the write may have been made, or not, on the node it went to. Only a write that
-    is planned again from what the directory holds, and guarded by assertions on it, may be
-    repeated (``Directory._modify_exactly``); anything else reaches the client as a 504."""
-
-
 # ------------------------------------------------------------------------- config errors
 
 

@@ -38,7 +38,7 @@ from gateway.errors import (
     SizeLimit,
     Unavailable,
     ValueExists,
-    WriteLost,
+    WriteUnanswered,
 )
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ class Directory:
                 self.pool.discard()
                 log.warning("LDAP %s on %r lost its connection: %s", operation, dn, err)
                 if operation in _WRITES:
-                    raise WriteLost(operation, dn, None, "no answer") from err
+                    raise WriteUnanswered(operation, dn, None, "no answer") from err
                 if attempt + 1 == attempts:
                     raise Unavailable(operation, dn, None, "connection lost") from err
                 continue
@@ -375,65 +375,29 @@ class Directory:
         assertion: ldapfilter.LdapFilter | None,
     ) -> Entry | None:
         """A permissive modify for a replicated directory: only the value changes that change
-        something, guarded by assertions (see ``replication.plan_exact`` for why).
-
-        Such a write is planned from what the node holds and guarded by it, so it can be
-        repeated once when its connection broke before the answer (the node died, or the
-        network cut it): the next plan reads whichever node the pool chose now (after a
-        failover, the other one) and leaves out what is already there, and its guards fail
-        if the first try lands meanwhile (then it is planned once more). Why repeat rather
-        than answer 504: a node killed between committing a change and logging it keeps a
-        change its peers never receive (docs/replication.md); made again on the node taking
-        over, the change is logged there and the nodes agree once the dead one returns. Not
-        with a caller's assertion (If-Match): a first try that landed would make the repeat
-        fail as if someone else had written. If the repeat does not succeed (no node
-        answers, or the node chosen lacks the entry or refuses the write), the client is
-        told the outcome is unknown, as for any lost write.
-        """
+        something, guarded by assertions (see ``replication.plan_exact`` for why)."""
 
         def present(attr: str, value: str) -> bool:
             flt = ldapfilter.Equal(attr, value)
             return bool(self.search(dn, "base", flt, ["1.1"]))
 
-        lost: WriteLost | None = None
-        conflicts = 0
-        while True:
-            try:
-                plan = replication.plan_exact(changes, present)
-                if plan is None:
-                    break
-                if not plan.changes:  # nothing to change: the entry as it is
-                    entry = self.read(dn, read_back or ["1.1"])
-                    if entry is None:
-                        raise NoSuchEntry("modify", dn, 32, "")
-                    return entry if read_back else None
-            except DirectoryError as err:
-                if lost is not None:
-                    raise lost from err  # the first try's outcome is still unknown
-                raise
+        for attempt in range(3):
+            plan = replication.plan_exact(changes, present)
+            if plan is None:
+                break
+            if not plan.changes:  # nothing to change: the entry as it is
+                entry = self.read(dn, read_back or ["1.1"])
+                if entry is None:
+                    raise NoSuchEntry("modify", dn, 32, "")
+                return entry if read_back else None
             guard = ldapfilter.conjunction(assertion, *plan.guards)
             try:
                 return self.modify(
                     dn, plan.changes, read_back=read_back, assertion=guard, permissive=False
                 )
-            except WriteLost as err:
-                if lost is not None or assertion is not None:
+            except AssertionFailed:
+                if attempt == 2:
                     raise
-                lost = err
-                log.warning("LDAP modify of %r unanswered: planning it again and repeating", dn)
-            except AssertionFailed as err:
-                conflicts += 1
-                if conflicts == 3:
-                    if lost is not None:
-                        raise lost from err
-                    raise
-            except DirectoryError as err:
-                # After a lost first try only a success is an answer: a node that lacks the
-                # entry or refuses the repeat (e.g. one replication has not reached yet) says
-                # nothing about what the first try did.
-                if lost is not None:
-                    raise lost from err
-                raise
         return self.modify(dn, changes, read_back=read_back, assertion=assertion, permissive=False)
 
     def rename(
