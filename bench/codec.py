@@ -7,10 +7,12 @@ Whole requests (``bench/inprocess.py``, ``bench/compare.py``) cannot show a chan
 µs per round trip on this machine; this times the codec alone, in thread CPU, on messages
 shaped like slapd's (the ones a member add, a create and a GET by id read: an entry, a search's
 end, a write's response with its post-read entry). Run it on two trees in turn to compare them.
-No directory is needed: the two round-trip lines (``exchange()`` of a search's end, the pool's
-idle-connection check) run over a socket pair whose far end has the answer queued before
-the request goes out, so they time the gateway's side of a round trip (its system calls
-included) without waiting for a server.
+No directory is needed: the round-trip lines (``exchange()`` of a search's end, the pool's
+idle-connection check, and a member add's three round trips through ``Directory`` — its two
+searches and its modify with the arguments provisioning gives them, the pool's checkout,
+the metrics and the round-trip records included) run over a socket pair whose far end has
+the answer queued before it is read, so they time the gateway's side of a round trip (its
+system calls included) without waiting for a server.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gateway.directory import ber, exchange, messages
 from gateway.directory import ldapfilter as lf
 from gateway.directory.entry import Modification, ModOp
-from gateway.directory.pool import _idle_socket_is_alive
+from gateway.directory.operations import Directory, counting_round_trips
+from gateway.directory.pool import ConnectionPool, ConnectionSettings, _idle_socket_is_alive
 
 USER_DN = "uid=u22@example.org,ou=People,dc=example,dc=org"
 GROUP_DN = "cn=bench,ou=Groups,dc=example,dc=org"
@@ -136,6 +139,105 @@ QUEUED_ANSWER = _message(ber.tlv(messages.SEARCH_RESULT_DONE, DONE))
 QUEUED = _Queued()
 CALLS["round trip: exchange() of a search's end"] = QUEUED.exchange
 CALLS["round trip: the idle-connection check"] = lambda: _idle_socket_is_alive(QUEUED)
+
+
+# ---------------------------------------------------------------------------- a member add
+
+BASE = "dc=example,dc=org"
+GROUP_UUID = "a1a67f74-8386-1041-8d42-0bce4f5072ff"
+TYPES = lf.Or((lf.Raw("(objectClass=inetOrgPerson)"), lf.Raw("(objectClass=groupOfNames)")))
+BY_ID = lf.Or((lf.Equal("entryUUID", UUID),))
+MEMBER_ADD = [  # what provisioning asks of the directory for one member add, and its answers
+    (
+        "search",
+        (
+            BASE,
+            "sub",
+            lf.Or(
+                (
+                    lf.And(
+                        (lf.Raw("(objectClass=groupOfNames)"), lf.Equal("entryUUID", GROUP_UUID))
+                    ),
+                    lf.And((TYPES, BY_ID)),
+                )
+            ),
+            [*OPERATIONAL, "cn", "businessCategory", "memberOf", "objectClass"],
+        ),
+        {"deref": ()},
+        _message(
+            _entry(
+                GROUP_DN,
+                {"cn": ["bench"], "objectClass": ["top", "groupOfNames"]}
+                | OPERATIONAL
+                | {"entryUUID": [GROUP_UUID]},
+            )
+        )
+        + _message(_entry(USER_DN, {"cn": ["Ann Lee22"]} | CLASSES | OPERATIONAL))
+        + QUEUED_ANSWER,
+    ),
+    (
+        "modify",
+        (GROUP_DN, CHANGES),
+        {"read_back": list(OPERATIONAL), "permissive": True},
+        _message(ber.tlv(0x67, DONE), POST_READ),
+    ),
+    (
+        "search",
+        (BASE, "sub", lf.And((TYPES, BY_ID)), ["entryUUID", "objectClass"]),
+        {},
+        _message(_entry(USER_DN, CLASSES | {"entryUUID": [UUID]})) + QUEUED_ANSWER,
+    ),
+]
+
+
+class _Answering(socket.socket):
+    """A socket whose far end has the answer queued once the request is sent (after the
+    pool's idle-connection check, which would otherwise see it)."""
+
+    peer: socket.socket
+    answers: list[bytes]
+
+    def sendall(self, data: bytes, flags: int = 0) -> None:  # type: ignore[override]
+        super().sendall(data, flags)
+        self.peer.send(self.answers.pop())
+
+
+class _PooledConnection:
+    """This thread's connection as the pool keeps it, over a socket pair."""
+
+    def __init__(self) -> None:
+        ours, self.peer = socket.socketpair()
+        self.socket = _Answering(ours.family, ours.type, ours.proto, fileno=ours.detach())
+        self.socket.peer, self.socket.answers = self.peer, []
+        self.socket.settimeout(10)
+        self.peer.setblocking(False)
+        self.receive_timeout = 10
+        self.closed = False
+        self._gateway_opened = time.monotonic() + 1e9  # never too old to keep
+        self.sent = 0
+
+    def member_add(self) -> None:
+        with counting_round_trips():
+            for operation, args, kwargs, answer in MEMBER_ADD:
+                self.socket.answers.append(answer)
+                getattr(DIRECTORY, operation)(*args, **kwargs)
+        self.sent += 1
+        if self.sent % 10 == 0:  # the requests the far end never reads
+            while True:
+                try:
+                    if not self.peer.recv(1 << 20):
+                        break
+                except BlockingIOError:
+                    break
+
+
+_POOL = ConnectionPool(
+    ConnectionSettings(urls=("ldap://127.0.0.1:1",), bind_dn="", bind_password="")
+)
+POOLED = _PooledConnection()
+_POOL._local.conn = POOLED
+DIRECTORY = Directory(_POOL)
+CALLS["round trips: a member add's three (Directory)"] = POOLED.member_add
 
 
 def main(argv: list[str] | None = None) -> int:
