@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 from ldap3.utils.conv import escape_filter_chars
 from support.ldap_relay import MODIFY_RESPONSE, LdapRelay
-from support.scim_http import PATCH_OP, Answer, ScimHttp, gateway_env
+from support.scim_http import Answer, ScimHttp, gateway_env
 from support.served import Served
 from support.slapd import REPO_ROOT, Slapd, SlapdPair
 
@@ -658,13 +658,16 @@ def test_write_concern_cost_and_its_clear_error_when_the_other_node_is_away(
         stop_rig(rig)
 
 
-def test_a_member_add_whose_answer_was_cut_off_is_repeated_and_acknowledged(
+def test_a_member_add_whose_answer_was_cut_off_is_504_not_repeated(
     slapd: Slapd, tmp_path: Path
 ) -> None:
     """Node 1 makes the change and the connection breaks before its answer (a relay in front
-    of node 1 cuts it): the gateway plans the exact write again on a fresh connection, finds
-    the member there and acknowledges, rather than answering 504 (outcome unknown). With
-    If-Match (an assertion of the caller's) it is not repeated: 504."""
+    of node 1 cuts it): the client is told 504, outcome unknown, and the gateway does NOT make
+    the write again itself. Why not (tried, and the fault test lost acknowledged member adds):
+    repeated on the node taking over after a failover, a change the dead node had made and
+    logged is replayed onto that node when it returns, fails there (delta-syncrepl replays
+    without permissive modify), and OpenLDAP 2.5 falls back to a full refresh that takes the
+    other node's whole entry, deleting values the dead node had acknowledged but not sent."""
     relays: list[LdapRelay] = []
 
     def through_relay(pair: SlapdPair) -> list[str]:
@@ -675,66 +678,26 @@ def test_a_member_add_whose_answer_was_cut_off_is_repeated_and_acknowledged(
     try:
         relay, scim = relays[0], rig.scim(0)
         gid = scim.post("/Groups", {"displayName": "cut"}).body["id"]
-        ids = [scim.post("/Users", {"userName": n}).body["id"] for n in ("cut-a", "cut-b")]
+        uid = scim.post("/Users", {"userName": "cut-a"}).body["id"]
         relay.cut(MODIFY_RESPONSE)
-        add = {"op": "add", "path": "members", "value": [{"value": ids[0]}]}
+        add = {"op": "add", "path": "members", "value": [{"value": uid}]}
         answer = scim.patch(f"/Groups/{gid}", add)
         assert relay.cut_count == 1
-        assert answer.status == 204, answer.body
-        assert "planning it again and repeating" in rig.gateways[0].log()
-        got = scim.get(f"/Users/{ids[0]}").body
-        assert [g["value"] for g in got.get("groups", [])] == [gid]
-
-        user = scim.get(f"/Users/{ids[1]}")
-        relay.cut(MODIFY_RESPONSE)
-        title = {"op": "replace", "path": "title", "value": "cut"}
-        body = {"schemas": [PATCH_OP], "Operations": [title]}
-        answer = scim.call(
-            "PATCH", f"/Users/{ids[1]}", body, headers={"If-Match": user.headers["ETag"]}
-        )
-        assert relay.cut_count == 2
         assert answer.status == 504, answer.body
+        assert "may or may not have been made" in answer.body["detail"]
+        # it was made (on node 1, once): the client reads before repeating
+        got = scim.get(f"/Users/{uid}").body
+        assert [g["value"] for g in got.get("groups", [])] == [gid]
         converge(rig.pair)
         snaps = [snapshot(n) for n in rig.pair.nodes]
         assert snaps[0] == snaps[1]
+        node1 = rig.pair.nodes[0]
+        key, member = (
+            normalize(f"cn=cut,{node1.groups_dn}"),
+            normalize(f"uid=cut-a,{node1.people_dn}"),
+        )
+        assert logged_value(node1, key, "member", member)
     finally:
         stop_rig(rig)
         for r in relays:
             r.close()
-
-
-def test_a_member_add_left_out_of_the_change_log_heals_when_made_on_the_other_node(
-    rig: Rig,
-) -> None:
-    """The OpenLDAP window the fault test allows, made on purpose: node 1 holds a member
-    value its change log has no record of (written around slapd while it was stopped, as a
-    kill between the commit and the log leaves it). The same add made on node 2 meanwhile
-    (what the gateway's repeat of a cut-off write does after a failover) is logged there;
-    replayed on node 1, which holds the value already, it changes nothing, and the nodes
-    agree. (Repeating the add on node 1 instead sends nothing: the exact write finds the
-    value there; removing and adding it again does repair it.)"""
-    scim = rig.scim(0)
-    gid = scim.post("/Groups", {"displayName": "window"}).body["id"]
-    ids = [scim.post("/Users", {"userName": name}).body["id"] for name in ("win-a", "win-b")]
-    add_a = {"op": "add", "path": "members", "value": [{"value": ids[0]}]}
-    assert scim.patch(f"/Groups/{gid}", add_a).status in (200, 204)
-    converge(rig.pair)
-    node1, node2 = rig.pair.nodes
-    key = normalize(f"cn=window,{node1.groups_dn}")
-    b_dn = normalize(f"uid=win-b,{node1.people_dn}")
-
-    node1.stop()
-    node1.offline_modify(f"dn: {key}\nchangetype: modify\nadd: member\nmember: {b_dn}\n")
-    add_b = {"op": "add", "path": "members", "value": [{"value": ids[1]}]}
-    deadline = time.monotonic() + 30
-    while (answer := scim.patch(f"/Groups/{gid}", add_b)).status != 204:  # made on node 2
-        assert answer.status in OK_FAILURES and time.monotonic() < deadline, answer.body
-        time.sleep(0.1)
-    assert rig.writer_index() == 1
-    node1.start()
-    converge(rig.pair)
-    snaps = [snapshot(n) for n in rig.pair.nodes]
-    assert snaps[0][key] == snaps[1][key]
-    assert set(snaps[0][key]["member"]) == {normalize(f"uid=win-a,{node1.people_dn}"), b_dn}
-    assert snaps[0][b_dn]["memberof"] == snaps[1][b_dn]["memberof"] == (key,)
-    assert logged_value(node2, key, "member", b_dn)

@@ -237,29 +237,6 @@ class Slapd:
                 return
             time.sleep(0.01)
 
-    def offline_modify(self, ldif: str) -> None:
-        """Apply an LDIF change to the STOPPED node's database with slapmodify, around slapd.
-
-        No overlay runs in the tool, so the change gets no accesslog record and is never
-        replicated: the state a node killed between committing a change and logging it is
-        left in (docs/replication.md). It goes through the run directory's tool config
-        (``lastmod off``), so entryUUID and entryCSN stay as they were (run-slapd.sh,
-        write_tool_conf).
-        """
-        assert self.pid is None or not Path(f"/proc/{self.pid}").exists(), "stop slapd first"
-        tool_conf = self.run_dir / "slapd-tool.conf"
-        assert tool_conf.exists(), f"{tool_conf} is written by run-slapd.sh start (pair mode)"
-        proc = subprocess.run(
-            [slapd_binary(), "-Tmodify", "-f", str(tool_conf), "-b", self._suffix],
-            input=ldif,
-            capture_output=True,
-            text=True,
-            timeout=_SCRIPT_TIMEOUT_S,
-            check=False,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"slapmodify failed (exit {proc.returncode}):\n{proc.stderr}")
-
     def __enter__(self) -> Self:
         return self.start()
 
