@@ -12,6 +12,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
@@ -25,8 +26,14 @@ from gateway.provisioning.reftypes import named_types
 CHUNK = 200
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
+class Ref(NamedTuple):
+    """A resource found in the directory: its type's name, its id and its entry's DN.
+
+    A named tuple rather than a frozen dataclass: as immutable, compared and hashed by its
+    fields alike, and made in half the time (a frozen dataclass sets each field through
+    ``object.__setattr__``): a member add makes several, a big group's read one per member.
+    """
+
     type: str  # resource type name
     id: str
     dn: str
@@ -286,10 +293,12 @@ class References:
         (:func:`type_of`); None if none, or if the entry has no id."""
         if type(mappings) is not tuple:  # type_of's memo key; callers on hot paths pass one
             mappings = tuple(mappings)
-        rm = type_of(entry.dn, entry.get("objectClass"), mappings)
+        attributes = entry.attributes  # Entry.get and .first, without two calls per entry
+        rm = type_of(entry.dn, attributes.get("objectclass", ()), mappings)
         if rm is None:
             return None
-        ident = entry.first(rm.id_attribute)
+        values = attributes.get(rm.id_attribute.lower())
+        ident = values[0] if values else None
         return Ref(rm.name, ident, entry.dn) if ident else None
 
 
@@ -315,6 +324,8 @@ def best_type(
 
 _TYPES: dict[tuple[tuple[ResourceMapping, ...], str, tuple[str, ...]], ResourceMapping | None] = {}
 _TYPES_BOUND = 4096  # (types, parent, classes): few in a directory; a full memo starts over
+_SEEN: dict[tuple[tuple[ResourceMapping, ...], str, tuple[str, ...]], ResourceMapping | None] = {}
+_SEEN_BOUND = 4096  # (types, DN, classes) of entries classified lately; full: starts over
 
 
 def type_of(
@@ -329,10 +340,30 @@ def type_of(
     (the reasoning of ``linked_refs``, which classifies a big group's members so); the score
     depends on the classes alone. Entries of one type sit under a few parents with one set of
     classes: an add member classifies the group, the new member and them again in ``settle``.
-    Any other DN is classified on its own, each time.
+    Any other DN is classified on its own.
+
+    Each answer is also remembered per (types, DN, classes) — :func:`best_type` is a
+    function of those alone (the mappings are frozen) — so an entry classified again (the
+    group a PATCH names, its new member in ``settle``) costs one look-up.
     """
     if type(object_classes) is not tuple:  # a memo key: hashable
         object_classes = tuple(object_classes)
+    seen = (mappings, dn, object_classes)
+    try:
+        return _SEEN[seen]
+    except KeyError:
+        pass
+    found = _type_of(dn, object_classes, mappings)
+    if len(_SEEN) >= _SEEN_BOUND:
+        _SEEN.clear()
+    _SEEN[seen] = found
+    return found
+
+
+def _type_of(
+    dn: str, object_classes: tuple[str, ...], mappings: tuple[ResourceMapping, ...]
+) -> ResourceMapping | None:
+    """:func:`type_of` without its DN memo: by parent where the DN allows, else worked out."""
     rdn, comma, parent = dn.partition(",")
     if not (
         comma

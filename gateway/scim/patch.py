@@ -52,6 +52,7 @@ __all__ = [
 ]
 
 OPS = ("add", "replace", "remove")
+_PATCH_OP_FOLDED = PATCH_OP.casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +86,9 @@ def parse_patch_request(body: Any, limits: PatchLimits = NO_LIMITS) -> list[Patc
     if not isinstance(body, dict):
         raise InvalidSyntax("a PATCH body must be a JSON object (RFC 7644 §3.5.2)")
     schemas = _member(body, "schemas")
-    if not isinstance(schemas, list) or not any(
-        isinstance(s, str) and s.casefold() == PATCH_OP.casefold() for s in schemas
+    if not isinstance(schemas, list) or not (
+        PATCH_OP in schemas  # as sent by every client: the same answer as the scan below
+        or any(isinstance(s, str) and s.casefold() == _PATCH_OP_FOLDED for s in schemas)
     ):
         raise InvalidSyntax(f"'schemas' must be [\"{PATCH_OP}\"] (RFC 7644 §3.5.2)")
     operations = _member(body, "Operations")
@@ -114,7 +116,8 @@ def _parse_operation(index: int, raw: Any) -> PatchOperation:
             path = parse_path(path_text)
         except InvalidPath as err:
             raise InvalidPath(f"{where}.path: {err.detail}") from err
-    has_value = any(isinstance(k, str) and k.casefold() == "value" for k in raw)
+    # "value" as sent by every client; else any key case-folding to it (the same answer)
+    has_value = "value" in raw or any(isinstance(k, str) and k.casefold() == "value" for k in raw)
     value = _member(raw, "value")
     if op != "remove" and not has_value:
         raise InvalidValue(f"{where}: '{op}' needs a 'value' (RFC 7644 §3.5.2.1, §3.5.2.3)")
@@ -345,30 +348,34 @@ def mentioned_ids(operations: list[PatchOperation], names: frozenset[str]) -> li
     resource being patched; what it misses is resolved later the ordinary way.
     """
     out: list[str] = []
-
-    def collect(value: Any) -> None:
-        for item in value if isinstance(value, list) else [value]:
-            ident = item.get("value") if isinstance(item, dict) else item
-            if isinstance(ident, str) and ident:
-                out.append(ident)
-
-    def visit(obj: dict[str, Any]) -> None:
-        for key, value in obj.items():
-            if key.startswith("urn:") and isinstance(value, dict):
-                visit(value)
-            elif key.rsplit(":", 1)[-1].split(".")[0].lower() in names:
-                collect(value)
-
     for op in operations:
         if op.path is None:
             if isinstance(op.value, dict):
-                visit(op.value)
+                _visit_ids(op.value, names, out)
             continue
         if op.path.attr.attr.lower() not in names:
             continue
         if op.value is not None:
-            collect(op.value)
+            _collect_ids(op.value, out)
         flt = op.path.value_filter
         if flt is not None and getattr(flt, "op", None) == "eq":
-            collect(getattr(flt, "value", None))
+            _collect_ids(getattr(flt, "value", None), out)
     return list(dict.fromkeys(out))
+
+
+def _collect_ids(value: Any, out: list[str]) -> None:
+    """``mentioned_ids``' ids of one value: each item's ``value`` (or the item), if a string.
+    (Module functions rather than closures made anew on every call: one per PATCH.)"""
+    for item in value if isinstance(value, list) else [value]:
+        ident = item.get("value") if isinstance(item, dict) else item
+        if isinstance(ident, str) and ident:
+            out.append(ident)
+
+
+def _visit_ids(obj: dict[str, Any], names: frozenset[str], out: list[str]) -> None:
+    """``mentioned_ids``' ids of a path-less value: its keys naming ``names``, URN parts too."""
+    for key, value in obj.items():
+        if key.startswith("urn:") and isinstance(value, dict):
+            _visit_ids(value, names, out)
+        elif key.rsplit(":", 1)[-1].split(".")[0].lower() in names:
+            _collect_ids(value, out)

@@ -38,8 +38,33 @@ class Target:
         return self.attr_label if self.sub is None else f"{self.attr_label}.{self.sub.name}"
 
 
+_TARGETS: dict[tuple[int, PatchPath], tuple[ResourceType, Target]] = {}
+_TARGETS_BOUND = 1024  # (type, path) pairs: a few dozen in practice; a full memo starts over
+
+
 def resolve_target(rtype: ResourceType, path: PatchPath) -> Target:
-    """Check ``path`` against the schema (``InvalidPath`` for anything unknown or misplaced)."""
+    """Check ``path`` against the schema (``InvalidPath`` for anything unknown or misplaced).
+
+    Remembered per (type, path): both are frozen all the way down, so the answer is the
+    one worked out the first time (errors are raised anew: not remembered). A PATCH
+    resolves each path once or twice (``members`` of every member add). The type is keyed
+    by identity and kept in the value, so a key never outlives the type it names;
+    tests/unit/scim/test_target_memo.py holds the memo to :func:`_resolve`."""
+    try:
+        key = (id(rtype), path)
+        known = _TARGETS.get(key)
+    except TypeError:  # a filter holding something unhashable: not remembered
+        return _resolve(rtype, path)
+    if known is not None and known[0] is rtype:
+        return known[1]
+    target = _resolve(rtype, path)
+    if len(_TARGETS) >= _TARGETS_BOUND:
+        _TARGETS.clear()
+    _TARGETS[key] = (rtype, target)
+    return target
+
+
+def _resolve(rtype: ResourceType, path: PatchPath) -> Target:
     schema, attr, sub = rtype.resolve(path.attr)
     key = rtype.canonical_key(schema)
     attr_label = attr.name if key is None else f"{key}:{attr.name}"

@@ -87,3 +87,41 @@ def test_the_placeholder_pair_is_what_each_add_made(text: str) -> None:
                 else []
             )
             assert membership._placeholder_out(mods) == expected
+
+
+@pytest.mark.parametrize("text", [t for _, t in SOURCES], ids=[n for n, _ in SOURCES])
+def test_types_remembered_per_dn_are_the_walks(text: str) -> None:
+    """type_of's DN memo answers what best_type works out, cold and remembered, for DNs
+    plain or not, in place or not."""
+    mapping = load_mapping_text(text)
+    every = tuple(mapping.resources.values())
+    refs._SEEN.clear()
+    refs._TYPES.clear()
+    entries = _entries(mapping) + [Entry(f"cn=a\\,b,{rm.base_dn}", {}) for rm in every]
+    for _ in range(2):  # cold, then from the memo
+        for entry, mappings in itertools.product(entries, [*((rm,) for rm in every), every]):
+            classes = entry.get("objectClass")
+            assert refs.type_of(entry.dn, classes, mappings) is refs.best_type(
+                entry.dn, classes, mappings
+            )
+    assert refs._SEEN
+
+
+def test_the_dn_memo_is_bounded() -> None:
+    mapping = load_mapping_text(SOURCES[0][1])
+    every = tuple(mapping.resources.values())
+    refs._SEEN.clear()
+    for n in range(refs._SEEN_BOUND + 10):
+        refs.type_of(f"uid=a{n},ou=p,dc=example,dc=org", ("person",), every)
+    assert 0 < len(refs._SEEN) <= refs._SEEN_BOUND
+
+
+def test_a_ref_is_an_immutable_value() -> None:
+    """Ref became a named tuple: compared, hashed and shown by its fields, not changeable."""
+    ref = refs.Ref("User", "x1", "uid=a,dc=x")
+    assert (ref.type, ref.id, ref.dn) == ("User", "x1", "uid=a,dc=x")
+    assert ref == refs.Ref("User", "x1", "uid=a,dc=x") != refs.Ref("Group", "x1", "uid=a,dc=x")
+    assert len({ref, refs.Ref("User", "x1", "uid=a,dc=x")}) == 1
+    assert repr(ref) == "Ref(type='User', id='x1', dn='uid=a,dc=x')"
+    with pytest.raises(AttributeError):
+        ref.id = "x2"  # type: ignore[misc]
