@@ -411,8 +411,8 @@ def check_nodes(rig: Rig, load: Load, groups: list[str]) -> dict[str, int]:
     # A write the killed node committed to its database but not yet to its change log: the
     # client got 504 (outcome unknown), and delta-syncrepl has no record to send. Allowed only
     # exactly so: on node 1 alone, never acknowledged, absent from node 1's accesslog. Seen for
-    # an add (an entry), a member add (a value, and the memberOf dynlist derives from it) and a
-    # title replace.
+    # an add (an entry), a member add (a value, and the memberOf dynlist derives from it), a
+    # title replace and a delete.
     unlogged = unlogged_on_node1(rig, load, snaps, differ)
     differ = [dn for dn in differ if dn not in unlogged]
     for i, dn in enumerate(differ[:5]):  # say how they differ
@@ -439,8 +439,9 @@ def unlogged_on_node1(
     rig: Rig, load: Load, snaps: list[dict[str, dict[str, tuple[str, ...]]]], differ: list[str]
 ) -> list[str]:
     """The differing DNs that the OpenLDAP window explains (see check_nodes), and nothing else:
-    an entry, member values (and the memberOf they give) or a user's title on node 1 alone,
-    each from a write answered 504, never acknowledged, not in node 1's log."""
+    an entry, member values (and the memberOf they give) or a user's title on node 1 alone, or
+    a scratch entry on node 2 alone whose delete node 1 made: each from a write answered 504,
+    never acknowledged, not in node 1's log."""
     node1 = rig.pair.nodes[0]
 
     def unacknowledged(name: str) -> bool:
@@ -456,6 +457,16 @@ def unlogged_on_node1(
         and dn not in snaps[1]
         and unacknowledged(snaps[0][dn].get("uid", ("",))[0])
         and not logged(node1, dn)
+    ]
+    out += [  # a delete node 1 made and did not log: the entry left on node 2 alone
+        dn
+        for dn in differ
+        if dn in snaps[1]
+        and dn not in snaps[0]
+        and (name := snaps[1][dn].get("uid", ("",))[0]) in load.delete_sent
+        and name in load.unconfirmed
+        and name not in load.deleted
+        and not logged_delete(node1, dn)
     ]
     values: dict[str, set[str]] = {}  # group DN -> member values node 1 alone holds, explained
     for dn in differ:
@@ -524,6 +535,17 @@ def how_they_differ(
                 logs = [logged_value(n, dn, key, value) for n in rig.pair.nodes if n.pid]
                 parts.append(f"{key} {value!r} only on node{node} ({told}; logged {logs})")
     return f"{dn}: " + "; ".join(parts)
+
+
+def logged_delete(node: Slapd, dn: str) -> bool:
+    """Does the node's change log hold a delete of ``dn``?"""
+    conn = node.admin_connection()
+    try:
+        flt = f"(&(reqType=delete)(reqDN={escape_filter_chars(dn)}))"
+        conn.search("cn=accesslog", flt, "LEVEL", attributes=["1.1"])
+        return any(e.get("type") == "searchResEntry" for e in conn.response)
+    finally:
+        conn.unbind()
 
 
 def logged_value(node: Slapd, dn: str, key: str, value: str) -> bool:
