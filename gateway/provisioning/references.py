@@ -90,7 +90,8 @@ class References:
         is not classified: the Ref it would make has one of those values as its id, so it
         would be left out anyway (tests/unit/provisioning/test_refs_shortcuts.py).
         """
-        plan = _plan(self.mapping, tuple(types))
+        how = _patch_read(self.mapping, rm, tuple(attributes), tuple(types))
+        plan = how.plan
         wanted = [i for i in dict.fromkeys(ids) if plan.accepts_id(i)]
         own = lf.conjunction(rm.filter, lf.Equal(rm.id_attribute, ident))
         id_attrs = plan.id_attrs
@@ -101,22 +102,17 @@ class References:
                 lf.Or(tuple(lf.Equal(a, i) for a in id_attrs for i in wanted)),
             )
             flt = lf.Or((own, others))
-        found = self.directory.search(
-            _with_base(rm, plan.mappings),
-            "sub",
-            flt,
-            list(_read_with_ids(tuple(attributes), id_attrs)),
-            deref=self.deref_specs(rm),
-        )
-        own_type = (rm,)
-        entry = next(
-            (e for e in found if e.first(rm.id_attribute) == ident and self._classify(e, own_type)),
-            None,
-        )
+        found = self.directory.search(how.base, "sub", flt, list(how.read), deref=how.deref)
+        entry = None
+        for e in found:  # the first with the id asked for that is of rm's type
+            values = e.attributes.get(how.own_key)  # e.first(rm.id_attribute)
+            if values and values[0] == ident and self._classify(e, how.own):
+                entry = e
+                break
         refs: dict[str, Ref] = {}
         asked = set(wanted)
         for e in found if asked else ():
-            if not any(e.first(a) in asked for a in id_attrs):
+            if not _holds_one_of(e, how.id_keys, asked):
                 continue  # no Ref of it could have an id asked for
             ref = self._classify(e, plan.mappings)
             if ref is not None and ref.id in asked:
@@ -421,11 +417,47 @@ def _plan_of(mappings: tuple[ResourceMapping, ...]) -> LookupPlan:
     return LookupPlan(mappings, id_attrs, flt, base, scope, (*id_attrs, "objectClass"))
 
 
-@functools.lru_cache(maxsize=256)
-def _read_with_ids(attributes: tuple[str, ...], id_attrs: tuple[str, ...]) -> tuple[str, ...]:
-    """What ``entry_with_refs`` reads: the entry's attributes, the id attributes of the types
-    named and objectClass (to classify what is found), once each; the same every PATCH."""
-    return tuple(dict.fromkeys([*attributes, *id_attrs, "objectClass"]))
+@dataclass(frozen=True, slots=True)
+class PatchRead:
+    """How ``entry_with_refs`` searches for one (type, attributes, types named), the same for
+    every PATCH: the types' plan, the base holding them all, what it reads (the attributes,
+    the types' id attributes and objectClass, to classify what is found, once each), what
+    it asks to be dereferenced, the type alone (to classify the entry itself), and the entry
+    keys (lower case) of its own and the types' id attributes."""
+
+    plan: LookupPlan
+    base: str
+    read: tuple[str, ...]
+    deref: tuple[tuple[str, tuple[str, ...]], ...]
+    own: tuple[ResourceMapping]
+    own_key: str
+    id_keys: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=256)  # per mapping (identity hash), type, attributes and types
+def _patch_read(
+    mapping: Mapping, rm: ResourceMapping, attributes: tuple[str, ...], types: tuple[str, ...]
+) -> PatchRead:
+    plan = _plan(mapping, types)
+    return PatchRead(
+        plan,
+        _with_base(rm, plan.mappings),
+        tuple(dict.fromkeys([*attributes, *plan.id_attrs, "objectClass"])),
+        _deref_specs(mapping, rm),
+        (rm,),
+        rm.id_attribute.lower(),
+        tuple(a.lower() for a in plan.id_attrs),
+    )
+
+
+def _holds_one_of(entry: Entry, keys: tuple[str, ...], ids: set[str]) -> bool:
+    """Does the first value of one of ``keys`` in ``entry`` (``Entry.first``) lie in ``ids``?"""
+    attributes = entry.attributes
+    for key in keys:
+        values = attributes.get(key)
+        if values and values[0] in ids:
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=256)

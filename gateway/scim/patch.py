@@ -324,7 +324,29 @@ def _apply_delta(builder: DeltaBuilder, op: str, target: Target, value: Any) -> 
         builder.replace(values)
 
 
+_DELTA_ATTRIBUTES: dict[tuple[int, frozenset[str]], tuple[ResourceType, dict[str, Attribute]]] = {}
+
+
 def _delta_attributes(rtype: ResourceType, names: frozenset[str]) -> dict[str, Attribute]:
+    """Each delta attribute by canonical name (``ValueError`` for a name that cannot be one).
+
+    Remembered per (type, names): both frozen, asked on every PATCH (twice for one of
+    member deltas alone); the type keyed by identity and kept with the answer, which its
+    callers only read. A few types (again after a mapping reload) times one set of names."""
+    key = (id(rtype), names)
+    known = _DELTA_ATTRIBUTES.get(key)
+    if known is not None and known[0] is rtype:
+        return known[1]
+    found = _worked_out_delta_attributes(rtype, names)
+    if len(_DELTA_ATTRIBUTES) >= 64:
+        _DELTA_ATTRIBUTES.clear()
+    _DELTA_ATTRIBUTES[key] = (rtype, found)
+    return found
+
+
+def _worked_out_delta_attributes(
+    rtype: ResourceType, names: frozenset[str]
+) -> dict[str, Attribute]:
     out: dict[str, Attribute] = {}
     for name in names:
         attr = rtype.schema.attribute(name)

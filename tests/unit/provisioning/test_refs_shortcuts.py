@@ -1,6 +1,7 @@
 """Shortcuts of a member add's reference work (issue 17, session 9), each held to what it
-replaces: ``entry_with_refs`` classifies only entries holding an id asked for, reads the
-attribute list worked out once, and ``Membership`` keeps its placeholder pair."""
+replaces: ``entry_with_refs`` classifies only entries holding an id asked for, searches with
+what it worked out once per type (``PatchRead``), and ``Membership`` keeps its placeholder
+pair."""
 
 from __future__ import annotations
 
@@ -45,7 +46,11 @@ def test_a_found_ref_has_an_id_attribute_value_as_its_id(text: str) -> None:
     found = 0
     for rm in mapping.resources.values():
         plan = refs._plan(mapping, named_types(rm, writable=True))
+        keys = refs._patch_read(mapping, rm, (), named_types(rm, writable=True)).id_keys
         for entry in _entries(mapping):
+            for asked in ({IDS[0]}, set(IDS), set()):
+                expected = any(entry.first(a) in asked for a in plan.id_attrs)
+                assert refs._holds_one_of(entry, keys, asked) == expected
             ref = refs.References._classify(entry, plan.mappings)
             # as a list, as other callers pass them: the same
             assert refs.References._classify(entry, list(plan.mappings)) == ref
@@ -56,14 +61,25 @@ def test_a_found_ref_has_an_id_attribute_value_as_its_id(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", [t for _, t in SOURCES], ids=[n for n, _ in SOURCES])
-def test_the_read_list_is_the_one_worked_out_per_patch(text: str) -> None:
+def test_the_read_plan_is_what_each_patch_worked_out(text: str) -> None:
     mapping = load_mapping_text(text)
+    directory_refs = refs.References(None, mapping)  # type: ignore[arg-type]
     for rm in mapping.resources.values():
-        plan = refs._plan(mapping, named_types(rm, writable=True))
+        types = named_types(rm, writable=True)
+        plan = refs._plan(mapping, types)
         attributes = ("entryUUID", "cn", "objectClass", "memberOf", "entryUUID")
         for given in (attributes, attributes[:2], ()):
+            how = refs._patch_read(mapping, rm, given, types)
             worked = list(dict.fromkeys([*given, *plan.id_attrs, "objectClass"]))
-            assert list(refs._read_with_ids(given, plan.id_attrs)) == worked
+            assert list(how.read) == worked
+            assert how.plan is plan
+            assert how.base == refs._with_base(rm, plan.mappings)
+            assert how.deref == directory_refs.deref_specs(rm)
+            assert how.own == (rm,)
+            entry = Entry("uid=a,dc=x", {a.lower(): ("v",) for a in (rm.id_attribute, "x")})
+            assert entry.attributes.get(how.own_key) == entry.get(rm.id_attribute)
+            for a, key in zip(plan.id_attrs, how.id_keys, strict=True):
+                assert entry.attributes.get(key) == entry.get(a)
 
 
 @pytest.mark.parametrize("text", [t for _, t in SOURCES], ids=[n for n, _ in SOURCES])

@@ -58,3 +58,18 @@ def test_the_memo_is_bounded_and_keeps_no_errors() -> None:
     for n in range(targets._TARGETS_BOUND + 10):
         targets.resolve_target(GROUP_TYPE, parse_path(f'members[value eq "{n}"]'))
     assert 0 < len(targets._TARGETS) <= targets._TARGETS_BOUND
+
+
+def test_delta_attributes_remembered_are_worked_out_ones() -> None:
+    from gateway.scim import patch
+
+    patch._DELTA_ATTRIBUTES.clear()
+    members = frozenset({"members"})
+    for _ in range(2):
+        assert patch._delta_attributes(GROUP_TYPE, members) == (
+            patch._worked_out_delta_attributes(GROUP_TYPE, members)
+        )
+        for rtype, names in ((USER_TYPE, members), (GROUP_TYPE, frozenset({"displayName"}))):
+            with pytest.raises(ValueError, match="cannot be a delta attribute"):
+                patch._delta_attributes(rtype, names)
+    assert len(patch._DELTA_ATTRIBUTES) == 1
