@@ -468,17 +468,24 @@ def unlogged_on_node1(
         and name not in load.deleted
         and not logged_delete(node1, dn)
     ]
-    values: dict[str, set[str]] = {}  # group DN -> member values node 1 alone holds, explained
-    for dn in differ:
+
+    def node1_extra(dn: str, key: str) -> set[str] | None:
+        """Values of ``key`` node 1 alone holds, when the entry differs in ``key`` alone and
+        node 2 holds nothing node 1 lacks; else None."""
         a, b = snaps[0].get(dn), snaps[1].get(dn)
         if (
             a is None
             or b is None
-            or {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)} != {"member"}
+            or {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)} != {key}
         ):
-            continue
-        extra = set(a.get("member", ())) - set(b.get("member", ()))
-        if set(b.get("member", ())) <= set(a.get("member", ())) and all(
+            return None
+        mine, theirs = set(a.get(key, ())), set(b.get(key, ()))
+        return mine - theirs if theirs <= mine else None
+
+    values: dict[str, set[str]] = {}  # group DN -> member values node 1 alone holds, explained
+    for dn in differ:
+        extra = node1_extra(dn, "member")
+        if extra is not None and all(
             unconfirmed_member(v.split(",", 1)[0].partition("=")[2])
             and not logged_value(node1, dn, "member", v)
             for v in extra
@@ -486,33 +493,17 @@ def unlogged_on_node1(
             values[dn] = extra
             out.append(dn)
     for dn in differ:  # a user's title PATCH (the one attribute the load replaces)
-        a, b = snaps[0].get(dn), snaps[1].get(dn)
+        name = snaps[0].get(dn, {}).get("uid", ("",))[0]
         if (
-            a is None
-            or b is None
-            or {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)} != {"title"}
-        ):
-            continue
-        name = a.get("uid", ("",))[0]
-        if (
-            a.get("title") == (f"t-{name}",)
+            node1_extra(dn, "title") == {f"t-{name}"}
             and name in load.unconfirmed
             and name not in load.titled
             and not logged_value(node1, dn, "title", f"t-{name}")
         ):
             out.append(dn)
     for dn in differ:  # a member's memberOf (slapo-dynlist: read from the groups' values)
-        a, b = snaps[0].get(dn), snaps[1].get(dn)
-        if (
-            a is None
-            or b is None
-            or {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)} != {"memberof"}
-        ):
-            continue
-        extra = set(a.get("memberof", ())) - set(b.get("memberof", ()))
-        if set(b.get("memberof", ())) <= set(a.get("memberof", ())) and all(
-            dn in values.get(g, ()) for g in extra
-        ):
+        extra = node1_extra(dn, "memberof")
+        if extra is not None and all(dn in values.get(g, ()) for g in extra):
             out.append(dn)
     return out
 
