@@ -334,9 +334,14 @@ class Membership:
             self.rename_everywhere(old_dn, new_dn, late)
 
     def _same(self, now: Ref | None, written: Ref) -> bool:
-        return now is not None and self._key(self.value_of(now.dn)) == self._key(
-            self.value_of(written.dn)
-        )
+        """Does the value written for ``written`` still name the entry found ``now``?
+        (The same DN text names it alike: the keys are functions of the DN; settle's
+        usual case, checked first.)"""
+        if now is None:
+            return False
+        if now.dn == written.dn:
+            return True
+        return self._key(self.value_of(now.dn)) == self._key(self.value_of(written.dn))
 
     def _key(self, value: str) -> str:
         return placement.normalized(value) if self.rule.by_dn else value.casefold()

@@ -141,3 +141,18 @@ def test_a_ref_is_an_immutable_value() -> None:
     assert repr(ref) == "Ref(type='User', id='x1', dn='uid=a,dc=x')"
     with pytest.raises(AttributeError):
         ref.id = "x2"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("text", [t for _, t in SOURCES], ids=[n for n, _ in SOURCES])
+def test_settle_compares_member_values_as_before(text: str) -> None:
+    """Membership._same answers what comparing the two values' keys answers."""
+    mapping = load_mapping_text(text)
+    for group in (rm for rm in mapping.resources.values() if rm.members is not None):
+        membership = Membership(None, None, mapping, group)  # type: ignore[arg-type]
+        base = next(iter(mapping.resources.values())).base_dn
+        dns = [f"uid=jdoe,{base}", f"UID=JDoe,{base.upper()}", f"uid=jdoe2,{base}", "uid=jdoe,o=x"]
+        for a, b in itertools.product(dns, dns):
+            written, now = refs.Ref("User", "i", a), refs.Ref("User", "i", b)
+            keys = membership._key(membership.value_of(a)), membership._key(membership.value_of(b))
+            assert membership._same(now, written) == (keys[0] == keys[1])
+            assert membership._same(None, written) is False
