@@ -109,6 +109,17 @@ CALLS: dict[str, Callable[[], object]] = {
 }
 
 
+def _drain(peer: socket.socket) -> None:
+    """Read away what the far end of a socket pair holds (requests nobody answers), without
+    blocking (the peer is non-blocking)."""
+    while True:
+        try:
+            if not peer.recv(1 << 20):
+                break
+        except BlockingIOError:
+            break
+
+
 class _Queued:
     """A connection whose socket pair's far end answers each request before it is sent."""
 
@@ -125,12 +136,7 @@ class _Queued:
         exchange.exchange(self, SETTLE)
         self.sent += 1
         if self.sent % 20 == 0:  # the requests the far end never reads
-            while True:
-                try:
-                    if not self.peer.recv(1 << 20):
-                        break
-                except BlockingIOError:
-                    break
+            _drain(self.peer)
 
 
 SETTLE = messages.search_request(USER_DN, "base", lf.MATCH_ALL, ["entryUUID"])
@@ -223,12 +229,7 @@ class _PooledConnection:
                 getattr(DIRECTORY, operation)(*args, **kwargs)
         self.sent += 1
         if self.sent % 10 == 0:  # the requests the far end never reads
-            while True:
-                try:
-                    if not self.peer.recv(1 << 20):
-                        break
-                except BlockingIOError:
-                    break
+            _drain(self.peer)
 
 
 _POOL = ConnectionPool(

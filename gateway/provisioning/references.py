@@ -12,7 +12,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from gateway.directory import dn as dnlib
 from gateway.directory import ldapfilter as lf
@@ -318,6 +318,8 @@ def best_type(
     return best[1] if best is not None else None
 
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 _TYPES: dict[tuple[tuple[ResourceMapping, ...], str, tuple[str, ...]], ResourceMapping | None] = {}
 _TYPES_BOUND = 4096  # (types, parent, classes): few in a directory; a full memo starts over
 _SEEN: dict[tuple[tuple[ResourceMapping, ...], str, tuple[str, ...]], ResourceMapping | None] = {}
@@ -348,12 +350,7 @@ def type_of(
     try:
         return _SEEN[seen]
     except KeyError:
-        pass
-    found = _type_of(dn, object_classes, mappings)
-    if len(_SEEN) >= _SEEN_BOUND:
-        _SEEN.clear()
-    _SEEN[seen] = found
-    return found
+        return _remember(_SEEN, _SEEN_BOUND, seen, _type_of(dn, object_classes, mappings))
 
 
 def _type_of(
@@ -372,12 +369,16 @@ def _type_of(
     try:
         return _TYPES[key]
     except KeyError:
-        pass
-    found = best_type(dn, object_classes, mappings)
-    if len(_TYPES) >= _TYPES_BOUND:
-        _TYPES.clear()
-    _TYPES[key] = found
-    return found
+        return _remember(_TYPES, _TYPES_BOUND, key, best_type(dn, object_classes, mappings))
+
+
+def _remember(memo: dict[_K, _V], bound: int, key: _K, value: _V) -> _V:
+    """``memo[key] = value`` in a memo that starts over when full (the type memos: a few
+    keys in a directory, so a full one is unusual); returns ``value``."""
+    if len(memo) >= bound:
+        memo.clear()
+    memo[key] = value
+    return value
 
 
 @dataclass(frozen=True, slots=True)
