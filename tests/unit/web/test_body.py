@@ -11,6 +11,7 @@ import pytest
 from flask import Flask, Request
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from werkzeug.wsgi import get_content_length
 
 from gateway.web import body as body_module
 from gateway.web.body import request_body
@@ -115,6 +116,19 @@ CASES: dict[str, dict[str, Any]] = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_request_body_is_get_data(app: Flask, name: str) -> None:
     same(lambda: environ(**CASES[name]))
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_given_length_reads_as_get_data(app: Flask, name: str) -> None:
+    """With the length its caller already read (read_json reads it once for the body and the
+    cut-body check): the same bytes, errors and request state as Werkzeug's get_data."""
+    werkzeug, ours = Request(environ(**CASES[name])), Request(environ(**CASES[name]))
+    length = get_content_length(ours.environ)
+
+    def read(req: Any) -> bytes:
+        return request_body(req, length)
+
+    assert outcome(read, ours) == outcome(lambda r: r.get_data(cache=True), werkzeug)
 
 
 def test_the_fast_way_is_taken_for_a_whole_body(app: Flask) -> None:
